@@ -1,0 +1,46 @@
+"""The `editbench` command: validate a config, build tiny checkpoints, compare and merge runs.
+
+Each subcommand lives in the module that does the work and parses its own arguments; this file
+only dispatches, importing the module on demand.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from editbench.errors import EditbenchError
+
+COMMANDS = {
+    "validate": ("editbench.validate:main", "check a run config and print what a run would do"),
+    "make-tiny": ("editbench.tiny:main", "build the tiny random editor and judge checkpoints"),
+    "compare": ("editbench.reporting.compare:main", "compare two run folders per category"),
+    "merge": ("editbench.reporting.merge:main", "merge run folders (shards) into one"),
+    "perf": ("editbench.perf:main", "measure the harness's own overhead"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: editbench COMMAND [ARGS...]", "", "commands:"]
+    lines += [f"  {name:<10} {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if argv else 2
+    if argv[0] not in COMMANDS:
+        print(f"editbench: unknown command {argv[0]!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module, _, function = COMMANDS[argv[0]][0].partition(":")
+    try:
+        return int(getattr(importlib.import_module(module), function)(argv[1:]) or 0)
+    except EditbenchError as exc:
+        print(f"editbench {argv[0]}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""What the plugin's hooks do, kept apart from their declarations in plugin.py.
+
+Settings are loaded and validated once per process in `configure` (controller and each xdist
+worker alike); the controller alone owns the run folder and the live results file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from editbench.cases import marker_name
+from editbench.devices import gpu_groups, parse_gpu_list, visible_gpus, worker_specs
+from editbench.errors import EditbenchError
+from editbench.reporting.records import record_from_report
+from editbench.session import Controller, Settings, load_settings, new_run_dir
+
+SETTINGS = pytest.StashKey[Settings]()
+CONTROLLER = pytest.StashKey[Controller]()
+RUN_DIR = pytest.StashKey[Path]()
+
+
+def settings(config: pytest.Config) -> Settings | None:
+    return config.stash.get(SETTINGS, None)
+
+
+def is_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def config_path(config: pytest.Config) -> str | None:
+    """--eb-config, else the ini key resolved against the ini file's folder."""
+    option = config.getoption("eb_config")
+    if option:
+        return option
+    ini_value = config.getini("eb_config")
+    if not ini_value:
+        return None
+    base = config.inipath.parent if config.inipath else config.rootpath
+    return str(base / ini_value)
+
+
+def configure(config: pytest.Config) -> None:
+    path = config_path(config)
+    if path is None:
+        return
+    current = load_settings(path, config.getoption("eb_set"), config.getoption("eb_gpus"),
+                            config.getoption("eb_gpus_per_worker"))
+    config.stash[SETTINGS] = current
+    _register_markers(config, current)
+    if not is_controller(config):
+        config.stash[RUN_DIR] = Path(config.workerinput["eb_run_dir"])
+        return
+    run_dir = new_run_dir(current.config, config.getoption("eb_run_dir"))
+    config.stash[RUN_DIR] = run_dir
+    _pin_workers(config, current)
+    if not config.getoption("collectonly"):
+        controller = Controller(current, run_dir, fail_under=config.getoption("eb_fail_under"))
+        controller.start()
+        config.stash[CONTROLLER] = controller
+        config.pluginmanager.register(ControllerHooks(controller), "editbench.controller")
+
+
+def _register_markers(config: pytest.Config, current: Settings) -> None:
+    names = {}
+    for category in current.suite.categories:
+        for name in (category.key, *category.names):
+            names[marker_name(name)] = f"cases of category {category.display} ({category.key})"
+    for case in current.suite.cases:
+        for tag in case.tags:
+            names.setdefault(marker_name(tag), f"cases tagged {tag}")
+    for name, description in names.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+
+
+def _pin_workers(config: pytest.Config, current: Settings) -> None:
+    """Give each xdist worker its GPU group through its spawn spec (or pin this process)."""
+    tx = getattr(config.option, "tx", None)
+    if tx and all(spec == "popen" for spec in tx):
+        config.option.tx = worker_specs(len(tx), current.groups)
+    elif not tx and current.groups:
+        os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(current.groups[0])
+        os.environ.setdefault("EDITBENCH_SLOT", "0")
+
+
+def auto_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: one worker per GPU group (None lets xdist count CPUs when there is no GPU)."""
+    try:
+        chosen = parse_gpu_list(config.getoption("eb_gpus"))
+        chosen = visible_gpus() if chosen is None else chosen
+        groups = gpu_groups(chosen, config.getoption("eb_gpus_per_worker"))
+    except EditbenchError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return len(groups) or None
+
+
+def configure_node(node) -> None:
+    run_dir = node.config.stash.get(RUN_DIR, None)
+    if run_dir is not None:
+        node.workerinput["eb_run_dir"] = str(run_dir)
+
+
+def header(config: pytest.Config) -> list[str]:
+    current = settings(config)
+    if current is None:
+        return []
+    cfg, suite = current.config, current.suite
+    counts = ", ".join(f"{c.display} {current.suite.counts()[c.key]}" for c in suite.categories)
+    lines = [
+        f"editbench: config {cfg.source}",
+        f"editbench: suite {suite.name} {suite.version} ({len(suite.cases)} cases: {counts})",
+        f"editbench: editor {cfg.editor.backend} {cfg.editor.model or ''}".rstrip(),
+        f"editbench: judge {cfg.judge.backend} {cfg.judge.model or ''} ({cfg.judge.method})",
+        f"editbench: run folder {config.stash[RUN_DIR]}",
+    ]
+    if current.groups:
+        lines.append(f"editbench: GPUs {', '.join(','.join(g) for g in current.groups)} (one group per worker)")
+    else:
+        lines.append("editbench: no GPU visible: editor and judge run on CPU")
+    return lines
+
+
+def parametrize(metafunc: pytest.Metafunc) -> None:
+    current = settings(metafunc.config)
+    if current is None:
+        raise pytest.UsageError("test_edit needs a run config: pass --eb-config PATH or set eb_config in pytest.ini")
+    params = []
+    for case in current.suite.cases:
+        names = {case.category.key, *case.category.names, *case.tags}
+        marks = [getattr(pytest.mark, marker_name(name)) for name in sorted(names)]
+        params.append(pytest.param(case.test_id, id=case.test_id, marks=marks))
+    metafunc.parametrize("eb_case", params, indirect=True)
+
+
+def modify_items(config: pytest.Config, items: list[pytest.Item]) -> None:
+    current = settings(config)
+    if current is None:
+        return
+    cases = current.suite.by_test_id()
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or "eb_case" not in callspec.params:
+            continue
+        case = cases[callspec.params["eb_case"]]
+        item.extra_keyword_matches.update({case.category.key, *case.category.names, case.id})
+
+
+def case_lookup(current: Settings) -> dict:
+    """Test id -> case, also under pytest's ASCII-escaped form of the id.
+
+    Under xdist the controller collects nothing, so it maps report node ids back to cases.
+    """
+    lookup = {}
+    for case in current.suite.cases:
+        lookup[case.test_id] = case
+        lookup[case.test_id.encode("unicode_escape").decode("ascii")] = case
+    return lookup
+
+
+def param_id(nodeid: str) -> str:
+    return nodeid[nodeid.index("[") + 1:-1] if nodeid.endswith("]") and "[" in nodeid else ""
+
+
+class ControllerHooks:
+    """Registered on the controller only: live results, summaries and the terminal table."""
+
+    def __init__(self, controller: Controller) -> None:
+        self.controller = controller
+        self.cases = case_lookup(controller.settings)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        finished = report.when == "call" or (report.when in ("setup", "???") and not report.passed)
+        case = self.cases.get(param_id(report.nodeid)) if "::test_edit[" in report.nodeid else None
+        if finished and case is not None:
+            self.controller.add(record_from_report(report, case))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        session.exitstatus = self.controller.finish(int(exitstatus))
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        for line in self.controller.summary_lines():
+            terminalreporter.write_line(line)
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.controller.close()

@@ -1,0 +1,148 @@
+"""Run one case: edit (or take the edit from the cache), save it, judge it, and describe the outcome.
+
+Plain code, no pytest: the benchmark test calls `CaseRunner.run` and turns the outcome into
+`user_properties` and a pass/fail. Every value in a record is a builtin type, because records
+cross execnet (xdist) and land in JUnit XML and JSON.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from editbench.cache import Cache, cache_key
+from editbench.cases import Case, case_seed
+from editbench.config import Config
+from editbench.editors import Editor, EditRequest
+from editbench.errors import CaseError
+from editbench.images import decode_png, encode_png, sha256
+from editbench.judging import OK, Judge, JudgeInput
+
+RECORD_VERSION = 1
+
+
+@dataclass
+class CaseOutcome:
+    """What happened to one case. `status` is "ok" or the first failure's status."""
+
+    case: Case
+    status: str = OK
+    reason: str = ""
+    seed: int = 0
+    dimensions: dict[str, dict] = field(default_factory=dict)
+    edit_s: float = 0.0
+    judge_s: float = 0.0
+    edit_cached: bool = False
+    images: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.status != OK
+
+    def fail(self, status: str, reason: str) -> CaseOutcome:
+        if not self.failed:
+            self.status, self.reason = status, reason
+        return self
+
+    def properties(self) -> list[tuple[str, Any]]:
+        """Flat, builtin-typed properties for `record_property` (and so for JUnit XML)."""
+        case = self.case
+        props: list[tuple[str, Any]] = [
+            ("eb.version", RECORD_VERSION), ("case_id", case.id), ("test_id", case.test_id),
+            ("category", case.category.key), ("category_name", case.category.display),
+            ("status", self.status), ("reason", self.reason), ("seed", self.seed),
+            ("edit_s", round(self.edit_s, 6)), ("judge_s", round(self.judge_s, 6)),
+            ("edit_cached", self.edit_cached),
+        ]
+        for name, result in self.dimensions.items():
+            props.append((f"score.{name}", result.get("score")))
+            props.append((f"status.{name}", result.get("status")))
+            for extra in ("reasoning", "raw", "cached"):
+                if result.get(extra) not in (None, ""):
+                    props.append((f"{extra}.{name}", result[extra]))
+        props.extend((f"image.{kind}", path) for kind, path in self.images.items())
+        return props
+
+
+class CaseRunner:
+    """Holds what one worker needs to run cases: config, editor, judge, cache and run folder."""
+
+    def __init__(self, config: Config, editor: Editor, judge: Judge, run_dir: Path,
+                 cache: Cache, language: str) -> None:
+        self.config, self.editor, self.judge = config, editor, judge
+        self.run_dir, self.cache, self.language = run_dir, cache, language
+        self.editor_identity = editor.describe()
+
+    def run(self, case: Case) -> CaseOutcome:
+        outcome = CaseOutcome(case=case, seed=case_seed(self.config.run.seed, case))
+        try:
+            source, source_png = case.source.load()
+        except CaseError as exc:
+            return outcome.fail("case-error", str(exc))
+        instruction, description = case.text(self.language)
+        outcome.images["source"] = self._save(case, "source", source_png)
+        edited_png = self._edit(outcome, source, source_png, instruction)
+        if edited_png is None:
+            return outcome
+        outcome.images["edited"] = self._save(case, "edited", edited_png)
+        self._judge(outcome, JudgeInput(case=case, source_png=source_png, edited_png=edited_png,
+                                        instruction=instruction, description=description,
+                                        seed=outcome.seed))
+        return outcome
+
+    def _edit(self, outcome: CaseOutcome, source, source_png: bytes, instruction: str) -> bytes | None:
+        key = cache_key({"kind": "edit", "editor": self.editor_identity, "seed": outcome.seed,
+                         "source": sha256(source_png), "instruction": instruction})
+        cached = self.cache.get("edits", key) if self.config.run.cache else None
+        if cached is not None:
+            outcome.edit_cached = True
+            return cached
+        start = time.perf_counter()
+        try:
+            edited = self.editor.edit(EditRequest(case=outcome.case, image=source, instruction=instruction,
+                                                  seed=outcome.seed, source_png=source_png))
+        except CaseError as exc:
+            outcome.fail("edit-error", str(exc))
+            return None
+        except Exception as exc:  # a pipeline error or CUDA OOM fails this case only
+            status = "oom" if "out of memory" in str(exc).lower() else "edit-error"
+            outcome.fail(status, f"{type(exc).__name__}: {exc}".strip())
+            return None
+        finally:
+            outcome.edit_s = time.perf_counter() - start
+        data = encode_png(edited)
+        decode_png(data, f"edited image of case {outcome.case.id}")
+        if self.config.run.cache:
+            self.cache.put("edits", key, data)
+        return data
+
+    def _judge(self, outcome: CaseOutcome, item: JudgeInput) -> None:
+        start = time.perf_counter()
+        results = self.judge.score(item)
+        outcome.judge_s = time.perf_counter() - start
+        outcome.dimensions.update(results)
+        for name, result in results.items():
+            if result["status"] != OK:
+                outcome.fail(result["status"], f"{name}: {result.get('reasoning') or result['status']}")
+        if "SC" in results and "PQ" in results:
+            outcome.dimensions["O"] = overall(results["SC"], results["PQ"])
+
+    def _save(self, case: Case, kind: str, data: bytes) -> str:
+        relative = Path("images") / case.category.key / f"{case.test_id}.{kind}.png"
+        path = self.run_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return relative.as_posix()
+
+
+def overall(sc: dict, pq: dict) -> dict:
+    """O = sqrt(SC * PQ), only when both were read from the judge."""
+    if sc["status"] == OK and pq["status"] == OK:
+        score = math.sqrt(sc["score"] * pq["score"])
+        return {"score": score, "status": OK, "raw": "", "reasoning": "sqrt(SC*PQ)", "seconds": 0.0,
+                "cached": False}
+    return {"score": None, "status": "missing-input", "raw": "", "reasoning": "SC or PQ failed",
+            "seconds": 0.0, "cached": False}
