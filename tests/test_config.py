@@ -1,0 +1,59 @@
+"""Run config: frozen dataclasses, unknown keys and wrong types rejected with the key named."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from editbench.config import build_config, load_config
+from editbench.errors import ConfigError
+
+
+def test_defaults_and_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("editor:\n  backend: identity\n  steps: 8\n", encoding="utf-8")
+    config = load_config(path, ["editor.steps=4", "judge.temperature=0.5", "judge.gpus=3"])
+    assert config.editor.steps == 4
+    assert config.judge.temperature == 0.5
+    assert config.judge.gpus == ["3"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.editor.steps = 2
+
+
+def test_relative_paths_resolve_against_the_config_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    path = tmp_path / "sub" / "c.yaml"
+    path.write_text("suite:\n  path: ../suite\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.resolve(config.suite.path) == (tmp_path / "suite").resolve()
+
+
+@pytest.mark.parametrize(("data", "needle"), [
+    ({"editor": {"stepz": 3}}, "editor.stepz; did you mean editor.steps?"),
+    ({"editr": {}}, "unknown config key editr; did you mean editor?"),
+    ({"editor": {"steps": "four"}}, "editor.steps: expected a int, got str 'four'"),
+    ({"editor": {"steps": True}}, "editor.steps: expected a int"),
+    ({"judge": {"method": "vibes"}}, "judge.method: 'vibes' is not one of logit, generate"),
+    ({"suite": {"language": "fr"}}, "suite.language"),
+    ({"judge": {"images": "source"}}, "judge.images: expected a list"),
+])
+def test_bad_values_name_the_key(data, needle):
+    with pytest.raises(ConfigError) as info:
+        build_config(data, source="run.yaml")
+    assert needle in str(info.value)
+    assert str(info.value).startswith("run.yaml")
+
+
+def test_python_tags_are_refused(tmp_path):
+    path = tmp_path / "evil.yaml"
+    path.write_text("editor: !!python/object/apply:os.system ['echo pwned']\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="safe loading only"):
+        load_config(path)
+
+
+def test_missing_file_and_bad_override(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="expected SECTION.KEY=VALUE"):
+        load_config(None, ["steps=4"])
