@@ -14,12 +14,15 @@ import pytest
 from editbench.cases import marker_name
 from editbench.devices import gpu_groups, parse_gpu_list, visible_gpus, worker_specs
 from editbench.errors import EditbenchError
+from editbench.reporting.gallery import pytest_html_cells
 from editbench.reporting.records import record_from_report
 from editbench.session import Controller, Settings, load_settings, new_run_dir
+from editbench.shard import in_shard, parse_shard
 
 SETTINGS = pytest.StashKey[Settings]()
 CONTROLLER = pytest.StashKey[Controller]()
 RUN_DIR = pytest.StashKey[Path]()
+SHARD = pytest.StashKey[tuple]()
 
 
 def settings(config: pytest.Config) -> Settings | None:
@@ -49,6 +52,8 @@ def configure(config: pytest.Config) -> None:
     current = load_settings(path, config.getoption("eb_set"), config.getoption("eb_gpus"),
                             config.getoption("eb_gpus_per_worker"))
     config.stash[SETTINGS] = current
+    shard_text = config.getoption("eb_shard")
+    config.stash[SHARD] = parse_shard(shard_text)
     _register_markers(config, current)
     if not is_controller(config):
         config.stash[RUN_DIR] = Path(config.workerinput["eb_run_dir"])
@@ -57,10 +62,13 @@ def configure(config: pytest.Config) -> None:
     config.stash[RUN_DIR] = run_dir
     _pin_workers(config, current)
     if not config.getoption("collectonly"):
-        controller = Controller(current, run_dir, fail_under=config.getoption("eb_fail_under"))
+        controller = Controller(current, run_dir, fail_under=config.getoption("eb_fail_under"),
+                                shard=shard_text)
         controller.start()
         config.stash[CONTROLLER] = controller
         config.pluginmanager.register(ControllerHooks(controller), "editbench.controller")
+        if config.pluginmanager.hasplugin("html"):
+            config.pluginmanager.register(HtmlReportHooks(run_dir), "editbench.html")
 
 
 def _register_markers(config: pytest.Config, current: Settings) -> None:
@@ -139,12 +147,21 @@ def modify_items(config: pytest.Config, items: list[pytest.Item]) -> None:
     if current is None:
         return
     cases = current.suite.by_test_id()
+    shard = config.stash.get(SHARD, None)
+    deselected = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is None or "eb_case" not in callspec.params:
             continue
         case = cases[callspec.params["eb_case"]]
         item.extra_keyword_matches.update({case.category.key, *case.category.names, case.id})
+        if not in_shard(case.id, shard):
+            deselected.append(item)
+    if deselected:
+        # the same pure function decides in the controller and every worker, so they agree
+        config.hook.pytest_deselected(items=deselected)
+        dropped = set(map(id, deselected))
+        items[:] = [item for item in items if id(item) not in dropped]
 
 
 def case_lookup(current: Settings) -> dict:
@@ -185,3 +202,21 @@ class ControllerHooks:
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.controller.close()
+
+
+class HtmlReportHooks:
+    """With pytest-html and `--html`: its result rows carry the case's scores and thumbnails."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list) -> None:
+        cells.insert(2, "<th>editbench scores</th>")
+        cells.insert(3, "<th>source / edited</th>")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report, cells: list) -> None:
+        scores, thumbs = pytest_html_cells(self.run_dir, dict(getattr(report, "user_properties", ())))
+        cells.insert(2, f'<td class="col-ebScores">{scores}</td>')
+        cells.insert(3, f'<td class="col-ebImages">{thumbs}</td>')

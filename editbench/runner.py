@@ -7,7 +7,9 @@ cross execnet (xdist) and land in JUnit XML and JSON.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from editbench.editors import Editor, EditRequest
 from editbench.errors import CaseError
 from editbench.images import decode_png, encode_png, sha256
 from editbench.judging import OK, Judge, JudgeInput
+from editbench.reporting.runmeta import versions
 
 RECORD_VERSION = 1
 
@@ -37,6 +40,7 @@ class CaseOutcome:
     judge_s: float = 0.0
     edit_cached: bool = False
     images: dict[str, str] = field(default_factory=dict)
+    identity: str = ""  # JSON: editor/judge descriptions and versions, on a worker's first case
 
     @property
     def failed(self) -> bool:
@@ -64,6 +68,8 @@ class CaseOutcome:
                 if result.get(extra) not in (None, ""):
                     props.append((f"{extra}.{name}", result[extra]))
         props.extend((f"image.{kind}", path) for kind, path in self.images.items())
+        if self.identity:
+            props.append(("eb.identity", self.identity))
         return props
 
 
@@ -75,9 +81,13 @@ class CaseRunner:
         self.config, self.editor, self.judge = config, editor, judge
         self.run_dir, self.cache, self.language = run_dir, cache, language
         self.editor_identity = editor.describe()
+        self._identity_sent = False
 
     def run(self, case: Case) -> CaseOutcome:
         outcome = CaseOutcome(case=case, seed=case_seed(self.config.run.seed, case))
+        if not self._identity_sent:
+            self._identity_sent = True
+            outcome.identity = worker_identity(self.editor_identity, self.judge)
         try:
             source, source_png = case.source.load()
         except CaseError as exc:
@@ -146,3 +156,14 @@ def overall(sc: dict, pq: dict) -> dict:
                 "cached": False}
     return {"score": None, "status": "missing-input", "raw": "", "reasoning": "SC or PQ failed",
             "seconds": 0.0, "cached": False}
+
+
+def worker_identity(editor_identity: dict, judge: Judge) -> str:
+    """What only a worker knows, for run.json: editor and judge descriptions, versions, devices."""
+    try:
+        judge_identity = judge.describe()
+    except Exception as exc:  # a description must never fail a case
+        judge_identity = {"error": f"{type(exc).__name__}: {exc}"}
+    data = {"editor": editor_identity, "judge": judge_identity, "versions": versions(),
+            "devices": {"cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}}
+    return json.dumps(data, ensure_ascii=False, default=str)

@@ -3,15 +3,25 @@
 The worker records flat, builtin-typed `user_properties` (see `CaseOutcome.properties`); the
 controller adds the pytest outcome. A case whose worker died has no properties: it becomes a
 record with status "crashed" and the crash message, never a score.
+
+A worker may add one `eb.identity` property (JSON text: editor and judge descriptions, versions
+and devices on its side) to its first case; the controller lifts it out of the record into
+run.json.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from editbench.cases import Case
 
 DIMENSION_KEYS = ("SC", "PQ", "O", "criterion")
+OK = "ok"
+JUDGE_FAILURES = ("unparseable", "out-of-range", "timeout", "judge-error", "judge-unavailable")
+CASE_FAILURES = ("case-error", "edit-error", "oom", "crashed", "error")
+IDENTITY_KEY = "eb.identity"
 
 
 def record_from_report(report, case: Case) -> dict[str, Any]:
@@ -20,7 +30,7 @@ def record_from_report(report, case: Case) -> dict[str, Any]:
         "case_id": case.id, "test_id": case.test_id, "category": case.category.key,
         "category_name": case.category.display, "nodeid": report.nodeid,
         "outcome": report.outcome, "duration_s": round(float(report.duration or 0.0), 6),
-        "worker": _worker(report),
+        "worker": _worker(report), "instruction": dict(case.instruction),
     }
     if "eb.version" not in props:
         record.update(status=_status_without_outcome(report), reason=_short(report), scores={},
@@ -33,9 +43,51 @@ def record_from_report(report, case: Case) -> dict[str, Any]:
         found = {k[len(prefix) + 1:]: v for k, v in props.items() if k.startswith(prefix + ".")}
         if found:
             record[prefix if prefix != "image" else "images"] = found
-    if report.failed and record.get("status") == "ok":
+    if IDENTITY_KEY in props:
+        record["identity"] = _identity(props[IDENTITY_KEY])
+    if report.failed and record.get("status") == OK:
         record["status"], record["reason"] = "error", _short(report)
     return record
+
+
+def is_scored(record: dict[str, Any]) -> bool:
+    return record.get("status") == OK
+
+
+def score(record: dict[str, Any], dimension: str) -> float | None:
+    """The dimension's score if the case and the dimension were scored, else None."""
+    if not is_scored(record) or record.get("statuses", {}).get(dimension) != OK:
+        return None
+    value = record.get("scores", {}).get(dimension)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def read_results(path: Path) -> list[dict[str, Any]]:
+    """Records of a results.jsonl; a truncated last line (a crash mid-write) is ignored."""
+    records = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            if number == len(lines):
+                break
+            raise ValueError(f"{path}:{number}: not a JSON record; the file is damaged") from None
+    return records
+
+
+def canonical_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records sorted by case id: statistics do not depend on arrival order or sharding."""
+    return sorted(records, key=lambda r: (str(r.get("category")), str(r.get("case_id"))))
+
+
+def _identity(text: Any) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except json.JSONDecodeError:
+        return {"unreadable": str(text)[:500]}
 
 
 def _worker(report) -> str | None:

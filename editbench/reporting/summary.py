@@ -1,48 +1,81 @@
-"""Statistics over results: per category and overall, failures counted beside the means."""
+"""Statistics over results: per category and overall, failures counted beside the means.
+
+The summary is plain JSON data (summary.json); the terminal table, CSV, Markdown and HTML are
+renderers over it. Failed cases never enter a mean: they are counted by status beside it.
+Overall statistics come twice: micro (every scored case weighs the same) and macro (every
+category weighs the same: the mean of the category means, with a stratified bootstrap CI).
+"""
 
 from __future__ import annotations
 
 import statistics
 from typing import Any
 
-from editbench.reporting.records import DIMENSION_KEYS
+from editbench.reporting import stats
+from editbench.reporting.records import DIMENSION_KEYS, canonical_order, is_scored, score
+
+SCHEMA = 1
 
 
 def summarize(records: list[dict[str, Any]], categories: list[tuple[str, str]]) -> dict[str, Any]:
-    """Per category (in suite order) and overall: n, failures by status, mean per dimension."""
-    rows = {}
-    for key, name in categories:
-        subset = [r for r in records if r["category"] == key]
+    """Per category (suite order, then any unknown ones), micro and macro overall."""
+    ordered = canonical_order(records)
+    known = dict(categories)
+    for record in ordered:
+        known.setdefault(record["category"], record.get("category_name") or record["category"])
+    rows = []
+    for key, name in known.items():
+        subset = [r for r in ordered if r["category"] == key]
         if subset:
-            rows[key] = _stats(subset) | {"name": name}
-    return {"categories": rows, "overall": _stats(records) | {"name": "overall"}}
+            rows.append({"key": key, "name": name, **_group(subset)})
+    return {
+        "schema": SCHEMA,
+        "bootstrap": {"method": "percentile", "resamples": stats.RESAMPLES, "seed": stats.SEED,
+                      "confidence": stats.CONFIDENCE},
+        "dimensions": [d for d in DIMENSION_KEYS if any(d in row["dimensions"] for row in rows)],
+        "categories": rows,
+        "overall": {"micro": {"key": "overall", "name": "overall (micro)", **_group(ordered)},
+                    "macro": {"key": "macro", "name": "overall (macro)", **_macro(rows, ordered)}},
+    }
 
 
-def _stats(records: list[dict[str, Any]]) -> dict[str, Any]:
+def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
     failures: dict[str, int] = {}
     for record in records:
-        if record.get("status") != "ok":
-            failures[record.get("status", "error")] = failures.get(record.get("status", "error"), 0) + 1
+        if not is_scored(record):
+            status = str(record.get("status") or "error")
+            failures[status] = failures.get(status, 0) + 1
     dims = {}
     for dim in DIMENSION_KEYS:
-        values = [r["scores"][dim] for r in records
-                  if r.get("statuses", {}).get(dim) == "ok" and isinstance(r["scores"].get(dim), (int, float))]
+        values = [v for v in (score(r, dim) for r in records) if v is not None]
         if values:
-            dims[dim] = {"n": len(values), "mean": statistics.fmean(values)}
-    return {"n": len(records), "failures": failures, "dimensions": dims}
+            dims[dim] = stats.describe(values)
+    return {"n": len(records), "scored": len(records) - sum(failures.values()),
+            "failed": sum(failures.values()), "failures": dict(sorted(failures.items())),
+            "dimensions": dims}
 
 
-def table_lines(summary: dict[str, Any]) -> list[str]:
-    dims = [d for d in DIMENSION_KEYS if any(d in row["dimensions"] for row in _rows(summary))]
-    header = f"{'category':<16}{'n':>4}{'failed':>8}" + "".join(f"{d:>11}" for d in dims)
-    lines = [header, "-" * len(header)]
-    for row in _rows(summary):
-        failed = sum(row["failures"].values())
-        cells = "".join(f"{row['dimensions'][d]['mean']:>11.3f}" if d in row["dimensions"] else f"{'-':>11}"
-                        for d in dims)
-        lines.append(f"{row['name']:<16}{row['n']:>4}{failed:>8}{cells}")
-    return lines
+def _macro(rows: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[str, Any]:
+    group = _group(records)
+    dims = {}
+    for dim in DIMENSION_KEYS:
+        means = [row["dimensions"][dim]["mean"] for row in rows if dim in row["dimensions"]]
+        if not means:
+            continue
+        per_category = [[v for v in (score(r, dim) for r in records if r["category"] == row["key"])
+                         if v is not None] for row in rows]
+        low, high = stats.stratified_bootstrap_ci(per_category)
+        dims[dim] = {"n": len(means), "mean": statistics.fmean(means),
+                     "std": statistics.stdev(means) if len(means) > 1 else 0.0,
+                     "median": statistics.median(means), "min": min(means), "max": max(means),
+                     "ci_low": low, "ci_high": high, "unit": "category"}
+    return {**group, "dimensions": dims}
 
 
-def _rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    return [*summary["categories"].values(), summary["overall"]]
+def rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Category rows, then overall micro and macro: the rows every renderer shows."""
+    return [*summary["categories"], summary["overall"]["micro"], summary["overall"]["macro"]]
+
+
+def failures_text(row: dict[str, Any]) -> str:
+    return ", ".join(f"{status} {count}" for status, count in row["failures"].items())

@@ -1,0 +1,57 @@
+"""A run folder's reports: written from its records and run.json, read back by compare and merge.
+
+Layout: results.jsonl (live), run.json, summary.json, summary.csv, report.md, report.html,
+images/<category>/<test id>.{source,edited}.png.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from editbench.errors import ConfigError
+from editbench.reporting import gallery, markdown
+from editbench.reporting.records import read_results
+from editbench.reporting.runmeta import write_json
+from editbench.reporting.summary import summarize
+from editbench.reporting.tables import summary_csv
+
+RESULTS = "results.jsonl"
+RUN_META = "run.json"
+
+
+def categories_of(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(key, name) for key, name in (meta.get("suite") or {}).get("categories") or []]
+
+
+def write_reports(run_dir: Path, records: list[dict[str, Any]], meta: dict[str, Any],
+                  summary: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Summaries (JSON, CSV), Markdown and HTML from the records; returns the summary."""
+    summary = summary if summary is not None else summarize(records, categories_of(meta))
+    write_json(run_dir / "summary.json", summary)
+    _write_text(run_dir / "summary.csv", summary_csv(summary))
+    _write_text(run_dir / "report.md", markdown.render(summary, records, meta))
+    _write_text(run_dir / "report.html", gallery.render(summary, records, meta, run_dir))
+    return summary
+
+
+def load_run(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(records, run.json) of a run folder; errors name the folder and what is missing."""
+    results = run_dir / RESULTS
+    if not results.is_file():
+        raise ConfigError(f"{run_dir}: not an editbench run folder (no {RESULTS}); pass a folder "
+                          "under reports/, e.g. reports/latest")
+    try:
+        records = read_results(results)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    meta_path = run_dir / RUN_META
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    return records, meta
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

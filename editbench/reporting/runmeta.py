@@ -1,0 +1,168 @@
+"""run.json: what produced a run, written when it starts and completed when it ends.
+
+It holds the config as run, the suite (name, version, manifest and template hashes), editor
+and judge (model ids, revisions or folder fingerprints, decoding parameters), seeds, package
+versions on both sides, devices, the git revision and the start and end times. The editor's
+and judge's own descriptions come from the workers (the `eb.identity` property), because only
+they load the models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+SCHEMA = 1
+PACKAGES = ("editbench", "torch", "diffusers", "transformers", "accelerate", "pillow", "numpy",
+            "pytest", "pytest-xdist", "execnet")
+_WHOLE_FILE = 64 * 1024 * 1024  # files above this are fingerprinted by size, head and tail
+_PART = 1024 * 1024
+TINY_NOTE = ("tiny randomly initialised checkpoints: the scores measure the pipeline, "
+             "not the models")
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def start_meta(settings, run_dir: Path, argv: list[str], shard: str | None,
+               fail_under: list[str]) -> dict[str, Any]:
+    """run.json's content at the start of a run (before any model loads)."""
+    config, suite = settings.config, settings.suite
+    meta = {
+        "schema": SCHEMA, "run_id": run_dir.name, "status": "running", "started": now(),
+        "finished": None, "command": list(argv), "host": platform.node(),
+        "config_source": config.source, "config": config.to_dict(),
+        "suite": suite_meta(suite), "editor": model_meta(config, config.editor),
+        "judge": {**model_meta(config, config.judge), "prompt_templates": package_templates()},
+        "seeds": {"run": config.run.seed,
+                  "cases": "the case's own seed, else sha256('<run seed>:<case id>') & 0x7fffffff"},
+        "shard": shard, "fail_under": list(fail_under),
+        "versions": {"controller": versions()},
+        "devices": {"gpus": settings.gpus, "groups": settings.groups,
+                    "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")},
+        "git": _first_repo(Path(config.base_dir), Path.cwd()), "workers": {},
+    }
+    if any(str(m.get("model") or "").startswith("tiny") for m in (meta["editor"], meta["judge"])):
+        meta["note"] = TINY_NOTE
+    return meta
+
+
+def finish_meta(meta: dict[str, Any], identities: dict[str, Any], exitstatus: int,
+                gate: list[str]) -> dict[str, Any]:
+    """Complete run.json at the end: workers' identities, judge-side versions, end time."""
+    meta = {**meta, "status": "finished", "finished": now(), "exit_status": exitstatus,
+            "gate_failures": gate, "workers": {**meta.get("workers", {}), **identities}}
+    first = next(iter(meta["workers"].values()), None)
+    if isinstance(first, dict):
+        meta["editor"] = {**meta["editor"], "describe": first.get("editor")}
+        judge = first.get("judge") or {}
+        meta["judge"] = {**meta["judge"], "describe": judge}
+        meta["versions"] = {**meta["versions"], "worker": first.get("versions"),
+                            "judge": judge.get("versions") if isinstance(judge, dict) else None}
+    return meta
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temp file + rename): a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def suite_meta(suite) -> dict[str, Any]:
+    manifest = suite.root / "cases.jsonl" if suite.format == "native" else None
+    return {"name": suite.name, "version": suite.version, "format": suite.format,
+            "language": suite.language, "path": str(suite.root), "cases": len(suite.cases),
+            "categories": [[c.key, c.display] for c in suite.categories],
+            "manifest_sha256": file_sha256(manifest) if manifest and manifest.is_file() else None,
+            "templates": folder_hashes(suite.templates) if suite.templates else {}}
+
+
+def model_meta(config, section) -> dict[str, Any]:
+    """A config section plus, for a local model folder, its fingerprint."""
+    data = {k: v for k, v in vars(section).items() if k != "scores" or v}
+    model = getattr(section, "model", None)
+    path = config.resolve(model) if model and not str(model).startswith("tiny:") else None
+    if path is not None and path.is_dir():
+        data["model_fingerprint"] = folder_fingerprint(path)
+    return data
+
+
+def versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {"python": platform.python_version(), "executable": sys.executable}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def package_templates() -> dict[str, str]:
+    folder = Path(__file__).resolve().parent.parent / "judging" / "templates"
+    return folder_hashes(folder) if folder.is_dir() else {}
+
+
+def folder_hashes(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): file_sha256(p)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(_PART), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """sha256 over every file's path, size and content (head + tail for files over 64 MiB)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        size = path.stat().st_size
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{size}\0".encode())
+        with open(path, "rb") as handle:
+            if size <= _WHOLE_FILE:
+                for block in iter(lambda: handle.read(_PART), b""):
+                    digest.update(block)
+            else:
+                digest.update(handle.read(_PART))
+                handle.seek(size - _PART)
+                digest.update(handle.read(_PART))
+    return digest.hexdigest()
+
+
+def _first_repo(*folders: Path) -> dict[str, Any]:
+    """Git facts of the config's folder, else of the working directory (the benchmark's repo)."""
+    info: dict[str, Any] = {"revision": None}
+    for folder in folders:
+        info = git_info(folder)
+        if info["revision"]:
+            break
+    return info
+
+
+def git_info(folder: Path) -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
+                                 timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    revision = git("rev-parse", "HEAD")
+    if revision is None:
+        return {"revision": None}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"revision": revision, "dirty": bool(status), "root": git("rev-parse", "--show-toplevel")}
