@@ -1,0 +1,105 @@
+"""`editbench merge RUN... -o OUT`: run folders (shards from several machines) combined into one.
+
+The records are concatenated (a case in two runs is an error), the images copied, and the
+summaries recomputed from the merged records, so the merged statistics equal those of a
+single run over the same results. Runs must share the suite and the editor and judge config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from editbench.errors import ConfigError
+from editbench.reporting.rundir import RESULTS, RUN_META, load_run, write_reports
+from editbench.reporting.runmeta import now, write_json
+from editbench.reporting.tables import table_lines
+
+# config sections that must agree between merged runs (run.dir/name may differ per machine)
+MUST_AGREE = ("suite", "editor", "judge")
+
+
+def merge(run_dirs: list[Path], out: Path) -> dict[str, Any]:
+    """Write the merged run folder `out`; return its summary."""
+    loaded = [(path, *load_run(path)) for path in run_dirs]
+    _check_compatible(loaded)
+    records = _merged_records(loaded)
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"merge output {out} already exists and is not empty; choose a new -o folder")
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    for path, _, _ in loaded:
+        if (path / "images").is_dir():
+            shutil.copytree(path / "images", out / "images", dirs_exist_ok=True)
+    with open(out / RESULTS, "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    meta = _merged_meta(loaded, out)
+    write_json(out / RUN_META, meta)
+    return write_reports(out, records, meta)
+
+
+def _check_compatible(loaded: list[tuple[Path, list, dict]]) -> None:
+    first_path, _, first = loaded[0]
+    for path, _, meta in loaded[1:]:
+        for section in MUST_AGREE:
+            a, b = (first.get("config") or {}).get(section), (meta.get("config") or {}).get(section)
+            if a != b:
+                raise ConfigError(f"cannot merge {path} with {first_path}: config section {section!r} "
+                                  f"differs ({_first_difference(a or {}, b or {})}); merge only runs "
+                                  "of the same suite, editor and judge")
+        suites = [(m.get("suite") or {}).get(k) for m in (first, meta) for k in ("name", "version")]
+        if suites[:2] != suites[2:]:
+            raise ConfigError(f"cannot merge {path} with {first_path}: suite {suites[2:]} differs from "
+                              f"{suites[:2]}")
+
+
+def _first_difference(a: dict, b: dict) -> str:
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            return f"{key}: {a.get(key)!r} vs {b.get(key)!r}"
+    return "?"
+
+
+def _merged_records(loaded: list[tuple[Path, list, dict]]) -> list[dict[str, Any]]:
+    seen: dict[str, Path] = {}
+    records = []
+    for path, part, _ in loaded:
+        for record in part:
+            case_id = record["case_id"]
+            if case_id in seen:
+                raise ConfigError(f"case {case_id} is in both {seen[case_id]} and {path}; merge "
+                                  "disjoint runs (e.g. the shards of one --eb-shard K/N split)")
+            seen[case_id] = path
+            records.append(record)
+    return records
+
+
+def _merged_meta(loaded: list[tuple[Path, list, dict]], out: Path) -> dict[str, Any]:
+    metas = [meta for _, _, meta in loaded]
+    meta = {**metas[0], "run_id": out.name, "status": "merged", "merged": now(), "shard": None,
+            "started": min((m.get("started") or "" for m in metas), default=None),
+            "finished": max((m.get("finished") or "" for m in metas), default=None),
+            "exit_status": max((m.get("exit_status") or 0 for m in metas), default=0),
+            "workers": {f"{m.get('run_id', i)}/{w}": v for i, m in enumerate(metas)
+                        for w, v in (m.get("workers") or {}).items()},
+            "merged_from": [{"run_dir": str(path.resolve()), "run_id": m.get("run_id"),
+                             "shard": m.get("shard"), "host": m.get("host"),
+                             "started": m.get("started"), "finished": m.get("finished"),
+                             "exit_status": m.get("exit_status"), "cases": len(part),
+                             "git": m.get("git")} for path, part, m in loaded]}
+    return meta
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="editbench merge", description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="run folders to merge")
+    parser.add_argument("-o", "--output", type=Path,
+                        help="merged run folder (default: <first run's parent>/<time>-merged)")
+    args = parser.parse_args(argv)
+    out = args.output or args.runs[0].resolve().parent / time.strftime("%Y%m%d-%H%M%S-merged")
+    summary = merge(args.runs, out)
+    print("\n".join([*table_lines(summary), f"merged {len(args.runs)} runs into {out}"]))
+    return 0
