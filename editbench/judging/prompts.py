@@ -1,0 +1,109 @@
+"""Prompt templates: one file per dimension (sc.txt, pq.txt, criterion.txt) with named variables.
+
+A suite names its template folder in suite.yaml (`templates:`); a suite without one uses the
+templates shipped in editbench/judging/templates/. Templates use `{name}` fields (`{{`/`}}` for
+a literal brace); every field must be one of VARIABLES, checked at startup.
+"""
+
+from __future__ import annotations
+
+import difflib
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from editbench.cases import Case, Suite
+from editbench.errors import ConfigError
+
+PACKAGED = Path(__file__).resolve().parent / "templates"
+FILES = {"SC": "sc.txt", "PQ": "pq.txt", "criterion": "criterion.txt"}
+VARIABLES = {
+    "instruction": "the edit instruction",
+    "description": "the description of the source image (may be empty)",
+    "category": "the category's display name (物理)",
+    "criterion": "the category's criterion text (suite.yaml `criterion:`)",
+    "images": "which image is which, e.g. 'Image 1 is the source image...'",
+    "answer_format": "how to answer, set by judge.method (logit: a bare integer; generate: JSON)",
+}
+# Used when a category in the suite gives no `criterion:` (base64 suites have none).
+DEFAULT_CRITERIA = {
+    "physical": "physical and geometric consistency",
+    "environmental": "lighting and environment realism",
+    "social": "social and cultural appropriateness",
+    "causal": "causal correctness",
+    "referential": "the right referent",
+}
+ANSWER_FORMATS = {
+    "logit": "Answer with the score alone: one integer from 0 to 10.",
+    "generate": ('Answer with one JSON object and nothing else: '
+                 '{"score": <a number from 0 to 10>, "reasoning": "<one or two sentences>"}'),
+}
+REMINDER = ("\n\nYour previous answer could not be read as a score. Reply with exactly one JSON object "
+            'and nothing else, for example {"score": 6, "reasoning": "..."}; the score is a number from 0 to 10.')
+IMAGE_NAMES = {"source": "the source image before editing", "edited": "the edited image"}
+
+
+@dataclass(frozen=True)
+class Templates:
+    texts: dict[str, str]
+    files: dict[str, Path]
+
+    def render(self, dimension: str, case: Case, instruction: str, description: str,
+               images: list[str], method: str) -> str:
+        values = {"instruction": instruction, "description": description or "(none given)",
+                  "category": case.category.display, "criterion": criterion_of(case),
+                  "images": describe_images(images), "answer_format": ANSWER_FORMATS[method]}
+        return self.texts[dimension].format(**values)
+
+
+def criterion_of(case: Case) -> str:
+    return case.category.criterion or DEFAULT_CRITERIA.get(case.category.key, "")
+
+
+def describe_images(images: list[str]) -> str:
+    if len(images) == 1:
+        return f"The image is {IMAGE_NAMES[images[0]]}."
+    return " ".join(f"Image {i} is {IMAGE_NAMES[name]}." for i, name in enumerate(images, start=1))
+
+
+def template_folder(suite: Suite) -> Path:
+    return suite.templates if suite.templates is not None else PACKAGED
+
+
+def load_templates(suite: Suite, dimensions: list[str]) -> Templates:
+    """Read and check the templates of the configured dimensions; errors name the file and the fix."""
+    folder = template_folder(suite)
+    texts, files = {}, {}
+    for dimension in dimensions:
+        path = folder / FILES[dimension]
+        if not path.is_file():
+            raise ConfigError(f"prompt template {path}: missing; dimension {dimension} needs it "
+                              f"(write it, or drop {dimension} from judge.dimensions)")
+        texts[dimension] = check_template(path.read_text(encoding="utf-8"), path)
+        files[dimension] = path
+    if "criterion" in dimensions:
+        for category in suite.categories:
+            if not (category.criterion or DEFAULT_CRITERIA.get(category.key)):
+                raise ConfigError(f"suite {suite.root}: category {category.key} has no criterion; add "
+                                  "`criterion:` to it in suite.yaml or drop criterion from judge.dimensions")
+    return Templates(texts=texts, files=files)
+
+
+def check_template(text: str, path: Path) -> str:
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise ConfigError(f"prompt template {path}: {exc} (a stray '{{' or '}}'); write {{{{ or }}}} "
+                          "for a literal brace") from None
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in VARIABLES:
+            close = difflib.get_close_matches(name, list(VARIABLES), n=1)
+            hint = f"; did you mean {{{close[0]}}}?" if close else ""
+            raise ConfigError(f"prompt template {path}: unknown variable {{{name}}}{hint} "
+                              f"(known: {', '.join(sorted(VARIABLES))})")
+        if spec or conversion:
+            raise ConfigError(f"prompt template {path}: {{{name}}} has a format spec or conversion; "
+                              "use the plain {name} form")
+    return text

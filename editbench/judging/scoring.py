@@ -1,0 +1,158 @@
+"""Turn one case into score requests and the judge's replies into results per dimension.
+
+Plain code: the transport (`send`) is passed in, so this runs the same over a gateway or in a
+test. A dimension's result is a score read from the judge or a failure status with its reason
+and the judge's raw text; nothing here ever fills in a score. Scores are cached per dimension,
+keyed by the judge's identity, method, decoding parameters, the rendered prompt and the hashes
+of the images it saw: a changed template re-scores that dimension without re-editing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+from collections.abc import Callable
+
+from editbench.cache import Cache, cache_key
+from editbench.config import JudgeConfig
+from editbench.images import sha256
+from editbench.judging import OK, DimensionResult, JudgeInput
+from editbench.judging.parsing import parse_score
+from editbench.judging.prompts import REMINDER, Templates
+
+# Which images each dimension sees: PQ judges the edited image alone.
+OWN_IMAGES = {"PQ": ["edited"]}
+
+
+class JudgeFailure(Exception):
+    """The whole request failed: timeout, judge-error or judge-unavailable, with the judge's text."""
+
+    def __init__(self, status: str, reason: str, raw: str = "") -> None:
+        super().__init__(reason)
+        self.status, self.reason, self.raw = status, reason, raw
+
+
+Send = Callable[[list, str, dict], dict]  # (items, method, decoding) -> ScoreReply
+
+
+def result(score: float | None, status: str, raw: str = "", reasoning: str = "", seconds: float = 0.0,
+           **extra) -> DimensionResult:
+    return {"score": score, "status": status, "raw": raw, "reasoning": reasoning,
+            "seconds": float(seconds), "cached": False, **extra}
+
+
+class Scorer:
+    def __init__(self, judge: JudgeConfig, templates: Templates, identity: dict, send: Send,
+                 cache: Cache | None = None) -> None:
+        self.judge, self.templates, self.identity = judge, templates, identity
+        self.send, self.cache = send, cache
+
+    def decoding(self, seed: int) -> dict:
+        samples = self.judge.samples if self.judge.method == "generate" else 1
+        return {"max_new_tokens": self.judge.max_new_tokens, "temperature": float(self.judge.temperature),
+                "samples": samples, "seed": int(seed)}
+
+    def items(self, item: JudgeInput) -> dict[str, dict]:
+        """The request item (rendered prompt + images) of each configured dimension."""
+        pngs = {"source": item.source_png, "edited": item.edited_png}
+        out = {}
+        for dimension in self.judge.dimensions:
+            images = OWN_IMAGES.get(dimension, self.judge.images)
+            prompt = self.templates.render(dimension, item.case, item.instruction, item.description,
+                                           images, self.judge.method)
+            out[dimension] = {"dimension": dimension, "prompt": prompt, "images": [pngs[i] for i in images]}
+        return out
+
+    def key(self, request_item: dict, seed: int) -> str:
+        decoding = self.decoding(seed)
+        if self.judge.method == "logit" or decoding["temperature"] <= 0:
+            decoding.pop("seed")  # deterministic: the seed does not change the score
+        return cache_key({"kind": "score", "judge": self.identity, "method": self.judge.method,
+                          "decoding": decoding, "prompt": request_item["prompt"],
+                          "images": [sha256(png) for png in request_item["images"]]})
+
+    def score(self, item: JudgeInput) -> dict[str, DimensionResult]:
+        items = self.items(item)
+        keys = {d: self.key(i, item.seed) for d, i in items.items()}
+        results: dict[str, DimensionResult] = {}
+        for dimension, key in keys.items():
+            cached = self.cache.get_json("scores", key) if self.cache else None
+            if cached is not None:
+                results[dimension] = {**cached, "cached": True}
+        missing = [items[d] for d in items if d not in results]
+        if missing:
+            fresh = self.fresh(missing, item.seed)
+            for dimension, value in fresh.items():
+                if value["status"] == OK and self.cache:
+                    self.cache.put_json("scores", keys[dimension], value)
+            results.update(fresh)
+        return {d: results[d] for d in items}
+
+    def fresh(self, items: list[dict], seed: int) -> dict[str, DimensionResult]:
+        start = time.perf_counter()
+        try:
+            reply = self.send(items, self.judge.method, self.decoding(seed))
+        except JudgeFailure as failure:
+            share = (time.perf_counter() - start) / len(items)
+            return {i["dimension"]: result(None, failure.status, failure.raw, failure.reason, share) for i in items}
+        if self.judge.method == "logit":
+            return self._logit(reply, len(items))
+        return self._generate(items, reply, seed, start)
+
+    def _logit(self, reply: dict, count: int) -> dict[str, DimensionResult]:
+        share = float(reply["seconds"]) / count
+        out = {}
+        for item in reply["results"]:
+            score, mass = item["score"], item["mass"]
+            raw = json.dumps({"probs": item["probs"], "mass": mass})
+            if score is None or not math.isfinite(score) or not 0.0 <= score <= 10.0:
+                out[item["dimension"]] = result(None, "out-of-range", raw, f"logit score {score!r} outside [0, 10]",
+                                                share)
+                continue
+            reasoning = "expected score over P(0..10) at the answer position"
+            if mass is not None:
+                reasoning += f"; probability on score tokens {mass:.3g}"
+            out[item["dimension"]] = result(float(score), OK, raw, reasoning, share)
+        return out
+
+    def _generate(self, items: list[dict], reply: dict, seed: int, start: float) -> dict[str, DimensionResult]:
+        texts = {r["dimension"]: list(r["texts"]) for r in reply["results"]}
+        parsed = {d: [parse_score(t) for t in ts] for d, ts in texts.items()}
+        retry = [dict(i, prompt=i["prompt"] + REMINDER) for i in items
+                 if not all(p.ok for p in parsed[i["dimension"]])]
+        retried: dict[str, list] = {}
+        if retry:
+            try:
+                again = self.send(retry, "generate", self.decoding(seed + 1))
+                retried = {r["dimension"]: list(r["texts"]) for r in again["results"]}
+            except JudgeFailure as failure:
+                retried = {i["dimension"]: [] for i in retry}
+                for i in retry:
+                    texts[i["dimension"]].append(f"[retry failed: {failure.status}: {failure.reason}]")
+        share = (time.perf_counter() - start) / len(items)
+        return {i["dimension"]: self._combine(parsed[i["dimension"]], texts[i["dimension"]],
+                                              retried.get(i["dimension"]), share) for i in items}
+
+    def _combine(self, first: list, texts: list[str], retried: list[str] | None,
+                 seconds: float) -> DimensionResult:
+        """Each sample that failed to parse gets its retry answer; all samples must parse."""
+        final, raws = list(first), list(texts)
+        if retried is not None:
+            again = iter(retried)
+            for index, parsed in enumerate(first):
+                if not parsed.ok:
+                    text = next(again, "")
+                    final[index] = parse_score(text)
+                    raws.append(text)
+        raw = raws[0] if len(raws) == 1 else json.dumps(raws, ensure_ascii=False)
+        failed = [p for p in final if not p.ok]
+        if failed:
+            return result(None, failed[0].status, raw, f"{failed[0].reason} (after one retry with a format "
+                          "reminder)", seconds)
+        scores = [p.score for p in final]
+        spread = statistics.pstdev(scores) if len(scores) > 1 else 0.0
+        reasoning = final[0].reasoning if len(final) == 1 else " | ".join(p.reasoning for p in final)
+        return result(statistics.fmean(scores), OK, raw, reasoning, seconds, spread=spread,
+                      samples=len(scores))
