@@ -11,6 +11,8 @@ from conftest import read_results, run_bench, write_config
 from editbench.cli import main as cli
 
 STATS_KEYS = ("categories", "overall", "dimensions", "bootstrap")
+JUDGE_PYTHON = "/work/venvs/judge/bin/python"
+CONSTANT = {"backend": "constant", "python": JUDGE_PYTHON, "scores": {"SC": 7, "PQ": 8, "criterion": 6}}
 
 
 def summary_of(run_dir):
@@ -19,8 +21,9 @@ def summary_of(run_dir):
 
 
 @pytest.mark.timeout(600)
-def test_two_shards_partition_the_suite_and_merge_to_the_full_run(tmp_path):
-    config = write_config(tmp_path)
+@pytest.mark.parametrize("judge", [{"backend": "none"}, CONSTANT], ids=["no-judge", "constant-judge"])
+def test_two_shards_partition_the_suite_and_merge_to_the_full_run(tmp_path, judge):
+    config = write_config(tmp_path, judge=judge)
     full = run_bench(config, "-n", "2", run_dir=tmp_path / "full")
     assert full.returncode == 0, full.stdout[-3000:]
     parts = []
@@ -37,6 +40,9 @@ def test_two_shards_partition_the_suite_and_merge_to_the_full_run(tmp_path):
     merged = tmp_path / "merged"
     assert cli(["merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"), "-o", str(merged)]) == 0
     assert summary_of(merged) == summary_of(tmp_path / "full")
+    if judge["backend"] == "constant":
+        overall = summary_of(merged)["overall"]["micro"]["dimensions"]
+        assert (overall["SC"]["n"], overall["SC"]["mean"], overall["PQ"]["mean"]) == (25, 7.0, 8.0)
     assert {r["case_id"] for r in read_results(merged)} == everything
     assert len(list((merged / "images").rglob("*.png"))) == 50
     meta = json.loads((merged / "run.json").read_text(encoding="utf-8"))

@@ -81,3 +81,23 @@ def test_pytest_html_rows_carry_thumbnails(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:]
     text = page.read_text(encoding="utf-8")
     assert "editbench scores" in text and text.count("data:image/jpeg;base64,") >= 10
+
+
+@pytest.mark.timeout(300)
+def test_constant_judge_scores_pass_and_fail_the_gate(tmp_path):
+    judge = {"backend": "constant", "python": "/work/venvs/judge/bin/python",
+             "scores": {"SC": 7, "PQ": 8, "criterion": 6}}
+    config = write_config(tmp_path, judge=judge)
+    passed = run_bench(config, "-n", "2", "-k", "物理", "--eb-fail-under", "O=7",
+                       "--eb-fail-under", "SC@物理=7", run_dir=tmp_path / "ok")
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    assert "editbench: passed --eb-fail-under O=7 SC@物理=7" in passed.stdout
+    failed = run_bench(config, "-k", "物理", "--eb-fail-under", "SC@物理=7.5", run_dir=tmp_path / "bad")
+    assert failed.returncode == 1
+    assert "FAILED --eb-fail-under SC@物理=7.5: SC mean in 物理 (physical) is 7.000 < 7.5" in failed.stdout
+    meta = json.loads((tmp_path / "ok" / "run.json").read_text(encoding="utf-8"))
+    assert meta["versions"]["judge"]["executable"] == "/work/venvs/judge/bin/python"
+    assert meta["judge"]["describe"]["backend"] == "constant"
+    page = (tmp_path / "ok" / "report.html").read_text(encoding="utf-8")
+    assert page.count('<rect class="bar"') == 2 * 4  # 物理 + overall, SC PQ O criterion
+    assert page.count("data:image/jpeg;base64,") == 10
