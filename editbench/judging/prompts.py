@@ -98,6 +98,9 @@ def check_template(text: str, path: Path) -> str:
     for _, name, spec, conversion in fields:
         if name is None:
             continue
+        if not name.isidentifier():
+            raise ConfigError(f"prompt template {path}: stray brace around {{{name}{':' + spec if spec else ''}}}; "
+                              "write {{ and }} for literal braces (JSON examples included)")
         if name not in VARIABLES:
             close = difflib.get_close_matches(name, list(VARIABLES), n=1)
             hint = f"; did you mean {{{close[0]}}}?" if close else ""
