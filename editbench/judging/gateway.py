@@ -142,7 +142,7 @@ def _tiny(model: str, build: bool) -> str:
         from editbench import tiny
     except ImportError:  # pragma: no cover - the package ships it
         tiny = None
-    known = getattr(tiny, "KNOWN", None) or getattr(tiny, "TINY_MODELS", None) or ("qwen3-vl",)
+    known = tuple(getattr(tiny, "BUILDERS", None) or ("qwen3-vl",))
     if name not in known or not hasattr(tiny, "ensure_tiny"):
         raise ConfigError(f"judge.model {model!r}: unknown tiny checkpoint (known: "
                           f"{', '.join('tiny:' + k for k in known)})")
