@@ -7,8 +7,9 @@ logit scores are bit-identical between `-n 1` and `-n 2` (separate caches, so bo
 from __future__ import annotations
 
 import pytest
-from conftest import read_results, run_bench, write_config
 from tiny_judge import judge_python, tiny_judge_folder
+
+from conftest import read_results, run_bench, write_config
 
 DIMENSIONS = ("SC", "PQ", "O", "criterion")
 
