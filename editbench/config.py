@@ -76,6 +76,11 @@ class JudgeConfig:
     samples: int = 1
     timeout_s: float = 300.0
     scores: dict = field(default_factory=dict)  # constant backend: fixed score per dimension
+    mode: str = "gateway"  # gateway (one judge per worker) | service (one shared endpoint)
+    url: str | None = None  # service mode: an OpenAI-compatible endpoint already running
+    engine: str = "transformers"  # service mode without url: transformers (serve) | vllm
+    api_key_env: str | None = None  # service mode: env var holding the endpoint's API key
+    max_request_mb: float = 32.0  # service mode: refuse to send a request larger than this
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,8 @@ _CHOICES = {
     "judge.method": ("logit", "generate"),
     "judge.dtype": ("auto", "float32", "bfloat16", "float16"),
     "judge.device": ("auto", "cpu", "cuda"),
+    "judge.mode": ("gateway", "service"),
+    "judge.engine": ("transformers", "vllm"),
 }
 
 

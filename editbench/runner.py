@@ -64,7 +64,7 @@ class CaseOutcome:
         for name, result in self.dimensions.items():
             props.append((f"score.{name}", result.get("score")))
             props.append((f"status.{name}", result.get("status")))
-            for extra in ("reasoning", "raw", "cached"):
+            for extra in ("reasoning", "raw", "cached", "spread", "samples"):
                 if result.get(extra) not in (None, ""):
                     props.append((f"{extra}.{name}", result[extra]))
         props.extend((f"image.{kind}", path) for kind, path in self.images.items())
