@@ -1,0 +1,78 @@
+"""A judge backend with injected faults, loaded by path inside the judge interpreter.
+
+Standard library only: the judge environment has no editbench and no pytest. Configure it as
+`judge.backend: tests/faults/judge_faults.py:FaultyJudge`. Normal requests get fixed scores
+(SC 6, PQ 7, criterion 5). A tag anywhere in a request's prompts picks a fault for that request:
+
+- `[judge:hang]`      sleep `EB_FAULT_HANG_S` seconds (default 4), then answer 9 (a late reply);
+- `[judge:garbage]`   answer text without any score;
+- `[judge:kill]`      SIGKILL this judge process on every attempt;
+- `[judge:kill-once]` SIGKILL this judge process the first time only (a marker file remembers);
+- `[judge:raise]`     raise inside the judge;
+- `[judge:echo]`      answer a valid score whose reasoning quotes the prompt and adds a <script> tag.
+
+Each process appends its pid to `$EB_FAULT_DIR/judge-pids` when it starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+SCORES = {"SC": 6.0, "PQ": 7.0, "criterion": 5.0}
+LATE = 9.0
+
+
+class FaultyJudge:
+    def __init__(self, options: dict) -> None:
+        self.dir = os.environ["EB_FAULT_DIR"]
+        with open(os.path.join(self.dir, "judge-pids"), "a", encoding="utf-8") as log:
+            log.write(f"{os.getpid()}\n")
+
+    def info(self) -> dict:
+        return {"backend": "faulty", "pid": os.getpid()}
+
+    def _fault(self, items: list) -> str | None:
+        text = " ".join(item["prompt"] for item in items)
+        for tag in ("hang", "garbage", "kill-once", "kill", "raise", "echo"):
+            if f"[judge:{tag}]" in text:
+                return tag
+        return None
+
+    def _before(self, fault: str | None) -> None:
+        if fault == "kill-once":
+            marker = os.path.join(self.dir, "killed-once")
+            if not os.path.exists(marker):
+                open(marker, "w").close()
+                os.kill(os.getpid(), signal.SIGKILL)
+        if fault == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if fault == "raise":
+            raise RuntimeError("injected judge failure")
+        if fault == "hang":
+            time.sleep(float(os.environ.get("EB_FAULT_HANG_S", "4")))
+
+    def logit(self, items: list) -> list:
+        fault = self._fault(items)
+        self._before(fault)
+        if fault == "garbage":
+            return [{"score": float("nan"), "mass": 0.0, "probs": []} for _ in items]
+        return [{"score": LATE if fault == "hang" else SCORES[item["dimension"]], "mass": 1.0, "probs": []}
+                for item in items]
+
+    def generate(self, items: list, decoding: dict) -> list:
+        fault = self._fault(items)
+        self._before(fault)
+        samples = int(decoding["samples"])
+        if fault == "garbage":
+            return [["The edit is fine I suppose, hard to say."] * samples for _ in items]
+        out = []
+        for item in items:
+            score = LATE if fault == "hang" else SCORES[item["dimension"]]
+            reasoning = "fixed score"
+            if fault == "echo":
+                reasoning = f"I read: {item['prompt']} <script>window.pwnedJudge=1</script>"
+            out.append([json.dumps({"score": score, "reasoning": reasoning})] * samples)
+        return out
