@@ -26,6 +26,9 @@ from editbench.errors import ConfigError
 from editbench.perf.bench import DEFAULT_JUDGE_PYTHON, REPO, Options, PerfError
 from editbench.perf.report import details, judge_targets, table
 
+# Every child (pytest workers, judge interpreters) runs torch on one thread: on a shared machine two
+# threads per process mostly wait for each other, and the same setting on both sides of a ratio is fair.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 MEASUREMENTS = ("overhead", "transport", "scaling", "cache", "method")
 VERSION = 1
 
@@ -40,7 +43,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--judge-python", help="judge interpreter (default: $EDITBENCH_JUDGE_PYTHON, else "
                         f"{DEFAULT_JUDGE_PYTHON})")
     parser.add_argument("--keep", action="store_true", help="keep the scratch suites and run folders (work/)")
-    parser.add_argument("--real-size", action="store_true", help="GPU mode: random-weight models at real sizes")
+    parser.add_argument("--real-size", action="store_true", help="GPU mode: random-weight models at real sizes "
+                        "(--cases defaults to 6 there)")
+    parser.add_argument("--steps", type=int, help="--real-size: denoising steps per edit (default 10)")
     return parser.parse_args(argv)
 
 
@@ -82,7 +87,7 @@ def main(argv: list[str]) -> int:
     out = (args.out or REPO / "reports" / f"perf-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
     names = chosen(args)
     opts = options(args, out)
-    os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+    os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **ONE_THREAD})
     out.mkdir(parents=True, exist_ok=True)
     opts.say(f"editbench perf: {', '.join(names)} -> {out}")
     started, load = time.time(), _load()
@@ -90,7 +95,7 @@ def main(argv: list[str]) -> int:
     rows = judge_targets(measurements)
     result = {"version": VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "elapsed_s": time.time() - started, "machine": _machine(load),
-              "options": {"cases": opts.cases, "sizes": list(opts.sizes), "quick": opts.quick,
+              "options": {"torch_threads_per_process": 1, "cases": opts.cases, "sizes": list(opts.sizes), "quick": opts.quick,
                           "judge_python": opts.judge_python, "only": names},
               "measurements": measurements, "targets": rows, "log": opts.log}
     (out / "perf.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

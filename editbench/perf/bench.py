@@ -105,24 +105,31 @@ class BenchRun:
 
 
 def run_bench(opts: Options, config: Path, run_dir: Path, workers: int, extra_env: dict | None = None,
-              timeout: float = 1800) -> BenchRun:
-    """Run benchmarks/ under pytest (xdist with `workers` > 0) and read back what it wrote."""
+              timeout: float = 1800, plugins: tuple[str, ...] = (), live: bool = False) -> BenchRun:
+    """Run benchmarks/ under pytest (xdist with `workers` > 0) and read back what it wrote.
+
+    `live` lets pytest print to this terminal as it goes (verbose) instead of capturing its output.
+    """
     clock = run_dir.with_suffix(".clock.json")
     command = [sys.executable, "-m", "pytest", str(REPO / "benchmarks"), "-q", "-p", "no:cacheprovider",
                "-p", "editbench.perf.clock", "--eb-config", str(config), "--eb-run-dir", str(run_dir),
                "--timeout", str(int(timeout))]
+    for plugin in plugins:
+        command += ["-p", plugin]
     if workers:
         command += ["-n", str(workers)]
+    if live:
+        command += ["-v"]
     start = time.perf_counter()
     try:
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        done = subprocess.run(command, cwd=REPO, capture_output=not live, text=True, timeout=timeout,
                               env=env({CLOCK_ENV: str(clock), **(extra_env or {})}))
     except subprocess.TimeoutExpired:
         raise PerfError(f"benchmark run {run_dir.name} took over {timeout:.0f} s; command: "
                         f"{' '.join(command)}") from None
     wall = time.perf_counter() - start
     if done.returncode != 0 or not clock.is_file():
-        tail = (done.stdout + done.stderr)[-3000:]
+        tail = "(its output is above)" if live else (done.stdout + done.stderr)[-3000:]
         raise PerfError(f"benchmark run {run_dir.name} exited {done.returncode}; command: "
                         f"{' '.join(command)}\n{tail}")
     reports = json.loads(clock.read_text(encoding="utf-8"))["reports"]

@@ -29,7 +29,7 @@ TINY_JUDGE_NAME = "qwen-vl on tiny:qwen3-vl"
 DEFINITION = (
     "seconds per case, 3 dimensions per case in one request; gateway = GatewayJudge.score() in the calling "
     "process (prompt rendering, execnet round trip, parsing; cache off); in-process = server.handle() timed "
-    "inside a judge interpreter; the two alternate over {rounds} rounds, median per case of each; old way = "
+    "inside a judge interpreter; the two alternate case by case over {rounds} rounds, median per case of each; old way = "
     "a fresh judge interpreter per batch of 4 cases reading base64 images from JSON, loading the model, "
     "scoring with server.handle and writing JSON, wall time per batch / 4 (mean over {batches} batches)")
 
@@ -62,15 +62,14 @@ def measure(opts: Options) -> dict:
 
 
 def _rounds(gateway, local, inputs, reqs, rounds: int) -> tuple[list[float], list[float], bool]:
+    """Case by case, the gateway then the in-process judge, so the machine's load hits both alike."""
     via_gateway, in_process, same = [], [], True
     for _ in range(rounds):
-        gateway_scores = []
-        for item in inputs:
+        for item, request in zip(inputs, reqs, strict=True):
             start = time.perf_counter()
             results = gateway.score(item)
             via_gateway.append(time.perf_counter() - start)
-            gateway_scores.append([results[d]["score"] for d in results])
-        answers = local.run(reqs)
-        in_process += [a["seconds"] for a in answers]
-        same = same and gateway_scores == [scores_of(a["reply"]) for a in answers]
+            answer = local.run([request])[0]
+            in_process.append(answer["seconds"])
+            same = same and [results[d]["score"] for d in results] == scores_of(answer["reply"])
     return via_gateway, in_process, same
