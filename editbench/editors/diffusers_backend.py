@@ -1,0 +1,321 @@
+"""The `diffusers` editor: any diffusers pipeline class that takes an image and a prompt.
+
+`model` is a hub id, a local folder or `tiny:<name>`. The pipeline loads lazily, on the first
+edit the cache cannot answer, so a fully cached rerun never loads it. Qwen-VL processors are
+loaded image-only (image processor + tokenizer), since their video processor needs torchvision.
+Each edit is seeded from the case's own seed with a CPU generator, so the same case gives the
+same pixels whatever worker runs it and whatever else runs with it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import inspect
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from editbench.config import Config
+from editbench.editors import EditRequest
+from editbench.errors import ConfigError
+from editbench.tiny import check_name, ensure_tiny, tiny_name
+
+TINY_EDITORS = ("qwen-image-edit",)
+_SIZE = re.compile(r"^(\d+)x(\d+)$")
+_BIG_FILE = 64 * 1024 * 1024
+_DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
+
+
+class DiffusersEditor:
+    name = "diffusers"
+
+    def __init__(self, config: Config, device: str) -> None:
+        self.settings = config.editor
+        self.source = _model_source(config)
+        self.pipeline_class = _pipeline_class(self.settings.pipeline)
+        self.device = _pick_device(device)
+        self.dtype = _pick_dtype(self.settings.dtype, self.device)
+        self.call_kwargs = _call_kwargs(self.pipeline_class, self.settings)
+        self.load_s: float | None = None
+        self.stats_path = os.environ.get("EDITBENCH_EDITOR_STATS")
+        self._pipe = None
+        self._identity = self._describe()
+
+    @staticmethod
+    def check(config: Config) -> None:
+        """Startup checks, before any worker loads: model, pipeline class, size, pass-through kwargs."""
+        editor = config.editor
+        if not editor.model:
+            raise ConfigError(f"{config.source}: editor.model: the diffusers backend needs a model: "
+                              "a hub id, a local pipeline folder or tiny:qwen-image-edit")
+        cls = _pipeline_class(editor.pipeline)
+        _parse_size(editor.size)
+        _call_kwargs(cls, editor)
+        _model_source(config)
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self._identity)
+
+    def _describe(self) -> dict[str, Any]:
+        identity = {"backend": self.name, "pipeline": self.settings.pipeline, "dtype": self.dtype,
+                    "device": self.device, "max_pixels": self.settings.max_pixels,
+                    "size": self.settings.size, "call": _plain(self.call_kwargs)}
+        identity.update(model=self.source["model"], revision=self.source["revision"])
+        return identity
+
+    def edit(self, request: EditRequest):
+        import torch
+
+        pipe = self.pipeline()
+        kwargs = dict(self.call_kwargs)
+        kwargs.update(_size_kwargs(self.settings.size, request.image))
+        generator = torch.Generator(device="cpu").manual_seed(request.seed)
+        if self.device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        start = time.perf_counter()
+        try:
+            with torch.inference_mode():
+                result = pipe(image=request.image, prompt=request.instruction, generator=generator,
+                              output_type="pil", **kwargs)
+        except torch.OutOfMemoryError:
+            torch.cuda.empty_cache()  # leave the GPU usable for the next case
+            raise
+        self._record(request, time.perf_counter() - start)
+        return result.images[0]
+
+    def pipeline(self):
+        """The loaded pipeline (loaded on first use)."""
+        if self._pipe is None:
+            start = time.perf_counter()
+            self._pipe = _load(self.pipeline_class, self.source, self.dtype, self.device,
+                               self.settings)
+            self.load_s = time.perf_counter() - start
+        return self._pipe
+
+    def _record(self, request: EditRequest, seconds: float) -> None:
+        """Append one line per edit to $EDITBENCH_EDITOR_STATS (the GPU check reads it)."""
+        if not self.stats_path:
+            return
+        import torch
+
+        stats = {"case": request.case.id, "device": self.device, "seconds": seconds,
+                 "load_s": self.load_s, "dtype": self.dtype}
+        if self.device == "cuda":
+            stats["gpu"] = torch.cuda.get_device_name()
+            stats["peak_bytes"] = int(torch.cuda.max_memory_allocated())
+            stats["pipeline_device"] = str(self._pipe.device)
+        with open(self.stats_path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(stats) + "\n")
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+def _pipeline_class(name: str):
+    try:
+        import diffusers
+    except ImportError as exc:
+        raise ConfigError(f"editor.backend: diffusers needs torch, diffusers and transformers ({exc}); "
+                          "install them with `pip install -e .[editor]`") from None
+    cls = getattr(diffusers, name, None)
+    if isinstance(cls, type) and hasattr(cls, "from_pretrained") and name.endswith("Pipeline"):
+        return cls
+    names = [n for n in dir(diffusers) if n.endswith("Pipeline")]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"; close matches: {', '.join(close)}" if close else ""
+    raise ConfigError(f"editor.pipeline: {name!r} is not a diffusers pipeline class{hint} "
+                      "(e.g. QwenImageEditPipeline, QwenImageEditPlusPipeline, FluxKontextPipeline, "
+                      "StableDiffusionInstructPix2PixPipeline)")
+
+
+def _model_source(config: Config) -> dict[str, Any]:
+    """Where the weights come from: {"model", "path"} for folders, {"model", "revision"} for hub ids."""
+    model = config.editor.model or ""
+    name = tiny_name(model)
+    if name is not None:
+        check_name(name, "editor.model", TINY_EDITORS)
+        folder = ensure_tiny(name)
+        return {"model": model, "path": str(folder), "revision": folder_hash(folder)}
+    local = config.resolve(model)
+    if local.is_dir():
+        if not (local / "model_index.json").is_file():
+            raise ConfigError(f"{config.source}: editor.model: {local} has no model_index.json; "
+                              "point it at a diffusers pipeline folder (save_pretrained output)")
+        return {"model": model, "path": str(local), "revision": folder_hash(local)}
+    if _looks_like_path(model):
+        raise ConfigError(f"{config.source}: editor.model: folder {local} does not exist; fix the path "
+                          "(relative paths resolve against the config file's folder) or use a hub id")
+    return {"model": model, "path": None, "revision": _hub_revision(model, config.editor.revision)}
+
+
+def _looks_like_path(model: str) -> bool:
+    return model.startswith((".", "/", "~", "\\")) or model.count("/") != 1 or ":" in model
+
+
+def _hub_revision(repo: str, revision: str | None) -> str:
+    """The revision asked for, resolved to the cached commit when the hub is offline."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return revision or "main"
+    found = try_to_load_from_cache(repo, "model_index.json", revision=revision)
+    if isinstance(found, str):
+        return Path(found).parent.name  # snapshots/<commit>/model_index.json
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        raise ConfigError(f"editor.model: {repo!r} is not in the local Hugging Face cache and "
+                          "HF_HUB_OFFLINE is set; download it first (huggingface-cli download "
+                          f"{repo}) or point editor.model at a local folder")
+    return revision or "main"
+
+
+def folder_hash(folder: Path) -> str:
+    """A content hash of a checkpoint folder (files over 64 MiB: size and first/last MiB)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        if relative.startswith(".editbench") or "/." in f"/{relative}":
+            continue
+        digest.update(relative.encode("utf-8") + b"\0")
+        digest.update(_file_digest(path))
+    return digest.hexdigest()[:16]
+
+
+def _file_digest(path: Path) -> bytes:
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as handle:
+        if size <= _BIG_FILE:
+            digest.update(handle.read())
+        else:
+            digest.update(handle.read(1 << 20))
+            handle.seek(size - (1 << 20))
+            digest.update(handle.read())
+    return digest.digest()
+
+
+def _call_kwargs(cls, settings) -> dict[str, Any]:
+    """The generation parameters the pipeline's __call__ accepts (unset ones left to the pipeline)."""
+    params = inspect.signature(cls.__call__).parameters
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    wanted = {"num_inference_steps": settings.steps, "true_cfg_scale": settings.true_cfg_scale,
+              "guidance_scale": settings.guidance_scale, "negative_prompt": settings.negative_prompt}
+    kwargs = {k: v for k, v in wanted.items() if v is not None and k in params}
+    for key, value in settings.kwargs.items():
+        if key not in params and not open_ended:
+            close = difflib.get_close_matches(key, list(params), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"editor.kwargs.{key}: {cls.__name__} takes no argument {key!r}{hint}")
+        kwargs[key] = value
+    return kwargs
+
+
+def _parse_size(size: str) -> tuple[int, int] | None:
+    if size in ("pipeline", "source"):
+        return None
+    match = _SIZE.match(size)
+    if not match:
+        raise ConfigError(f"editor.size: {size!r}: expected pipeline, source or WIDTHxHEIGHT (e.g. 1024x1024)")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _size_kwargs(size: str, image) -> dict[str, int]:
+    """Output size: the pipeline's own policy, the source's size, or a fixed WxH."""
+    if size == "pipeline":
+        return {}
+    width, height = image.size if size == "source" else _parse_size(size)
+    return {"width": width, "height": height}
+
+
+def _pick_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("editor.device: cuda, but this worker sees no CUDA GPU; "
+                          "set editor.device: auto or cpu, or check CUDA_VISIBLE_DEVICES / --eb-gpus")
+    return device
+
+
+def _pick_dtype(dtype: str, device: str) -> str:
+    if dtype == "auto":
+        return "bfloat16" if device == "cuda" else "float32"
+    return _DTYPES[dtype]
+
+
+def _plain(value: Any) -> Any:
+    """Builtin types only (it keys the cache and crosses execnet)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+def _load(cls, source: dict[str, Any], dtype: str, device: str, settings):
+    import torch
+
+    where = source["path"] or source["model"]
+    revision = None if source["path"] else settings.revision
+    overrides = _image_only_processors(where, revision, settings.max_pixels)
+    pipe = cls.from_pretrained(where, revision=revision, **_dtype_kwarg(getattr(torch, dtype)), **overrides)
+    pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def _dtype_kwarg(dtype) -> dict[str, Any]:
+    """`dtype=` where diffusers has renamed it, `torch_dtype=` before."""
+    from diffusers.utils import deprecation_utils
+
+    renamed = hasattr(deprecation_utils, "_TORCH_DTYPE_DEPRECATION_MESSAGE")
+    return {"dtype": dtype} if renamed else {"torch_dtype": dtype}
+
+
+def _image_only_processors(where: str, revision: str | None, max_pixels: int | None) -> dict[str, Any]:
+    """Qwen-VL processor components loaded without their video processor (no torchvision needed)."""
+    index = _model_index(where, revision)
+    overrides = {}
+    for component, spec in index.items():
+        if not (isinstance(spec, list) and len(spec) == 2 and spec[0] == "transformers"):
+            continue
+        if spec[1] and spec[1].endswith("VLProcessor"):
+            overrides[component] = _image_only_processor(spec[1], where, component, revision, max_pixels)
+    return overrides
+
+
+def _model_index(where: str, revision: str | None) -> dict[str, Any]:
+    local = Path(where) / "model_index.json"
+    if local.is_file():
+        return json.loads(local.read_text(encoding="utf-8"))
+    from huggingface_hub import hf_hub_download
+
+    return json.loads(Path(hf_hub_download(where, "model_index.json", revision=revision)).read_text())
+
+
+def _image_only_processor(class_name: str, where: str, subfolder: str, revision: str | None,
+                          max_pixels: int | None):
+    import transformers
+    from transformers import AutoImageProcessor, AutoTokenizer
+
+    base = getattr(transformers, class_name)
+    image_processor = AutoImageProcessor.from_pretrained(where, subfolder=subfolder, revision=revision)
+    if max_pixels:
+        image_processor.size = {**dict(image_processor.size), "longest_edge": max_pixels}
+        image_processor.max_pixels = max_pixels
+    tokenizer = AutoTokenizer.from_pretrained(where, subfolder=subfolder, revision=revision)
+    return _image_only_class(base)(image_processor=image_processor, tokenizer=tokenizer,
+                                   chat_template=getattr(tokenizer, "chat_template", None))
+
+
+def _image_only_class(base: type) -> type:
+    """A subclass of a Qwen-VL processor whose only parts are the image processor and tokenizer."""
+
+    def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
+        base.__init__(self, image_processor=image_processor, tokenizer=tokenizer,
+                      video_processor=None, chat_template=chat_template)
+
+    # transformers 5 reads the parts from __init__'s signature, 4.x from `attributes`
+    return type(f"ImageOnly{base.__name__}", (base,),
+                {"__init__": __init__, "attributes": ["image_processor", "tokenizer"]})
