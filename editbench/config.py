@@ -81,6 +81,8 @@ class JudgeConfig:
     engine: str = "transformers"  # service mode without url: transformers (serve) | vllm
     api_key_env: str | None = None  # service mode: env var holding the endpoint's API key
     max_request_mb: float = 32.0  # service mode: refuse to send a request larger than this
+    serve_args: list[str] = field(default_factory=list)  # service mode: extra arguments for the started server
+    allow_remote: bool = False  # service mode: allow a judge.url that is not on this machine (loopback)
 
 
 @dataclass(frozen=True)

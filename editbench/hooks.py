@@ -6,6 +6,7 @@ worker alike); the controller alone owns the run folder and the live results fil
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -23,6 +24,7 @@ SETTINGS = pytest.StashKey[Settings]()
 CONTROLLER = pytest.StashKey[Controller]()
 RUN_DIR = pytest.StashKey[Path]()
 SHARD = pytest.StashKey[tuple]()
+ENDPOINT = pytest.StashKey[dict]()
 
 
 def settings(config: pytest.Config) -> Settings | None:
@@ -57,14 +59,18 @@ def configure(config: pytest.Config) -> None:
     _register_markers(config, current)
     if not is_controller(config):
         config.stash[RUN_DIR] = Path(config.workerinput["eb_run_dir"])
+        _adopt_endpoint(current, config.workerinput.get("eb_judge_endpoint"))
         return
     run_dir = new_run_dir(current.config, config.getoption("eb_run_dir"))
     config.stash[RUN_DIR] = run_dir
     _pin_workers(config, current)
     if not config.getoption("collectonly"):
+        endpoint = _start_service(config, current, run_dir)
         controller = Controller(current, run_dir, fail_under=config.getoption("eb_fail_under"),
                                 shard=shard_text)
         controller.start()
+        if endpoint is not None:
+            _record_endpoint(controller, run_dir, endpoint)
         config.stash[CONTROLLER] = controller
         config.pluginmanager.register(ControllerHooks(controller), "editbench.controller")
         if config.pluginmanager.hasplugin("html"):
@@ -108,6 +114,53 @@ def configure_node(node) -> None:
     run_dir = node.config.stash.get(RUN_DIR, None)
     if run_dir is not None:
         node.workerinput["eb_run_dir"] = str(run_dir)
+    endpoint = node.config.stash.get(ENDPOINT, None)
+    if endpoint is not None:
+        node.workerinput["eb_judge_endpoint"] = endpoint
+
+
+def _start_service(config: pytest.Config, current: Settings, run_dir: Path) -> dict | None:
+    """judge.mode service: start the run's one judge server (or adopt judge.url) before workers spawn."""
+    judge = current.config.judge
+    if judge.mode != "service" or judge.backend == "none":
+        return None
+    from editbench.judging import serve, service
+
+    endpoint, server = serve.prepare(current.config, run_dir)
+    data = dataclasses.asdict(endpoint)
+    service.use_endpoint(data)
+    config.stash[ENDPOINT] = data
+    if server is not None:
+        config.pluginmanager.register(ServiceHooks(server), "editbench.service")
+    return data
+
+
+def _adopt_endpoint(current: Settings, data: dict | None) -> None:
+    if current.config.judge.mode == "service" and data:
+        from editbench.judging import service
+
+        service.use_endpoint(data)
+
+
+def _record_endpoint(controller: Controller, run_dir: Path, data: dict) -> None:
+    """run.json names the endpoint (model id, revision, engine and version, pid, loopback), never the key."""
+    from editbench.judging.serve import Endpoint
+    from editbench.reporting.rundir import RUN_META
+    from editbench.reporting.runmeta import write_json
+
+    controller.meta["judge"] = {**controller.meta["judge"], "service": Endpoint(**data).public()}
+    write_json(run_dir / RUN_META, controller.meta)
+
+
+class ServiceHooks:
+    """Controller only, when it started the judge server: stop it when pytest ends, however it ends."""
+
+    def __init__(self, server) -> None:
+        self.server = server
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.server.stop()
 
 
 def header(config: pytest.Config) -> list[str]:

@@ -83,13 +83,22 @@ def check(config: Config, suite: Suite) -> None:
         from editbench.judging import gateway
     except ImportError as exc:  # pragma: no cover - the gateway module ships with the package
         raise ConfigError(f"judge.backend {config.judge.backend!r}: judging is unavailable ({exc})") from None
+    if config.judge.mode == "service":
+        from editbench.judging import service
+
+        service.check(config, suite)
+        return
     gateway.check(config, suite)
 
 
 def open_judge(config: Config, suite: Suite, worker: WorkerInfo) -> Judge:
-    """Open the judge for one worker: a gateway into the judge interpreter, loaded once."""
+    """Open the judge for one worker: a gateway into the judge interpreter, or the run's judge service."""
     if config.judge.backend == "none":
         return NoJudge()
+    if config.judge.mode == "service":
+        from editbench.judging import service
+
+        return service.open_judge(config, suite, worker)
     from editbench.judging import gateway
 
     return gateway.open_judge(config, suite, worker)
