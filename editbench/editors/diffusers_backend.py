@@ -254,8 +254,12 @@ def _plain(value: Any) -> Any:
 # -- loading -------------------------------------------------------------------------------------
 
 def _load(cls, source: dict[str, Any], dtype: str, device: str, settings):
+    import diffusers
     import torch
+    import transformers
 
+    diffusers.utils.logging.disable_progress_bar()  # no loading bars inside workers
+    transformers.utils.logging.disable_progress_bar()
     where = source["path"] or source["model"]
     revision = None if source["path"] else settings.revision
     overrides = _image_only_processors(where, revision, settings.max_pixels)
