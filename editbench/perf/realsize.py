@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,7 @@ def main(args) -> int:
     gpu = "none: EDITBENCH_PERF_REALSIZE_SHRINK (toy widths on CPU, a wiring check)" if shrink else _gpu()
     device = "cpu" if shrink else "cuda"
     steps = args.steps or 10
+    shutil.rmtree(opts.work, ignore_errors=True)  # timings and results of an earlier run must not mix in
     out.mkdir(parents=True, exist_ok=True)
     opts.say(f"GPU {gpu}; {opts.cases} cases at {SIZE}x{SIZE}, {steps} steps, true CFG 4; {NOTE}")
     suite = replicate(opts.work / "suite", opts.cases, SIZE)

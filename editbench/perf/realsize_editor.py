@@ -59,6 +59,7 @@ class RealSizeEditor(DiffusersEditor):
         if self._pipe is None:
             start = time.perf_counter()
             tiny = super().pipeline()
+            self._pipe = None  # a failed build must fail every case, never fall back to the tiny one
             self._pipe = build_pipeline(tiny, self.device)
             self.load_s = time.perf_counter() - start
             progress(f"editor: real-size pipeline ready in {self.load_s:.1f} s")
@@ -71,11 +72,7 @@ def build_pipeline(tiny, device: str):
     from diffusers import AutoencoderKLQwenImage, QwenImageTransformer2DModel
     from transformers import Qwen2_5_VLForConditionalGeneration
 
-    config = tiny.text_encoder.config  # keeps the tiny tokenizer's special token ids
-    for key, value in sized("text", TEXT).items():
-        setattr(config.text_config, key, value)
-    for key, value in sized("vision", VISION).items():
-        setattr(config.vision_config, key, value)
+    config = resized(tiny.text_encoder.config, sized("text", TEXT), sized("vision", VISION))
     with on_device(device):
         progress("editor: building the QwenImage transformer (random, bf16, on the GPU)")
         transformer = QwenImageTransformer2DModel(**sized("transformer", TRANSFORMER)).eval()
@@ -92,6 +89,15 @@ def build_pipeline(tiny, device: str):
     if device.startswith("cuda"):
         progress(f"editor: {torch.cuda.memory_allocated() / 2**30:.1f} GiB on the GPU")
     return pipe
+
+
+def resized(config, text: dict, vision: dict):
+    """The tiny config (its special token ids kept) with real widths; per-layer lists rebuilt."""
+    data = config.to_dict()
+    data["text_config"].update(text)
+    data["text_config"].pop("layer_types", None)
+    data["vision_config"].update(vision)
+    return type(config).from_dict(data)
 
 
 class on_device:

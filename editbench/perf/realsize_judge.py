@@ -46,11 +46,11 @@ class RealSizeJudge(server.QwenVLBackend):
         torch = self.torch
         from transformers import Qwen3VLForConditionalGeneration
 
-        config = self.model.config  # keeps the tiny tokenizer's special token ids
-        for key, value in sized("text", TEXT).items():
-            setattr(config.text_config, key, value)
-        for key, value in sized("vision", VISION).items():
-            setattr(config.vision_config, key, value)
+        data = self.model.config.to_dict()  # keeps the tiny tokenizer's special token ids
+        data["text_config"].update(sized("text", TEXT))
+        data["text_config"].pop("layer_types", None)  # per-layer lists are rebuilt for the real depth
+        data["vision_config"].update(sized("vision", VISION))
+        config = type(self.model.config).from_dict(data)
         start = time.perf_counter()
         saved = torch.get_default_dtype()
         torch.set_default_dtype(self.dtype)
