@@ -21,7 +21,7 @@ DEFINITION = (
 
 
 def measure(opts: Options) -> dict:
-    cases = 4 if opts.quick else 10
+    cases = 2 if opts.quick else 6
     folder = opts.work / "cache"
     suite = replicate(folder / "suite", cases, SIZE)
     config = write_config(folder, suite, tiny_editor(), tiny_judge(opts), cache=True)

@@ -25,7 +25,7 @@ DEFINITION = (
 
 
 def measure(opts: Options) -> dict:
-    cases = 3 if opts.quick else 10
+    cases = 2 if opts.quick else 10
     folder = opts.work / "method"
     suite_dir = replicate(folder / "suite", cases, SIZE)
     config = load_config(write_config(folder, suite_dir, {"backend": "identity"}, tiny_judge(opts)))

@@ -24,7 +24,7 @@ def tiny_editor(steps: int = 2) -> dict:
 
 
 def measure(opts: Options) -> dict:
-    cases = 4 if opts.quick else 10
+    cases = 2 if opts.quick else 6
     folder = opts.work / "scaling"
     suite = replicate(folder / "suite", cases, SIZE)
     config = write_config(folder, suite, tiny_editor(), {"backend": "none"})
