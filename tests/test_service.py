@@ -232,3 +232,31 @@ def test_server_killed_mid_run_fails_the_rest_as_unavailable_and_keeps_what_fini
         assert record["status"] in ("judge-unavailable", "unparseable", "out-of-range")
         assert all(s is None for d, s in record["scores"].items() if record["statuses"][d] != "ok")
     assert "is unreachable" in json.dumps([r["reason"] for r in later if r["status"] == "judge-unavailable"])
+
+
+@pytest.mark.timeout(300)
+def test_ctrl_c_stops_the_server(tmp_path, served_judge):
+    config = write_config(tmp_path, judge=service_judge(served_judge), run={"cache": False})
+    run_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "pytest", str(REPO / "benchmarks"), "-p", "no:cacheprovider", "--eb-config",
+               str(config), "--eb-run-dir", str(run_dir), "-k", "物理"]
+    bench = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    try:
+        meta, deadline = {}, time.monotonic() + 200
+        while "service" not in meta.get("judge", {}):
+            assert bench.poll() is None and time.monotonic() < deadline, "the server never started"
+            time.sleep(0.2)
+            if (run_dir / "run.json").is_file():
+                meta = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        pid = meta["judge"]["service"]["pid"]
+        assert alive(pid)
+        bench.send_signal(signal.SIGINT)
+        bench.communicate(timeout=120)
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+    deadline = time.monotonic() + 15
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(pid)
