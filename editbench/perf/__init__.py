@@ -41,7 +41,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(MEASUREMENTS)}")
     parser.add_argument("--quick", action="store_true", help="smallest sizes and few cases (the CI smoke test)")
     parser.add_argument("--judge-python", help="judge interpreter (default: $EDITBENCH_JUDGE_PYTHON, else "
-                        f"{DEFAULT_JUDGE_PYTHON})")
+                        f"{DEFAULT_JUDGE_PYTHON}, else .tox/judge)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch suites and run folders (work/)")
     parser.add_argument("--real-size", action="store_true", help="GPU mode: random-weight models at real sizes "
                         "(--cases defaults to 6 there)")
@@ -61,11 +61,17 @@ def options(args: argparse.Namespace, out: Path) -> Options:
     cases = args.cases or (12 if args.quick else 200)
     if cases < 2:
         raise ConfigError(f"--cases {cases}: need at least 2 (one per worker)")
-    python = args.judge_python or os.environ.get("EDITBENCH_JUDGE_PYTHON") or DEFAULT_JUDGE_PYTHON
+    python = args.judge_python or os.environ.get("EDITBENCH_JUDGE_PYTHON") or _default_judge_python()
     if not os.access(python, os.X_OK):
         raise ConfigError(f"--judge-python {python}: no such interpreter; pass the judge environment's python "
                           "(--judge-python or $EDITBENCH_JUDGE_PYTHON)")
     return Options(work=out / "work", judge_python=python, cases=cases, sizes=sizes, quick=args.quick)
+
+
+def _default_judge_python() -> str:
+    """This workplace's judge venv, else the tox `judge` environment (what the gateway defaults to)."""
+    tox = REPO / ".tox" / "judge" / "bin" / "python"
+    return DEFAULT_JUDGE_PYTHON if os.access(DEFAULT_JUDGE_PYTHON, os.X_OK) or not tox.exists() else str(tox)
 
 
 def chosen(args: argparse.Namespace) -> list[str]:
