@@ -281,7 +281,9 @@ def test_dead_worker_loses_only_its_case(tmp_path):
 
 
 @pytest.mark.timeout(300)
-def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(tmp_path):
+@pytest.mark.parametrize("workers", [pytest.param([], id="serial"),
+                                     pytest.param(["-n", "2"], id="xdist", marks=pytest.mark.slow)])
+def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(tmp_path, workers):
     suite = copy_suite(tmp_path)
     for case_id in PHYSICAL:
         change_case(suite, case_id, tag="[edit:slow]")
@@ -289,7 +291,7 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(tmp_path
     env = {**os.environ, "HF_HUB_OFFLINE": "1", **fault_env(tmp_path, EB_FAULT_SLOW_S="1.5")}
     first = tmp_path / "first"
     command = [sys.executable, "-m", "pytest", str(REPO / "benchmarks"), "-p", "no:cacheprovider",
-               "-p", "eb_faults", "--eb-config", str(config), "--eb-run-dir", str(first), "-k", "物理"]
+               "-p", "eb_faults", "--eb-config", str(config), "--eb-run-dir", str(first), "-k", "物理", *workers]
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True)
     try:
@@ -311,11 +313,13 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(tmp_path
     assert summary["overall"]["micro"]["n"] == len(finished) and summary["overall"]["micro"]["failed"] == 0
     page = (first / "report.html").read_text(encoding="utf-8")
     assert page.count('<div class="case ') == len(finished)
+    assert "Interrupted: these reports cover only the cases that finished" in page
+    assert json.loads((first / "run.json").read_text(encoding="utf-8"))["status"] == "interrupted"
     edits_log = tmp_path / "faults" / "edits.log"
     edited_before = edits_log.read_text(encoding="utf-8").split()
 
     second = tmp_path / "second"
-    result = bench(tmp_path, config, "-k", "物理", run_dir=second)
+    result = bench(tmp_path, config, "-k", "物理", *workers, run_dir=second)
     assert result.returncode == 0, result.stdout[-3000:]
     rerun = by_id(read_results(second))
     assert sorted(rerun) == PHYSICAL and {r["status"] for r in rerun.values()} == {"ok"}

@@ -28,6 +28,9 @@ _PART = 1024 * 1024
 TINY_NOTE = ("tiny randomly initialised checkpoints: the scores measure the pipeline, "
              "not the models")
 
+INTERRUPTED_NOTE = ("Interrupted: these reports cover only the cases that finished; rerun the same "
+                    "command to finish the rest from the cache.")
+
 
 def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -59,8 +62,12 @@ def start_meta(settings, run_dir: Path, argv: list[str], shard: str | None,
 def finish_meta(meta: dict[str, Any], identities: dict[str, Any], exitstatus: int,
                 gate: list[str]) -> dict[str, Any]:
     """Complete run.json at the end: workers' identities, judge-side versions, end time."""
-    meta = {**meta, "status": "finished", "finished": now(), "exit_status": exitstatus,
-            "gate_failures": gate, "workers": {**meta.get("workers", {}), **identities}}
+    interrupted = exitstatus == 2  # pytest.ExitCode.INTERRUPTED (Ctrl-C): the reports are partial
+    meta = {**meta, "status": "interrupted" if interrupted else "finished", "finished": now(),
+            "exit_status": exitstatus, "gate_failures": gate,
+            "workers": {**meta.get("workers", {}), **identities}}
+    if interrupted:
+        meta["note"] = " ".join(filter(None, (meta.get("note"), INTERRUPTED_NOTE)))
     first = next(iter(meta["workers"].values()), None)
     if isinstance(first, dict):
         meta["editor"] = {**meta["editor"], "describe": first.get("editor")}
