@@ -6,8 +6,8 @@ import shutil
 
 import execnet
 import pytest
-from conftest import SAMPLE_SUITE
 
+from conftest import SAMPLE_SUITE
 from editbench import editors
 from editbench.cases import load_suite
 from editbench.config import build_config

@@ -8,6 +8,7 @@ changed generation parameter misses.
 from __future__ import annotations
 
 import pytest
+
 from conftest import read_results, run_bench, write_config
 
 pytest.importorskip("diffusers")

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SAMPLE_SUITE
 
+from conftest import REPO, SAMPLE_SUITE
 from editbench import editors
 from editbench.cases import load_suite
 from editbench.config import build_config
