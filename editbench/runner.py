@@ -123,8 +123,12 @@ class CaseRunner:
             return None
         finally:
             outcome.edit_s = time.perf_counter() - start
-        data = encode_png(edited)
-        decode_png(data, f"edited image of case {outcome.case.id}")
+        try:
+            data = encode_png(edited)
+            decode_png(data, f"edited image of case {outcome.case.id}")
+        except (CaseError, AttributeError, OSError, ValueError) as exc:
+            outcome.fail("edit-error", f"the editor returned no usable image: {exc}")
+            return None
         if self.config.run.cache:
             self.cache.put("edits", key, data)
         return data
