@@ -29,7 +29,7 @@ FIELDS = {
                "generate_vs_logit", "logit_bit_identical", "generated_chars_per_answer", "elapsed_s"},
 }
 SIZE_FIELDS = {"cases", "cycles_timed", "harness_ms_per_case", "loop_ms_per_case", "loop_ms_before_after",
-               "overhead_ms_per_case", "median_call_ms", "run_wall_s", "test_phase_s"}
+               "overhead_ms_per_case", "loop_spread_ms", "median_call_ms", "run_wall_s", "test_phase_s"}
 SCALING_FIELDS = {"test_phase_s", "cases_per_s", "median_call_s", "run_wall_s"}
 
 

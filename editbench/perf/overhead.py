@@ -63,6 +63,7 @@ def measure_size(opts: Options, size: int) -> dict:
         raise PerfError(f"overhead at {size}: {len(failed)} cases failed, e.g. {failed[0]}; see {run.run_dir}")
     return {"cases": len(run.calls()), "cycles_timed": cycles, "harness_ms_per_case": harness_ms,
             "loop_ms_per_case": loop_ms, "loop_ms_before_after": [1000 * x / opts.cases for x in loops],
+            "loop_spread_ms": 1000 * abs(loops[0] - loops[1]) / opts.cases,
             "overhead_ms_per_case": harness_ms - loop_ms, "median_call_ms": 1000 * run.median_call_s(),
             "run_wall_s": run.wall_s, "test_phase_s": run.test_phase_s()}
 

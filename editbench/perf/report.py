@@ -50,8 +50,19 @@ def judge_targets(measurements: dict[str, dict]) -> list[dict]:
             row["met"] = _met(value, op, bound)
             if row["met"] is None:
                 row["why"] = "no value"
+            if key == "overhead":
+                _noise(row, m)
         rows.append(row)
     return rows
+
+
+def _noise(row: dict, m: dict) -> None:
+    """Say so when the overhead is smaller than the plain loop's own run-to-run spread."""
+    sizes = m.get("sizes") or {}
+    spread = sizes[max(sizes, key=int)].get("loop_spread_ms") if sizes else None
+    if row["value"] is not None and spread is not None and abs(row["value"]) <= spread:
+        row["why"] = (f"within noise: the plain loop alone varied by {spread:.0f} ms per case between its "
+                      "runs before and after the harness")
 
 
 def _met(value: Any, op: str, bound: float) -> bool | None:
