@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from editbench.errors import CaseError
 from editbench.session import Settings, load_settings, new_run_dir

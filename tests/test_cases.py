@@ -7,8 +7,8 @@ import json
 import shutil
 
 import pytest
-from conftest import SAMPLE_B64, SAMPLE_SUITE
 
+from conftest import SAMPLE_B64, SAMPLE_SUITE
 from editbench.cases import case_seed, load_suite
 from editbench.errors import CaseError, SuiteError
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PIL import Image
+
 from conftest import read_results, run_bench, write_config
 
 pytestmark = pytest.mark.timeout(300)

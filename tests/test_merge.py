@@ -6,12 +6,13 @@ import json
 
 import pytest
 from reportdata import sample_records, write_run
+from tiny_judge import judge_python
 
 from conftest import read_results, run_bench, write_config
 from editbench.cli import main as cli
 
 STATS_KEYS = ("categories", "overall", "dimensions", "bootstrap")
-JUDGE_PYTHON = "/work/venvs/judge/bin/python"
+JUDGE_PYTHON = judge_python()
 CONSTANT = {"backend": "constant", "python": JUDGE_PYTHON, "scores": {"SC": 7, "PQ": 8, "criterion": 6}}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from tiny_judge import judge_python
 
 from conftest import read_results, run_bench, write_config
 
@@ -85,7 +86,7 @@ def test_pytest_html_rows_carry_thumbnails(tmp_path):
 
 @pytest.mark.timeout(300)
 def test_constant_judge_scores_pass_and_fail_the_gate(tmp_path):
-    judge = {"backend": "constant", "python": "/work/venvs/judge/bin/python",
+    judge = {"backend": "constant", "python": judge_python(),
              "scores": {"SC": 7, "PQ": 8, "criterion": 6}}
     config = write_config(tmp_path, judge=judge)
     passed = run_bench(config, "-n", "2", "-k", "物理", "--eb-fail-under", "O=7",
@@ -96,7 +97,7 @@ def test_constant_judge_scores_pass_and_fail_the_gate(tmp_path):
     assert failed.returncode == 1
     assert "FAILED --eb-fail-under SC@物理=7.5: SC mean in 物理 (physical) is 7.000 < 7.5" in failed.stdout
     meta = json.loads((tmp_path / "ok" / "run.json").read_text(encoding="utf-8"))
-    assert meta["versions"]["judge"]["executable"] == "/work/venvs/judge/bin/python"
+    assert meta["versions"]["judge"]["executable"] == judge_python()
     assert meta["judge"]["describe"]["backend"] == "constant"
     page = (tmp_path / "ok" / "report.html").read_text(encoding="utf-8")
     assert page.count('<rect class="bar"') == 2 * 4  # 物理 + overall, SC PQ O criterion

@@ -12,9 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def judge_python() -> str:
-    """$EDITBENCH_JUDGE_PYTHON, else the tox judge env, else the machine's prebuilt judge venv."""
-    for candidate in (os.environ.get("EDITBENCH_JUDGE_PYTHON"), REPO / ".tox" / "judge" / "bin" / "python",
-                      "/work/venvs/judge/bin/python"):
+    """$EDITBENCH_JUDGE_PYTHON, else the tox judge env (`tox -e judge`)."""
+    for candidate in (os.environ.get("EDITBENCH_JUDGE_PYTHON"), REPO / ".tox" / "judge" / "bin" / "python"):
         if candidate and Path(candidate).is_file():
             return str(candidate)
     raise RuntimeError("no judge interpreter: run `tox -e judge` or set EDITBENCH_JUDGE_PYTHON")

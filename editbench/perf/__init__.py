@@ -41,7 +41,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(MEASUREMENTS)}")
     parser.add_argument("--quick", action="store_true", help="smallest sizes and few cases (the CI smoke test)")
     parser.add_argument("--judge-python", help="judge interpreter (default: $EDITBENCH_JUDGE_PYTHON, else "
-                        f"{DEFAULT_JUDGE_PYTHON}, else .tox/judge)")
+                        ".tox/judge/bin/python)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch suites and run folders (work/)")
     parser.add_argument("--real-size", action="store_true", help="GPU mode: random-weight models at real sizes "
                         "(--cases defaults to 6 there)")
@@ -69,9 +69,8 @@ def options(args: argparse.Namespace, out: Path) -> Options:
 
 
 def _default_judge_python() -> str:
-    """This workplace's judge venv, else the tox `judge` environment (what the gateway defaults to)."""
-    tox = REPO / ".tox" / "judge" / "bin" / "python"
-    return DEFAULT_JUDGE_PYTHON if os.access(DEFAULT_JUDGE_PYTHON, os.X_OK) or not tox.exists() else str(tox)
+    """The tox `judge` environment, as the gateway defaults to."""
+    return str(DEFAULT_JUDGE_PYTHON)
 
 
 def chosen(args: argparse.Namespace) -> list[str]:

@@ -22,7 +22,7 @@ from editbench.errors import EditbenchError
 from editbench.perf.clock import ENV as CLOCK_ENV
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_JUDGE_PYTHON = "/work/venvs/judge/bin/python"
+DEFAULT_JUDGE_PYTHON = REPO / ".tox" / "judge" / "bin" / "python"
 CONSTANT_SCORES = {"SC": 7, "PQ": 8, "criterion": 6}
 
 
