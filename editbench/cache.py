@@ -15,6 +15,33 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+WHOLE_FILE = 64 << 20  # files above this are fingerprinted by size, first and last MiB
+_PART = 1 << 20
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """A checkpoint folder's identity: every file's path, size and content (big files by head and tail).
+
+    Hidden files (build markers, locks) are left out, so building or locking a folder does not
+    change it. This keys caches and goes into run.json for models given as local folders.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")):
+            continue
+        size = path.stat().st_size
+        digest.update(f"{relative}\0{size}\0".encode())
+        with open(path, "rb") as handle:
+            if size <= WHOLE_FILE:
+                for block in iter(lambda: handle.read(_PART), b""):
+                    digest.update(block)
+            else:
+                digest.update(handle.read(_PART))
+                handle.seek(size - _PART)
+                digest.update(handle.read(_PART))
+    return digest.hexdigest()
+
 
 def cache_key(parts: dict[str, Any]) -> str:
     canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -10,7 +10,6 @@ same pixels whatever worker runs it and whatever else runs with it.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import inspect
 import json
 import os
@@ -19,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from editbench.cache import folder_fingerprint
 from editbench.config import Config
 from editbench.editors import EditRequest
 from editbench.errors import ConfigError
@@ -26,7 +26,6 @@ from editbench.tiny import check_name, ensure_tiny, tiny_name
 
 TINY_EDITORS = ("qwen-image-edit",)
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
-_BIG_FILE = 64 * 1024 * 1024
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
 
 
@@ -172,28 +171,8 @@ def _hub_revision(repo: str, revision: str | None) -> str:
 
 
 def folder_hash(folder: Path) -> str:
-    """A content hash of a checkpoint folder (files over 64 MiB: size and first/last MiB)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        relative = path.relative_to(folder).as_posix()
-        if relative.startswith(".editbench") or "/." in f"/{relative}":
-            continue
-        digest.update(relative.encode("utf-8") + b"\0")
-        digest.update(_file_digest(path))
-    return digest.hexdigest()[:16]
-
-
-def _file_digest(path: Path) -> bytes:
-    size = path.stat().st_size
-    digest = hashlib.sha256(str(size).encode())
-    with open(path, "rb") as handle:
-        if size <= _BIG_FILE:
-            digest.update(handle.read())
-        else:
-            digest.update(handle.read(1 << 20))
-            handle.seek(size - (1 << 20))
-            digest.update(handle.read())
-    return digest.digest()
+    """A short content hash of a checkpoint folder (the editor's revision for local folders)."""
+    return folder_fingerprint(folder)[:16]
 
 
 def _call_kwargs(cls, settings) -> dict[str, Any]:

@@ -14,7 +14,6 @@ sends `editbench.judging.server` across; the model loads once there. Faults:
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 import re
 import signal
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import execnet
 
-from editbench.cache import Cache
+from editbench.cache import Cache, folder_fingerprint
 from editbench.devices import judge_devices
 from editbench.errors import ConfigError, EditbenchError
 from editbench.judging import WorkerInfo, server
@@ -150,21 +149,10 @@ def _tiny(model: str, build: bool) -> str:
 
 
 def fingerprint(model: str | None) -> str | None:
-    """A local checkpoint's identity: names, sizes and contents (big files by head and tail)."""
+    """A local checkpoint's identity (None for a hub id)."""
     if model is None or not Path(model).is_dir():
         return None
-    digest = hashlib.sha256()
-    for path in sorted(p for p in Path(model).rglob("*") if p.is_file()):
-        size = path.stat().st_size
-        digest.update(f"{path.relative_to(model).as_posix()}:{size}\n".encode())
-        with open(path, "rb") as handle:
-            if size <= 8 << 20:
-                digest.update(handle.read())
-            else:
-                digest.update(handle.read(1 << 20))
-                handle.seek(size - (1 << 20))
-                digest.update(handle.read())
-    return digest.hexdigest()
+    return folder_fingerprint(Path(model))
 
 
 # -- the gateway ---------------------------------------------------------------------------------

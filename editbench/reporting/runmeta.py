@@ -20,10 +20,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from editbench.cache import folder_fingerprint
+
 SCHEMA = 1
 PACKAGES = ("editbench", "torch", "diffusers", "transformers", "accelerate", "pillow", "numpy",
             "pytest", "pytest-xdist", "execnet")
-_WHOLE_FILE = 64 * 1024 * 1024  # files above this are fingerprinted by size, head and tail
 _PART = 1024 * 1024
 TINY_NOTE = ("tiny randomly initialised checkpoints: the scores measure the pipeline, "
              "not the models")
@@ -129,23 +130,6 @@ def file_sha256(path: Path) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(_PART), b""):
             digest.update(block)
-    return digest.hexdigest()
-
-
-def folder_fingerprint(folder: Path) -> str:
-    """sha256 over every file's path, size and content (head + tail for files over 64 MiB)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        size = path.stat().st_size
-        digest.update(f"{path.relative_to(folder).as_posix()}\0{size}\0".encode())
-        with open(path, "rb") as handle:
-            if size <= _WHOLE_FILE:
-                for block in iter(lambda: handle.read(_PART), b""):
-                    digest.update(block)
-            else:
-                digest.update(handle.read(_PART))
-                handle.seek(size - _PART)
-                digest.update(handle.read(_PART))
     return digest.hexdigest()
 
 
