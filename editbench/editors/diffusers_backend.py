@@ -287,6 +287,9 @@ def _image_only_processor(class_name: str, where: str, subfolder: str, revision:
     if max_pixels:
         image_processor.size = {**dict(image_processor.size), "longest_edge": max_pixels}
         image_processor.max_pixels = max_pixels
+    if int(transformers.__version__.split(".")[0]) >= 5:
+        # transformers 5 reads the limits from `size`; passing min/max_pixels again only warns
+        image_processor.min_pixels = image_processor.max_pixels = None
     tokenizer = AutoTokenizer.from_pretrained(where, subfolder=subfolder, revision=revision)
     return _image_only_class(base)(image_processor=image_processor, tokenizer=tokenizer,
                                    chat_template=getattr(tokenizer, "chat_template", None))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -20,7 +21,17 @@ from pathlib import Path
 
 from editbench.errors import ConfigError
 
-FORMAT = "1"  # bump when a builder changes what it writes
+
+def _builders_digest() -> str:
+    """A hash of the builders' source: a changed builder never reuses a stale cached checkpoint."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in ("editor.py", "judge.py", "tokenizer.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+FORMAT = _builders_digest()
 PREFIX = "tiny:"
 COMPLETE = ".editbench-tiny-complete"
 
