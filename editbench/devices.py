@@ -57,11 +57,18 @@ def gpu_groups(gpus: list[str], per_worker: int) -> list[list[str]]:
 
 
 def worker_specs(n_workers: int, groups: list[list[str]]) -> list[str]:
-    """The execnet spec of each xdist worker: worker i gets group i (round robin past the end)."""
-    if not groups:
-        return ["popen"] * n_workers
-    return [f"popen//env:CUDA_VISIBLE_DEVICES={','.join(groups[i % len(groups)])}"
-            for i in range(n_workers)]
+    """The execnet spec of each xdist worker: slot i gets group i (round robin past the end).
+
+    The slot travels too (EDITBENCH_SLOT), so a worker's judge GPU is chosen by its slot, which a
+    replacement worker inherits, not by its xdist id, which changes.
+    """
+    specs = []
+    for slot in range(n_workers):
+        spec = f"popen//env:EDITBENCH_SLOT={slot}"
+        if groups:
+            spec += f"//env:CUDA_VISIBLE_DEVICES={','.join(groups[slot % len(groups)])}"
+        specs.append(spec)
+    return specs
 
 
 def judge_devices(worker_gpus: list[str], judge_gpus: list[str] | None, worker_index: int) -> list[str]:

@@ -169,5 +169,6 @@ def worker_identity(editor_identity: dict, judge: Judge) -> str:
     except Exception as exc:  # a description must never fail a case
         judge_identity = {"error": f"{type(exc).__name__}: {exc}"}
     data = {"editor": editor_identity, "judge": judge_identity, "versions": versions(),
-            "devices": {"cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}}
+            "devices": {"cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+                        "slot": os.environ.get("EDITBENCH_SLOT")}}
     return json.dumps(data, ensure_ascii=False, default=str)

@@ -70,3 +70,15 @@ def test_startup_errors_are_one_line_without_traceback(tmp_path, setting, needle
     assert needle in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert not (tmp_path / "reports").exists()
+
+
+def test_each_worker_gets_its_own_slot(tmp_path):
+    """Workers are told their slot through the spawn spec (their judge GPU follows it)."""
+    import json
+
+    run_dir = tmp_path / "run"
+    result = run_bench(write_config(tmp_path), "-n", "2", "-k", "物理 or 因果", run_dir=run_dir)
+    assert result.returncode == 0, result.stdout[-3000:]
+    workers = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["workers"]
+    slots = sorted(w["devices"]["slot"] for w in (workers.values() if isinstance(workers, dict) else workers))
+    assert slots == ["0", "1"]

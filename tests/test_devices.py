@@ -53,11 +53,19 @@ def test_gpu_groups_rejects_remainder_and_zero():
 
 def test_worker_specs_pin_each_worker_before_cuda_starts():
     groups = [["0", "1"], ["2", "3"]]
-    assert worker_specs(2, groups) == ["popen//env:CUDA_VISIBLE_DEVICES=0,1",
-                                       "popen//env:CUDA_VISIBLE_DEVICES=2,3"]
+    assert worker_specs(2, groups) == ["popen//env:EDITBENCH_SLOT=0//env:CUDA_VISIBLE_DEVICES=0,1",
+                                       "popen//env:EDITBENCH_SLOT=1//env:CUDA_VISIBLE_DEVICES=2,3"]
     # more workers than groups: round robin, never an unpinned worker
-    assert worker_specs(3, groups)[2] == "popen//env:CUDA_VISIBLE_DEVICES=0,1"
-    assert worker_specs(2, []) == ["popen", "popen"]
+    assert worker_specs(3, groups)[2] == "popen//env:EDITBENCH_SLOT=2//env:CUDA_VISIBLE_DEVICES=0,1"
+    assert worker_specs(2, []) == ["popen//env:EDITBENCH_SLOT=0", "popen//env:EDITBENCH_SLOT=1"]
+
+
+def test_specs_parse_into_the_worker_environment():
+    """execnet reads both variables out of one spec, as xdist hands it over."""
+    import execnet
+
+    spec = execnet.XSpec(worker_specs(2, [["4", "5"]])[1])
+    assert spec.popen and spec.env == {"EDITBENCH_SLOT": "1", "CUDA_VISIBLE_DEVICES": "4,5"}
 
 
 def test_worker_specs_are_a_function_of_the_slot_only():
