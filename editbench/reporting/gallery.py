@@ -89,7 +89,8 @@ def _chart(summary: dict[str, Any]) -> str:
     dims, groups = summary["dimensions"], [*summary["categories"], summary["overall"]["micro"]]
     bar, gap, top, plot_h, left = 16, 24, 20, 200, 40
     group_w = max(1, len(dims)) * bar + gap
-    width, height = left + len(groups) * group_w + 20, top + plot_h + 60
+    legend_w = left + len(dims) * 90  # the legend must fit even when there are few groups
+    width, height = max(left + len(groups) * group_w + 20, legend_w), top + plot_h + 60
 
     def y(value: float) -> float:
         return top + plot_h * (1 - max(0.0, min(SCALE_MAX, value)) / SCALE_MAX)
