@@ -124,15 +124,19 @@ class QwenVLBackend:
     def _inputs(self, items: list) -> dict:
         from PIL import Image
 
-        pictures = [Image.open(io.BytesIO(data)).convert("RGB") for item in items for data in item["images"]]
+        unique: dict = {}  # each distinct image is preprocessed once per request
+        order = [unique.setdefault(data, len(unique)) for item in items for data in item["images"]]
         inputs: dict = {}
         grids: list = []
-        if pictures:
+        if order:
+            pictures = [Image.open(io.BytesIO(data)).convert("RGB") for data in unique]
             size = {"shortest_edge": min(self.min_pixels or 1, self.max_pixels), "longest_edge": self.max_pixels}
             vision = self.images(images=pictures, return_tensors="pt", size=size)
-            inputs["pixel_values"] = vision["pixel_values"]
-            inputs["image_grid_thw"] = vision["image_grid_thw"]
-            grids = [int(g.prod()) // (self.merge ** 2) for g in vision["image_grid_thw"]]
+            thw = vision["image_grid_thw"]
+            patches = self.torch.split(vision["pixel_values"], [int(g.prod()) for g in thw])
+            inputs["pixel_values"] = self.torch.cat([patches[i] for i in order])
+            inputs["image_grid_thw"] = thw[order]
+            grids = [int(g.prod()) // (self.merge ** 2) for g in inputs["image_grid_thw"]]
         texts = []
         for item in items:
             content = [{"type": "image"} for _ in item["images"]] + [{"type": "text", "text": item["prompt"]}]
