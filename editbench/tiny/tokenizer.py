@@ -1,11 +1,11 @@
-"""A tiny Qwen2-style byte-level BPE tokenizer, written offline and byte-for-byte reproducibly.
+"""A tiny Qwen2-style byte-level BPE tokenizer, written offline and byte for byte reproducibly.
 
 The vocabulary is the 256 byte symbols of byte-level BPE, a few hundred merges learnt here from a
-fixed English text (so prompts take a realistic number of tokens, about four characters each, as
-with real Qwen tokenizers), and Qwen's special and vision tokens. Qwen's pre-tokenizer split keeps
-digits single tokens, so "10" is two, exactly as in real Qwen tokenizers. The files are written by hand (tokenizer.json through the
-`tokenizers` library, tokenizer_config.json as sorted JSON), so transformers 4.x and 5.x both
-load the folder with `AutoTokenizer.from_pretrained`.
+fixed English text (so a judge prompt takes a realistic number of tokens, two to three characters
+each), and Qwen's special and vision tokens. Qwen's pre-tokenizer split keeps digits single
+tokens, so "10" is two, exactly as in real Qwen tokenizers. The files are written by hand
+(tokenizer.json through the `tokenizers` library, tokenizer_config.json as sorted JSON), so
+transformers 4.x and 5.x both load the folder with `AutoTokenizer.from_pretrained`.
 """
 
 from __future__ import annotations
