@@ -60,15 +60,9 @@ def judge_python(config: Config) -> Path:
     return REPO_ROOT / ".tox" / "judge" / "bin" / "python"
 
 
-def check(config: Config, suite: Suite) -> None:
-    """Everything about the judge that can be wrong before a model loads, one clear line each."""
+def check_values(config: Config) -> None:
+    """The judge settings both modes share: dimensions, images, sampling, limits."""
     judge = config.judge
-    backend_target(config)
-    python = judge_python(config)
-    if not (python.is_file() and os.access(python, os.X_OK)):
-        raise ConfigError(f"judge.python {python}: no such interpreter; create the judge environment with "
-                          "`tox -e judge`, or set judge.python (or $EDITBENCH_JUDGE_PYTHON) to a python "
-                          "that has torch and transformers")
     for key, values, known in (("judge.dimensions", judge.dimensions, DIMENSIONS),
                                ("judge.images", judge.images, IMAGES)):
         bad = [v for v in values if v not in known]
@@ -81,6 +75,18 @@ def check(config: Config, suite: Suite) -> None:
     if judge.timeout_s <= 0 or judge.max_pixels < 1 or judge.max_new_tokens < 1:
         raise ConfigError(f"{config.source}: judge.timeout_s, judge.max_pixels and judge.max_new_tokens "
                           "must be positive")
+
+
+def check(config: Config, suite: Suite) -> None:
+    """Everything about the judge that can be wrong before a model loads, one clear line each."""
+    judge = config.judge
+    backend_target(config)
+    python = judge_python(config)
+    if not (python.is_file() and os.access(python, os.X_OK)):
+        raise ConfigError(f"judge.python {python}: no such interpreter; create the judge environment with "
+                          "`tox -e judge`, or set judge.python (or $EDITBENCH_JUDGE_PYTHON) to a python "
+                          "that has torch and transformers")
+    check_values(config)
     if judge.backend == "constant":
         _check_constant(config)
     if judge.backend == "qwen-vl":

@@ -67,20 +67,10 @@ def current_endpoint() -> Endpoint:
 
 def check(config: Config, suite: Suite) -> None:
     """Service-mode config checks that need no server (the server itself is checked when it starts)."""
-    from editbench.judging.gateway import DIMENSIONS, IMAGES, judge_python, resolve_model
+    from editbench.judging.gateway import check_values, judge_python, resolve_model
 
     judge = config.judge
-    for key, values, known in (("judge.dimensions", judge.dimensions, DIMENSIONS),
-                               ("judge.images", judge.images, IMAGES)):
-        bad = [v for v in values if v not in known]
-        if bad or not values or len(set(values)) != len(values):
-            raise ConfigError(f"judge config {config.source}: {key} {values!r}: list one or more of "
-                              f"{', '.join(known)}, each once")
-    if judge.samples < 1 or (judge.samples > 1 and judge.temperature <= 0):
-        raise ConfigError(f"{config.source}: judge.samples {judge.samples} needs judge.temperature > 0")
-    if judge.timeout_s <= 0 or judge.max_pixels < 1 or judge.max_new_tokens < 1:
-        raise ConfigError(f"{config.source}: judge.timeout_s, judge.max_pixels and judge.max_new_tokens "
-                          "must be positive")
+    check_values(config)
     check_serve(config)
     if not judge.url:
         python = judge_python(config)
