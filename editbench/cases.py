@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import re
@@ -106,6 +107,7 @@ class Suite:
     cases: tuple[Case, ...]
     templates: Path | None = None
 
+    @functools.cached_property
     def by_test_id(self) -> dict[str, Case]:
         return {case.test_id: case for case in self.cases}
 

@@ -60,4 +60,4 @@ def eb_runner(eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path) -> C
 
 @pytest.fixture
 def eb_case(request: pytest.FixtureRequest, eb_settings: Settings) -> Case:
-    return eb_settings.suite.by_test_id()[request.param]
+    return eb_settings.suite.by_test_id[request.param]

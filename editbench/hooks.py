@@ -199,7 +199,7 @@ def modify_items(config: pytest.Config, items: list[pytest.Item]) -> None:
     current = settings(config)
     if current is None:
         return
-    cases = current.suite.by_test_id()
+    cases = current.suite.by_test_id
     shard = config.stash.get(SHARD, None)
     deselected = []
     for item in items:

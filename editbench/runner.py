@@ -20,7 +20,7 @@ from editbench.cases import Case, case_seed
 from editbench.config import Config
 from editbench.editors import Editor, EditRequest
 from editbench.errors import CaseError
-from editbench.images import decode_png, encode_png, sha256
+from editbench.images import encode_png, sha256
 from editbench.judging import OK, Judge, JudgeInput
 from editbench.reporting.runmeta import versions
 
@@ -125,8 +125,7 @@ class CaseRunner:
             outcome.edit_s = time.perf_counter() - start
         try:
             data = encode_png(edited)
-            decode_png(data, f"edited image of case {outcome.case.id}")
-        except (CaseError, AttributeError, OSError, ValueError) as exc:
+        except (AttributeError, OSError, ValueError) as exc:
             outcome.fail("edit-error", f"the editor returned no usable image: {exc}")
             return None
         if self.config.run.cache:

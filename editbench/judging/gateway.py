@@ -217,7 +217,7 @@ class GatewayJudge:
     def describe(self) -> dict[str, Any]:
         judge = self.config.judge
         ready = self.conn.ready if self.conn else {}
-        return {**self.identity(), "method": judge.method, "python": str(self.python),
+        return {**self.scorer.identity, "method": judge.method, "python": str(self.python),
                 "decoding": self.scorer.decoding(0) | {"seed": "case seed"}, "images": list(judge.images),
                 "dimensions": list(judge.dimensions), "timeout_s": judge.timeout_s,
                 "templates": {d: str(p) for d, p in self.templates.files.items()},

@@ -65,17 +65,18 @@ class Scorer:
             out[dimension] = {"dimension": dimension, "prompt": prompt, "images": [pngs[i] for i in images]}
         return out
 
-    def key(self, request_item: dict, seed: int) -> str:
+    def key(self, request_item: dict, seed: int, digests: dict[int, str]) -> str:
         decoding = self.decoding(seed)
         if self.judge.method == "logit" or decoding["temperature"] <= 0:
             decoding.pop("seed")  # deterministic: the seed does not change the score
         return cache_key({"kind": "score", "judge": self.identity, "method": self.judge.method,
                           "decoding": decoding, "prompt": request_item["prompt"],
-                          "images": [sha256(png) for png in request_item["images"]]})
+                          "images": [digests[id(png)] for png in request_item["images"]]})
 
     def score(self, item: JudgeInput) -> dict[str, DimensionResult]:
         items = self.items(item)
-        keys = {d: self.key(i, item.seed) for d, i in items.items()}
+        digests = {id(png): sha256(png) for png in (item.source_png, item.edited_png)}
+        keys = {d: self.key(i, item.seed, digests) for d, i in items.items()}
         results: dict[str, DimensionResult] = {}
         for dimension, key in keys.items():
             cached = self.cache.get_json("scores", key) if self.cache else None

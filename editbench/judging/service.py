@@ -220,7 +220,7 @@ class ServiceJudge:
 
     def describe(self) -> dict[str, Any]:
         judge = self.config.judge
-        return {**self.identity(), "mode": "service", "method": judge.method, "endpoint": self.endpoint.public(),
+        return {**self.scorer.identity, "mode": "service", "method": judge.method, "endpoint": self.endpoint.public(),
                 "server_pid": self.endpoint.pid, "decoding": self.scorer.decoding(0) | {"seed": "case seed"},
                 "images": list(judge.images), "dimensions": list(judge.dimensions), "timeout_s": judge.timeout_s,
                 "templates": {d: str(p) for d, p in self.templates.files.items()},
