@@ -7,7 +7,9 @@ only dispatches, importing the module on demand.
 from __future__ import annotations
 
 import importlib
+import subprocess
 import sys
+from pathlib import Path
 
 from editbench.errors import EditbenchError
 
@@ -16,8 +18,21 @@ COMMANDS = {
     "make-tiny": ("editbench.tiny:main", "build the tiny random editor and judge checkpoints"),
     "compare": ("editbench.reporting.compare:main", "compare two run folders per category"),
     "merge": ("editbench.reporting.merge:main", "merge run folders (shards) into one"),
-    "perf": ("editbench.perf:main", "measure the harness's own overhead"),
+    "perf": ("editbench.cli:perf", "measure the harness's own overhead (from a checkout: python -m perf)"),
 }
+
+
+def perf(argv: list[str]) -> int:
+    """`editbench perf`: the harness's benchmarks live in the repository (perf/), not in the package.
+
+    Run them from a checkout: this finds the checkout above the current folder and runs
+    `python -m perf` there, so the installed package never imports anything from a checkout.
+    """
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "perf" / "runner.py").is_file() and (folder / "benchmarks").is_dir():
+            return subprocess.run([sys.executable, "-m", "perf", *argv], cwd=folder).returncode
+    raise EditbenchError("editbench perf measures the harness from its source checkout: run it inside "
+                         "the editbench repository (it runs `python -m perf` there)")
 
 
 def usage() -> str:

@@ -18,8 +18,7 @@ from typing import Any
 import yaml
 
 from editbench.errors import ConfigError
-
-DIMENSIONS = ("SC", "PQ", "criterion")
+from editbench.vocabulary import IMAGES, JUDGED_DIMENSIONS
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,8 @@ class JudgeConfig:
     dtype: str = "auto"
     device: str = "auto"  # auto | cpu | cuda
     gpus: list[str] | None = None  # judge GPU list; default: the worker's own GPU(s)
-    images: list[str] = field(default_factory=lambda: ["source", "edited"])
-    dimensions: list[str] = field(default_factory=lambda: list(DIMENSIONS))
+    images: list[str] = field(default_factory=lambda: list(IMAGES))
+    dimensions: list[str] = field(default_factory=lambda: list(JUDGED_DIMENSIONS))
     max_pixels: int = 262144
     max_new_tokens: int = 128
     temperature: float = 0.0

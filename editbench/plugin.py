@@ -1,15 +1,54 @@
-"""The editbench pytest plugin: options, ini keys, markers and hooks; bodies call plain functions.
+"""The editbench pytest plugin: options, ini keys, markers, hooks and the benchmark's fixtures.
 
 Active only when a run config is named (`--eb-config` or the `eb_config` ini key), so the
 harness's own test suite and unrelated projects are untouched.
+
+The life of a case, from collection to `report.html`:
+
+1. `pytest_configure` (the controller and every xdist worker): `settings.load_settings` reads
+   and checks the config, the suite and the judge section once. The controller alone creates a
+   `controller.Controller` (run folder, run.json) and registers it as a plugin; in service mode
+   it first starts or adopts the judge endpoint (`judging.launch.prepare`).
+2. `pytest_generate_tests`: one `test_edit[<test id>]` per case of the suite, marked with its
+   category's names and its tags (`-m physical`); `pytest_collection_modifyitems` adds the
+   keywords for `-k 物理` and keeps only `--eb-shard`'s cases (`shard.in_shard`).
+3. `benchmarks/test_edit.py::test_edit` asks for `eb_runner`: once per worker the editor
+   (`editors.create`) and the judge (`judging.modes.open_judge`) are opened; then
+   `runner.CaseRunner.run(case)` edits (or takes the edit from the cache), saves the PNGs,
+   scores through `judging.scoring.Scorer`, and returns a `CaseOutcome`, whose properties the
+   test records (`record_property`) before passing or failing.
+4. On the controller, `Controller.pytest_runtest_logreport` turns the report into a record
+   (`reporting.records.record_from_report`) and appends it to `results.jsonl`.
+5. `Controller.pytest_sessionfinish`: `reporting.summary.summarize`, the `--eb-fail-under`
+   gate (`reporting.gate`), then `reporting.rundir.write_reports` (summary.json/.csv,
+   report.md, report.html by `reporting.gallery`) and the completed run.json;
+   `Controller.pytest_terminal_summary` prints the table.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import time
+from pathlib import Path
+
 import pytest
 
-from editbench import fixtures, hooks
+from editbench import editors
+from editbench.cache import Cache
+from editbench.cases import Case, marker_name
+from editbench.controller import Controller, new_run_dir
+from editbench.devices import gpu_groups, parse_gpu_list, visible_gpus, worker_specs
 from editbench.errors import EditbenchError
+from editbench.judging import WorkerInfo, modes
+from editbench.runner import CaseRunner
+from editbench.settings import Settings, load_settings
+from editbench.shard import in_shard, parse_shard
+
+SETTINGS = pytest.StashKey[Settings]()
+RUN_DIR = pytest.StashKey[Path]()
+SHARD = pytest.StashKey[tuple]()
+ENDPOINT = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -26,34 +65,225 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("eb_config", "run config used when --eb-config is not given (relative to the ini file)")
 
 
+# -- configure: settings everywhere, the controller on the controller ----------------------------
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    path = config_path(config)
+    if path is None:
+        return
     try:
-        hooks.configure(config)
+        current = load_settings(path, config.getoption("eb_set"), config.getoption("eb_gpus"),
+                                config.getoption("eb_gpus_per_worker"))
+        config.stash[SHARD] = parse_shard(config.getoption("eb_shard"))
+        config.stash[SETTINGS] = current
+        _register_markers(config, current)
+        if hasattr(config, "workerinput"):
+            config.stash[RUN_DIR] = Path(config.workerinput["eb_run_dir"])
+            config.stash[ENDPOINT] = config.workerinput.get("eb_judge_endpoint")
+        else:
+            _configure_controller(config, current)
     except EditbenchError as exc:
         raise pytest.UsageError(str(exc)) from None
-    if hooks.settings(config) is not None:
-        config.pluginmanager.register(fixtures, "editbench.fixtures")
 
+
+def config_path(config: pytest.Config) -> str | None:
+    """--eb-config, else the ini key resolved against the ini file's folder."""
+    option = config.getoption("eb_config")
+    if option:
+        return option
+    ini_value = config.getini("eb_config")
+    if not ini_value:
+        return None
+    base = config.inipath.parent if config.inipath else config.rootpath
+    return str(base / ini_value)
+
+
+def _configure_controller(config: pytest.Config, current: Settings) -> None:
+    """The run folder, worker pinning and, unless only collecting, the judge service and the controller."""
+    run_dir = new_run_dir(current.config, config.getoption("eb_run_dir"))
+    config.stash[RUN_DIR] = run_dir
+    _pin_workers(config, current)
+    if config.getoption("collectonly"):
+        return
+    endpoint = _start_service(config, current, run_dir)
+    controller = Controller(current, run_dir, fail_under=config.getoption("eb_fail_under"),
+                            shard=config.getoption("eb_shard"))
+    controller.start()
+    config.add_cleanup(controller.close)
+    if endpoint is not None:
+        controller.record_endpoint(endpoint.public())
+    config.pluginmanager.register(controller, "editbench.controller")
+    if config.pluginmanager.hasplugin("html"):
+        from editbench.reporting.pytest_html import HtmlReportHooks
+
+        config.pluginmanager.register(HtmlReportHooks(run_dir), "editbench.html")
+
+
+def _register_markers(config: pytest.Config, current: Settings) -> None:
+    names = {}
+    for category in current.suite.categories:
+        for name in (category.key, *category.names):
+            names[marker_name(name)] = f"cases of category {category.display} ({category.key})"
+    for case in current.suite.cases:
+        for tag in case.tags:
+            names.setdefault(marker_name(tag), f"cases tagged {tag}")
+    for name, description in names.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+
+
+def _pin_workers(config: pytest.Config, current: Settings) -> None:
+    """Give each xdist worker its GPU group through its spawn spec (or pin this process)."""
+    tx = getattr(config.option, "tx", None)
+    if tx and all(spec == "popen" for spec in tx):
+        config.option.tx = worker_specs(len(tx), current.groups)
+    elif not tx and current.groups:
+        os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(current.groups[0])
+        os.environ.setdefault("EDITBENCH_SLOT", "0")
+
+
+def _start_service(config: pytest.Config, current: Settings, run_dir: Path):
+    """judge.mode service: start the run's one judge server (or adopt judge.url) before workers spawn."""
+    judge = current.config.judge
+    if judge.mode != "service" or judge.backend == "none":
+        return None
+    from editbench.judging import launch
+
+    endpoint, server = launch.prepare(current.config, run_dir)
+    if server is not None:
+        config.add_cleanup(server.stop)  # however pytest ends
+    config.stash[ENDPOINT] = dataclasses.asdict(endpoint)
+    return endpoint
+
+
+# -- xdist ---------------------------------------------------------------------------------------
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    return hooks.auto_workers(config)
+    """`-n auto`: one worker per GPU group (None lets xdist count CPUs when there is no GPU)."""
+    try:
+        chosen = parse_gpu_list(config.getoption("eb_gpus"))
+        chosen = visible_gpus() if chosen is None else chosen
+        groups = gpu_groups(chosen, config.getoption("eb_gpus_per_worker"))
+    except EditbenchError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return len(groups) or None
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:
-    hooks.configure_node(node)
+    """Each worker learns the run folder and the judge endpoint the controller chose."""
+    run_dir = node.config.stash.get(RUN_DIR, None)
+    if run_dir is not None:
+        node.workerinput["eb_run_dir"] = str(run_dir)
+    endpoint = node.config.stash.get(ENDPOINT, None)
+    if endpoint is not None:
+        node.workerinput["eb_judge_endpoint"] = endpoint
 
+
+# -- collection ----------------------------------------------------------------------------------
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return hooks.header(config)
+    current = config.stash.get(SETTINGS, None)
+    if current is None:
+        return []
+    cfg, suite = current.config, current.suite
+    counts = ", ".join(f"{c.display} {suite.counts()[c.key]}" for c in suite.categories)
+    lines = [
+        f"editbench: config {cfg.source}",
+        f"editbench: suite {suite.name} {suite.version} ({len(suite.cases)} cases: {counts})",
+        f"editbench: editor {cfg.editor.backend} {cfg.editor.model or ''}".rstrip(),
+        f"editbench: judge {cfg.judge.backend} {cfg.judge.model or ''} ({cfg.judge.method})",
+        f"editbench: run folder {config.stash[RUN_DIR]}",
+    ]
+    if current.groups:
+        lines.append(f"editbench: GPUs {', '.join(','.join(g) for g in current.groups)} (one group per worker)")
+    else:
+        lines.append("editbench: no GPU visible: editor and judge run on CPU")
+    return lines
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "eb_case" in metafunc.fixturenames:
-        hooks.parametrize(metafunc)
+    """One test per case, marked with its category's names and its tags."""
+    if "eb_case" not in metafunc.fixturenames:
+        return
+    current = metafunc.config.stash.get(SETTINGS, None)
+    if current is None:
+        raise pytest.UsageError("test_edit needs a run config: pass --eb-config=PATH or set eb_config in pytest.ini")
+    params = []
+    for case in current.suite.cases:
+        names = {case.category.key, *case.category.names, *case.tags}
+        marks = [getattr(pytest.mark, marker_name(name)) for name in sorted(names)]
+        params.append(pytest.param(case.test_id, id=case.test_id, marks=marks))
+    metafunc.parametrize("eb_case", params, indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    hooks.modify_items(config, items)
+    """Keywords for `-k` (category key and names, case id); keep only this shard's cases."""
+    current = config.stash.get(SETTINGS, None)
+    if current is None:
+        return
+    cases, shard = current.suite.by_test_id, config.stash.get(SHARD, None)
+    deselected = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or "eb_case" not in callspec.params:
+            continue
+        case = cases[callspec.params["eb_case"]]
+        item.extra_keyword_matches.update({case.category.key, *case.category.names, case.id})
+        if not in_shard(case.id, shard):
+            deselected.append(item)
+    if deselected:
+        # the same pure function decides in the controller and every worker, so they agree
+        config.hook.pytest_deselected(items=deselected)
+        dropped = set(map(id, deselected))
+        items[:] = [item for item in items if id(item) not in dropped]
+
+
+# -- fixtures: settings, editor and judge loaded once per worker, the runner ---------------------
+
+@pytest.fixture(scope="session")
+def eb_settings(pytestconfig: pytest.Config) -> Settings:
+    return pytestconfig.stash[SETTINGS]
+
+
+@pytest.fixture(scope="session")
+def eb_run_dir(pytestconfig: pytest.Config) -> Path:
+    return pytestconfig.stash[RUN_DIR]
+
+
+@pytest.fixture(scope="session")
+def eb_worker(pytestconfig: pytest.Config) -> WorkerInfo:
+    """This process's slot (from its spawn spec) and the GPUs it sees."""
+    worker_id = getattr(pytestconfig, "workerinput", {}).get("workerid", "controller")
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "")
+    gpus = [g for g in visible.split(",") if g.strip() and g.strip() != "-1"]
+    return WorkerInfo(index=int(os.environ.get("EDITBENCH_SLOT", "0")), id=worker_id, gpus=gpus)
+
+
+@pytest.fixture(scope="session")
+def eb_editor(eb_settings: Settings):
+    start = time.perf_counter()
+    editor = editors.create(eb_settings.config, eb_settings.config.editor.device)
+    editor.load_s = time.perf_counter() - start
+    return editor
+
+
+@pytest.fixture(scope="session")
+def eb_judge(pytestconfig: pytest.Config, eb_settings: Settings, eb_worker: WorkerInfo):
+    judge = modes.open_judge(eb_settings.config, eb_settings.suite, eb_worker,
+                             pytestconfig.stash.get(ENDPOINT, None))
+    yield judge
+    judge.close()
+
+
+@pytest.fixture(scope="session")
+def eb_runner(eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path) -> CaseRunner:
+    config = eb_settings.config
+    cache = Cache(config.resolve(config.run.cache_dir) if config.run.cache else None)
+    return CaseRunner(config, eb_editor, eb_judge, eb_run_dir, cache, eb_settings.language)
+
+
+@pytest.fixture
+def eb_case(request: pytest.FixtureRequest, eb_settings: Settings) -> Case:
+    return eb_settings.suite.by_test_id[request.param]

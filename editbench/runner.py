@@ -21,8 +21,10 @@ from editbench.config import Config
 from editbench.editors import Editor, EditRequest
 from editbench.errors import CaseError
 from editbench.images import encode_png, sha256
-from editbench.judging import OK, Judge, JudgeInput
+from editbench.judging import Judge, JudgeInput
+from editbench.reporting.records import WORKER_PROPERTY
 from editbench.reporting.runmeta import versions
+from editbench.vocabulary import OVERALL, Status
 
 RECORD_VERSION = 1
 
@@ -32,7 +34,7 @@ class CaseOutcome:
     """What happened to one case. `status` is "ok" or the first failure's status."""
 
     case: Case
-    status: str = OK
+    status: str = Status.OK.value
     reason: str = ""
     seed: int = 0
     dimensions: dict[str, dict] = field(default_factory=dict)
@@ -40,15 +42,16 @@ class CaseOutcome:
     judge_s: float = 0.0
     edit_cached: bool = False
     images: dict[str, str] = field(default_factory=dict)
-    identity: str = ""  # JSON: editor/judge descriptions and versions, on a worker's first case
+    worker_info: str = ""  # JSON: editor/judge descriptions and versions, on a worker's first case
 
     @property
     def failed(self) -> bool:
-        return self.status != OK
+        return self.status != Status.OK
 
-    def fail(self, status: str, reason: str) -> CaseOutcome:
+    def fail(self, status: Status | str, reason: str) -> CaseOutcome:
+        """Record the first failure; later ones keep the first's status (it is what went wrong)."""
         if not self.failed:
-            self.status, self.reason = status, reason
+            self.status, self.reason = Status(status).value, reason
         return self
 
     def properties(self) -> list[tuple[str, Any]]:
@@ -68,8 +71,8 @@ class CaseOutcome:
                 if result.get(extra) not in (None, ""):
                     props.append((f"{extra}.{name}", result[extra]))
         props.extend((f"image.{kind}", path) for kind, path in self.images.items())
-        if self.identity:
-            props.append(("eb.identity", self.identity))
+        if self.worker_info:
+            props.append((WORKER_PROPERTY, self.worker_info))
         return props
 
 
@@ -80,18 +83,18 @@ class CaseRunner:
                  cache: Cache, language: str) -> None:
         self.config, self.editor, self.judge = config, editor, judge
         self.run_dir, self.cache, self.language = run_dir, cache, language
-        self.editor_identity = editor.describe()
-        self._identity_sent = False
+        self.editor_key = editor.describe()  # what determines an edit besides the case: keys the cache
+        self._worker_info_sent = False
 
     def run(self, case: Case) -> CaseOutcome:
         outcome = CaseOutcome(case=case, seed=case_seed(self.config.run.seed, case))
-        if not self._identity_sent:
-            self._identity_sent = True
-            outcome.identity = worker_identity(self.editor_identity, self.judge)
+        if not self._worker_info_sent:
+            self._worker_info_sent = True
+            outcome.worker_info = worker_info(self.editor_key, self.judge)
         try:
             source, source_png = case.source.load()
         except CaseError as exc:
-            return outcome.fail("case-error", str(exc))
+            return outcome.fail(Status.CASE_ERROR, str(exc))
         instruction, description = case.text(self.language)
         outcome.images["source"] = self._save(case, "source", source_png)
         edited_png = self._edit(outcome, source, source_png, instruction)
@@ -104,7 +107,7 @@ class CaseRunner:
         return outcome
 
     def _edit(self, outcome: CaseOutcome, source, source_png: bytes, instruction: str) -> bytes | None:
-        key = cache_key({"kind": "edit", "editor": self.editor_identity, "seed": outcome.seed,
+        key = cache_key({"kind": "edit", "editor": self.editor_key, "seed": outcome.seed,
                          "source": sha256(source_png), "instruction": instruction})
         cached = self.cache.get("edits", key) if self.config.run.cache else None
         if cached is not None:
@@ -115,10 +118,10 @@ class CaseRunner:
             edited = self.editor.edit(EditRequest(case=outcome.case, image=source, instruction=instruction,
                                                   seed=outcome.seed, source_png=source_png))
         except CaseError as exc:
-            outcome.fail("edit-error", str(exc))
+            outcome.fail(Status.EDIT_ERROR, str(exc))
             return None
         except Exception as exc:  # a pipeline error or CUDA OOM fails this case only
-            status = "oom" if "out of memory" in str(exc).lower() else "edit-error"
+            status = Status.OOM if "out of memory" in str(exc).lower() else Status.EDIT_ERROR
             outcome.fail(status, f"{type(exc).__name__}: {exc}".strip())
             return None
         finally:
@@ -126,7 +129,7 @@ class CaseRunner:
         try:
             data = encode_png(edited)
         except (AttributeError, OSError, ValueError) as exc:
-            outcome.fail("edit-error", f"the editor returned no usable image: {exc}")
+            outcome.fail(Status.EDIT_ERROR, f"the editor returned no usable image: {exc}")
             return None
         if self.config.run.cache:
             self.cache.put("edits", key, data)
@@ -138,10 +141,10 @@ class CaseRunner:
         outcome.judge_s = time.perf_counter() - start
         outcome.dimensions.update(results)
         for name, result in results.items():
-            if result["status"] != OK:
+            if result["status"] != Status.OK:
                 outcome.fail(result["status"], f"{name}: {result.get('reasoning') or result['status']}")
         if "SC" in results and "PQ" in results:
-            outcome.dimensions["O"] = overall(results["SC"], results["PQ"])
+            outcome.dimensions[OVERALL] = overall(results["SC"], results["PQ"])
 
     def _save(self, case: Case, kind: str, data: bytes) -> str:
         relative = Path("images") / case.category.key / f"{case.test_id}.{kind}.png"
@@ -153,21 +156,21 @@ class CaseRunner:
 
 def overall(sc: dict, pq: dict) -> dict:
     """O = sqrt(SC * PQ), only when both were read from the judge."""
-    if sc["status"] == OK and pq["status"] == OK:
+    if sc["status"] == Status.OK and pq["status"] == Status.OK:
         score = math.sqrt(sc["score"] * pq["score"])
-        return {"score": score, "status": OK, "raw": "", "reasoning": "sqrt(SC*PQ)", "seconds": 0.0,
+        return {"score": score, "status": Status.OK.value, "raw": "", "reasoning": "sqrt(SC*PQ)", "seconds": 0.0,
                 "cached": False}
-    return {"score": None, "status": "missing-input", "raw": "", "reasoning": "SC or PQ failed",
+    return {"score": None, "status": Status.MISSING_INPUT.value, "raw": "", "reasoning": "SC or PQ failed",
             "seconds": 0.0, "cached": False}
 
 
-def worker_identity(editor_identity: dict, judge: Judge) -> str:
+def worker_info(editor_key: dict, judge: Judge) -> str:
     """What only a worker knows, for run.json: editor and judge descriptions, versions, devices."""
     try:
-        judge_identity = judge.describe()
+        judge_description = judge.describe()
     except Exception as exc:  # a description must never fail a case
-        judge_identity = {"error": f"{type(exc).__name__}: {exc}"}
-    data = {"editor": editor_identity, "judge": judge_identity, "versions": versions(),
+        judge_description = {"error": f"{type(exc).__name__}: {exc}"}
+    data = {"editor": editor_key, "judge": judge_description, "versions": versions(),
             "devices": {"cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
                         "slot": os.environ.get("EDITBENCH_SLOT")}}
     return json.dumps(data, ensure_ascii=False, default=str)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from editbench.controller import new_run_dir
 from editbench.errors import CaseError
-from editbench.session import Settings, load_settings, new_run_dir
+from editbench.settings import Settings, load_settings
 
 
 def main(argv: list[str]) -> int:

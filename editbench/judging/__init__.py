@@ -1,7 +1,15 @@
 """Judges: turn (case, source, edited) into scores per dimension, or an explicit failure.
 
-A dimension's result is either a score read from the judge (status "ok") or a failure status
-with its reason and the judge's raw text; there is no default score.
+A dimension's result is either a score read from the judge (status `ok`) or a failure status
+with its reason and the judge's raw text; there is no default score. This module holds the
+shapes every judge shares; `modes` checks and opens the configured one:
+
+- `gateway`: the worker's side of gateway mode (one execnet gateway per worker);
+- `remote`: what runs inside the judge interpreter, and the messages it speaks;
+- `client`: the worker's side of service mode (HTTP to one shared endpoint);
+- `launch`: the controller's side of service mode (start, health-check and stop a server);
+- `resolve`: the judge settings both modes share; `scoring`, `prompts`, `parsing`: the
+  transport-free core that turns a case into requests and answers into results.
 """
 
 from __future__ import annotations
@@ -9,18 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
-from editbench.errors import ConfigError
-
 if TYPE_CHECKING:
-    from editbench.cases import Case, Suite
-    from editbench.config import Config
-
-# Statuses of one dimension. Anything but "ok" carries no score.
-OK = "ok"
-FAILURE_STATUSES = ("unparseable", "out-of-range", "timeout", "judge-error", "judge-unavailable")
+    from editbench.cases import Case
 
 
 class DimensionResult(TypedDict):
+    """One dimension of one case; `status` is a `vocabulary.Status` value, and only `ok` has a score."""
+
     score: float | None
     status: str
     raw: str
@@ -73,32 +76,3 @@ class NoJudge:
 
     def close(self) -> None:
         pass
-
-
-def check(config: Config, suite: Suite) -> None:
-    """Validate the judge section at startup (backend, interpreter, templates) without loading a model."""
-    if config.judge.backend == "none":
-        return
-    try:
-        from editbench.judging import gateway
-    except ImportError as exc:  # pragma: no cover - the gateway module ships with the package
-        raise ConfigError(f"judge.backend {config.judge.backend!r}: judging is unavailable ({exc})") from None
-    if config.judge.mode == "service":
-        from editbench.judging import service
-
-        service.check(config, suite)
-        return
-    gateway.check(config, suite)
-
-
-def open_judge(config: Config, suite: Suite, worker: WorkerInfo) -> Judge:
-    """Open the judge for one worker: a gateway into the judge interpreter, or the run's judge service."""
-    if config.judge.backend == "none":
-        return NoJudge()
-    if config.judge.mode == "service":
-        from editbench.judging import service
-
-        return service.open_judge(config, suite, worker)
-    from editbench.judging import gateway
-
-    return gateway.open_judge(config, suite, worker)

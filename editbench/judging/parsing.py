@@ -20,6 +20,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from editbench.vocabulary import Status
+
 LOW, HIGH = 0.0, 10.0
 NUM = r"([-+−]?\d+(?:\.\d+)?)"
 _BOUNDARY = r"(?:^|(?<=[\s.;,!?()\[\]*#>\"'`_\-]))"
@@ -40,19 +42,19 @@ class Parsed:
     """A score (status "ok") or a failure status with its reason; reasoning when the judge gave one."""
 
     score: float | None
-    status: str
+    status: Status
     reason: str = ""
     reasoning: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        return self.status == Status.OK
 
 
 def parse_score(text: str) -> Parsed:
     folded = unicodedata.normalize("NFKC", text or "").replace("−", "-").strip()
     if not folded:
-        return Parsed(None, "unparseable", "empty answer")
+        return Parsed(None, Status.UNPARSEABLE, "empty answer")
     found = _from_json(folded)
     if found is not None:
         return found
@@ -61,7 +63,7 @@ def parse_score(text: str) -> Parsed:
         values = _numbers(pattern, folded)
         if values:
             return _one(values, name)
-    return Parsed(None, "unparseable", "no score found in the answer")
+    return Parsed(None, Status.UNPARSEABLE, "no score found in the answer")
 
 
 def _numbers(pattern: re.Pattern, text: str) -> list[str]:
@@ -72,14 +74,14 @@ def _one(values: list[str], where: str, reasoning: str = "") -> Parsed:
     distinct = sorted({float(v) for v in values})
     if len(distinct) > 1:
         shown = ", ".join(f"{v:g}" for v in distinct)
-        return Parsed(None, "unparseable", f"ambiguous: several scores ({shown}) by {where}", reasoning)
+        return Parsed(None, Status.UNPARSEABLE, f"ambiguous: several scores ({shown}) by {where}", reasoning)
     return _in_range(distinct[0], reasoning)
 
 
 def _in_range(value: float, reasoning: str = "") -> Parsed:
     if math.isnan(value) or not LOW <= value <= HIGH:
-        return Parsed(None, "out-of-range", f"score {value:g} is outside [{LOW:g}, {HIGH:g}]", reasoning)
-    return Parsed(value, "ok", "", reasoning)
+        return Parsed(None, Status.OUT_OF_RANGE, f"score {value:g} is outside [{LOW:g}, {HIGH:g}]", reasoning)
+    return Parsed(value, Status.OK, "", reasoning)
 
 
 def _from_json(text: str) -> Parsed | None:
@@ -100,12 +102,12 @@ def _from_json(text: str) -> Parsed | None:
 
 def _json_value(value, reasoning: str) -> Parsed:
     if isinstance(value, bool) or value is None:
-        return Parsed(None, "unparseable", f"JSON score is {value!r}, not a number", reasoning)
+        return Parsed(None, Status.UNPARSEABLE, f"JSON score is {value!r}, not a number", reasoning)
     if isinstance(value, (int, float)):
         return _in_range(float(value), reasoning)
     match = re.fullmatch(r"\s*" + NUM + r"\s*(?:/\s*10|分)?\s*", unicodedata.normalize("NFKC", str(value)))
     if match is None:
-        return Parsed(None, "unparseable", f"JSON score {value!r} is not a number", reasoning)
+        return Parsed(None, Status.UNPARSEABLE, f"JSON score {value!r} is not a number", reasoning)
     return _in_range(float(match.group(1)), reasoning)
 
 

@@ -3,7 +3,7 @@
 Plain code: the transport (`send`) is passed in, so this runs the same over a gateway or in a
 test. A dimension's result is a score read from the judge or a failure status with its reason
 and the judge's raw text; nothing here ever fills in a score. Scores are cached per dimension,
-keyed by the judge's identity, method, decoding parameters, the rendered prompt and the hashes
+keyed by what determines the judge's answer (its `score_key`: model, revision, settings), method, decoding parameters, the rendered prompt and the hashes
 of the images it saw: a changed template re-scores that dimension without re-editing.
 """
 
@@ -18,9 +18,10 @@ from collections.abc import Callable
 from editbench.cache import Cache, cache_key
 from editbench.config import JudgeConfig
 from editbench.images import sha256
-from editbench.judging import OK, DimensionResult, JudgeInput
+from editbench.judging import DimensionResult, JudgeInput
 from editbench.judging.parsing import parse_score
 from editbench.judging.prompts import REMINDER, Templates
+from editbench.vocabulary import Status
 
 # Which images each dimension sees: PQ judges the edited image alone.
 OWN_IMAGES = {"PQ": ["edited"]}
@@ -29,24 +30,25 @@ OWN_IMAGES = {"PQ": ["edited"]}
 class JudgeFailure(Exception):
     """The whole request failed: timeout, judge-error or judge-unavailable, with the judge's text."""
 
-    def __init__(self, status: str, reason: str, raw: str = "") -> None:
+    def __init__(self, status: Status | str, reason: str, raw: str = "") -> None:
         super().__init__(reason)
-        self.status, self.reason, self.raw = status, reason, raw
+        self.status, self.reason, self.raw = Status(status).value, reason, raw
 
 
 Send = Callable[[list, str, dict], dict]  # (items, method, decoding) -> ScoreReply
 
 
-def result(score: float | None, status: str, raw: str = "", reasoning: str = "", seconds: float = 0.0,
-           **extra) -> DimensionResult:
-    return {"score": score, "status": status, "raw": raw, "reasoning": reasoning,
+def result(score: float | None, status: Status | str, raw: str = "", reasoning: str = "",
+           seconds: float = 0.0, **extra) -> DimensionResult:
+    """One dimension's result; the status is stored as its plain string (it crosses execnet)."""
+    return {"score": score, "status": Status(status).value, "raw": raw, "reasoning": reasoning,
             "seconds": float(seconds), "cached": False, **extra}
 
 
 class Scorer:
-    def __init__(self, judge: JudgeConfig, templates: Templates, identity: dict, send: Send,
+    def __init__(self, judge: JudgeConfig, templates: Templates, judge_key: dict, send: Send,
                  cache: Cache | None = None) -> None:
-        self.judge, self.templates, self.identity = judge, templates, identity
+        self.judge, self.templates, self.judge_key = judge, templates, judge_key
         self.send, self.cache = send, cache
 
     def decoding(self, seed: int) -> dict:
@@ -69,7 +71,7 @@ class Scorer:
         decoding = self.decoding(seed)
         if self.judge.method == "logit" or decoding["temperature"] <= 0:
             decoding.pop("seed")  # deterministic: the seed does not change the score
-        return cache_key({"kind": "score", "judge": self.identity, "method": self.judge.method,
+        return cache_key({"kind": "score", "judge": self.judge_key, "method": self.judge.method,
                           "decoding": decoding, "prompt": request_item["prompt"],
                           "images": [digests[id(png)] for png in request_item["images"]]})
 
@@ -86,7 +88,7 @@ class Scorer:
         if missing:
             fresh = self.fresh(missing, item.seed)
             for dimension, value in fresh.items():
-                if value["status"] == OK and self.cache:
+                if value["status"] == Status.OK and self.cache:
                     self.cache.put_json("scores", keys[dimension], value)
             results.update(fresh)
         return {d: results[d] for d in items}
@@ -109,13 +111,13 @@ class Scorer:
             score, mass = item["score"], item["mass"]
             raw = json.dumps({"probs": item["probs"], "mass": mass})
             if score is None or not math.isfinite(score) or not 0.0 <= score <= 10.0:
-                out[item["dimension"]] = result(None, "out-of-range", raw, f"logit score {score!r} outside [0, 10]",
+                out[item["dimension"]] = result(None, Status.OUT_OF_RANGE, raw, f"logit score {score!r} outside [0, 10]",
                                                 share)
                 continue
             reasoning = "expected score over P(0..10) at the answer position"
             if mass is not None:
                 reasoning += f"; probability on score tokens {mass:.3g}"
-            out[item["dimension"]] = result(float(score), OK, raw, reasoning, share)
+            out[item["dimension"]] = result(float(score), Status.OK, raw, reasoning, share)
         return out
 
     def _generate(self, items: list[dict], reply: dict, seed: int, start: float) -> dict[str, DimensionResult]:
@@ -155,5 +157,5 @@ class Scorer:
         scores = [p.score for p in final]
         spread = statistics.pstdev(scores) if len(scores) > 1 else 0.0
         reasoning = final[0].reasoning if len(final) == 1 else " | ".join(p.reasoning for p in final)
-        return result(statistics.fmean(scores), OK, raw, reasoning, seconds, spread=spread,
+        return result(statistics.fmean(scores), Status.OK, raw, reasoning, seconds, spread=spread,
                       samples=len(scores))

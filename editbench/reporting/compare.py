@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from editbench.reporting import stats
-from editbench.reporting.records import DIMENSION_KEYS, score
+from editbench.reporting.records import score
 from editbench.reporting.rundir import categories_of, load_run
 from editbench.reporting.runmeta import write_json
 from editbench.reporting.tables import table
+from editbench.vocabulary import REPORTED_DIMENSIONS
 
 
 def compare(records_a: list[dict[str, Any]], records_b: list[dict[str, Any]],
@@ -31,7 +32,7 @@ def compare(records_a: list[dict[str, Any]], records_b: list[dict[str, Any]],
     rows = []
     for key, name in [*names.items(), ("overall", "overall")]:
         ids = [c for c in shared if key == "overall" or a[c]["category"] == key]
-        for dim in DIMENSION_KEYS:
+        for dim in REPORTED_DIMENSIONS:
             row = _row(key, name, dim, [(score(a[c], dim), score(b[c], dim)) for c in ids])
             if row:
                 rows.append(row)

@@ -17,6 +17,7 @@ from editbench.errors import CaseError
 from editbench.images import decode_png, thumbnail_jpeg
 from editbench.reporting.summary import failures_text, rows
 from editbench.reporting.tables import score_cell
+from editbench.vocabulary import Status
 
 SCALE_MAX = 10.0
 COLORS = {"SC": "#4e79a7", "PQ": "#f28e2b", "O": "#59a14f", "criterion": "#b07aa1"}
@@ -146,7 +147,7 @@ def _case(record: dict[str, Any], run_dir: Path, language: str) -> str:
     scores = "".join(_score(record, dim) for dim in sorted(record.get("statuses") or {}))
     reason = f'<p class="reason">{esc(record.get("reason"))}</p>' if record.get("reason") else ""
     status = str(record.get("status"))
-    return (f'<div class="case status-{"ok" if status == "ok" else "failed"}" '
+    return (f'<div class="case status-{"ok" if status == Status.OK else "failed"}" '
             f'data-category="{esc(record.get("category"))}" data-status="{esc(status)}">'
             f'<h3>{esc(record.get("test_id") or record.get("case_id"))} '
             f'<span class="badge">{esc(status)}</span></h3><div class="thumbs">{thumbs}</div>'
@@ -165,31 +166,10 @@ def _thumb(run_dir: Path, relative: str | None, kind: str) -> str:
 def _score(record: dict[str, Any], dim: str) -> str:
     status = (record.get("statuses") or {}).get(dim)
     value = (record.get("scores") or {}).get(dim)
-    shown = f"{value:.2f}" if status == "ok" and isinstance(value, (int, float)) else esc(status)
+    shown = f"{value:.2f}" if status == Status.OK and isinstance(value, (int, float)) else esc(status)
     reasoning = (record.get("reasoning") or {}).get(dim) or (record.get("raw") or {}).get(dim)
     detail = f"<details><summary>reasoning</summary>{esc(reasoning)}</details>" if reasoning else ""
     return f"<tr><th>{esc(dim)}</th><td>{shown}</td><td>{detail}</td></tr>"
-
-
-def pytest_html_cells(run_dir: Path, props: dict[str, Any]) -> tuple[str, str]:
-    """Cells for pytest-html's results table: scores (or failure statuses) and two thumbnails."""
-    parts = []
-    for key, status in props.items():
-        if not key.startswith("status."):
-            continue
-        dim, value = key[7:], props.get("score." + key[7:])
-        shown = f"{value:.2f}" if status == "ok" and isinstance(value, (int, float)) else status
-        parts.append(f"{esc(dim)} {esc(shown)}")
-    if props.get("status") not in (None, "ok"):
-        parts.append(f"status {esc(props.get('status'))}")
-    thumbs = []
-    for kind in ("source", "edited"):
-        relative = props.get(f"image.{kind}")
-        url = thumbnail_url(run_dir, relative)
-        if url is not None:
-            href = esc((run_dir / relative).resolve().as_uri())
-            thumbs.append(f'<a href="{href}"><img src="{url}" alt="{esc(kind)}" width="64"></a>')
-    return "<br>".join(parts), " ".join(thumbs)
 
 
 _STYLE = """

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from editbench.errors import ConfigError
-from editbench.reporting.records import DIMENSION_KEYS
+from editbench.vocabulary import REPORTED_DIMENSIONS
 
 MACRO = "macro"
 
@@ -33,9 +33,9 @@ def _parse(spec: str, categories: list[tuple[str, tuple[str, ...]]]) -> Threshol
     target, sep, raw = spec.partition("=")
     dimension, _, category = target.strip().partition("@")
     example = "e.g. --eb-fail-under O=6.5 or --eb-fail-under SC@physical=5"
-    if not sep or dimension not in DIMENSION_KEYS:
+    if not sep or dimension not in REPORTED_DIMENSIONS:
         raise ConfigError(f"--eb-fail-under {spec!r}: expected DIM[@CATEGORY]=VALUE with DIM one of "
-                          f"{', '.join(DIMENSION_KEYS)}; {example}")
+                          f"{', '.join(REPORTED_DIMENSIONS)}; {example}")
     try:
         value = float(raw)
     except ValueError:

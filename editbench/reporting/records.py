@@ -4,9 +4,8 @@ The worker records flat, builtin-typed `user_properties` (see `CaseOutcome.prope
 controller adds the pytest outcome. A case whose worker died has no properties: it becomes a
 record with status "crashed" and the crash message, never a score.
 
-A worker may add one `eb.identity` property (JSON text: editor and judge descriptions, versions
-and devices on its side) to its first case; the controller lifts it out of the record into
-run.json.
+A worker adds one `eb.worker` property (JSON text: editor and judge descriptions, versions and
+devices on its side) to its first case; the controller lifts it out of the record into run.json.
 """
 
 from __future__ import annotations
@@ -16,12 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from editbench.cases import Case
+from editbench.vocabulary import Status
 
-DIMENSION_KEYS = ("SC", "PQ", "O", "criterion")
-OK = "ok"
-JUDGE_FAILURES = ("unparseable", "out-of-range", "timeout", "judge-error", "judge-unavailable")
-CASE_FAILURES = ("case-error", "edit-error", "oom", "crashed", "error")
-IDENTITY_KEY = "eb.identity"
+WORKER_PROPERTY = "eb.worker"  # the user_property a worker's first case carries
+WORKER_KEY = "worker_info"  # where record_from_report puts it, for the controller to lift out
 
 
 def record_from_report(report, case: Case) -> dict[str, Any]:
@@ -43,20 +40,20 @@ def record_from_report(report, case: Case) -> dict[str, Any]:
         found = {k[len(prefix) + 1:]: v for k, v in props.items() if k.startswith(prefix + ".")}
         if found:
             record[prefix if prefix != "image" else "images"] = found
-    if IDENTITY_KEY in props:
-        record["identity"] = _identity(props[IDENTITY_KEY])
-    if report.failed and record.get("status") == OK:
-        record["status"], record["reason"] = "error", _short(report)
+    if WORKER_PROPERTY in props:
+        record[WORKER_KEY] = _worker_info(props[WORKER_PROPERTY])
+    if report.failed and record.get("status") == Status.OK:
+        record["status"], record["reason"] = Status.ERROR.value, _short(report)
     return record
 
 
 def is_scored(record: dict[str, Any]) -> bool:
-    return record.get("status") == OK
+    return record.get("status") == Status.OK
 
 
 def score(record: dict[str, Any], dimension: str) -> float | None:
     """The dimension's score if the case and the dimension were scored, else None."""
-    if not is_scored(record) or record.get("statuses", {}).get(dimension) != OK:
+    if not is_scored(record) or record.get("statuses", {}).get(dimension) != Status.OK:
         return None
     value = record.get("scores", {}).get(dimension)
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
@@ -83,7 +80,7 @@ def canonical_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(records, key=lambda r: (str(r.get("category")), str(r.get("case_id"))))
 
 
-def _identity(text: Any) -> Any:
+def _worker_info(text: Any) -> Any:
     try:
         return json.loads(text) if isinstance(text, str) else text
     except json.JSONDecodeError:
@@ -98,10 +95,10 @@ def _worker(report) -> str | None:
 def _status_without_outcome(report) -> str:
     text = str(report.longrepr or "")
     if report.when == "???" or "crashed" in text:
-        return "crashed"
+        return Status.CRASHED.value
     if report.skipped:
-        return "skipped"
-    return "error"
+        return Status.SKIPPED.value
+    return Status.ERROR.value
 
 
 def _short(report) -> str:

@@ -3,7 +3,7 @@
 It holds the config as run, the suite (name, version, manifest and template hashes), editor
 and judge (model ids, revisions or folder fingerprints, decoding parameters), seeds, package
 versions on both sides, devices, the git revision and the start and end times. The editor's
-and judge's own descriptions come from the workers (the `eb.identity` property), because only
+and judge's own descriptions come from the workers (the `eb.worker` property), because only
 they load the models.
 """
 
@@ -60,13 +60,13 @@ def start_meta(settings, run_dir: Path, argv: list[str], shard: str | None,
     return meta
 
 
-def finish_meta(meta: dict[str, Any], identities: dict[str, Any], exitstatus: int,
+def finish_meta(meta: dict[str, Any], workers: dict[str, Any], exitstatus: int,
                 gate: list[str]) -> dict[str, Any]:
-    """Complete run.json at the end: workers' identities, judge-side versions, end time."""
+    """Complete run.json at the end: workers' descriptions, judge-side versions, end time."""
     interrupted = exitstatus == 2  # pytest.ExitCode.INTERRUPTED (Ctrl-C): the reports are partial
     meta = {**meta, "status": "interrupted" if interrupted else "finished", "finished": now(),
             "exit_status": exitstatus, "gate_failures": gate,
-            "workers": {**meta.get("workers", {}), **identities}}
+            "workers": {**meta.get("workers", {}), **workers}}
     if interrupted:
         meta["note"] = " ".join(filter(None, (meta.get("note"), INTERRUPTED_NOTE)))
     first = next(iter(meta["workers"].values()), None)

@@ -12,7 +12,8 @@ import statistics
 from typing import Any
 
 from editbench.reporting import stats
-from editbench.reporting.records import DIMENSION_KEYS, canonical_order, is_scored, score
+from editbench.reporting.records import canonical_order, is_scored, score
+from editbench.vocabulary import REPORTED_DIMENSIONS
 
 SCHEMA = 1
 
@@ -32,7 +33,7 @@ def summarize(records: list[dict[str, Any]], categories: list[tuple[str, str]]) 
         "schema": SCHEMA,
         "bootstrap": {"method": "percentile", "resamples": stats.RESAMPLES, "seed": stats.SEED,
                       "confidence": stats.CONFIDENCE},
-        "dimensions": [d for d in DIMENSION_KEYS if any(d in row["dimensions"] for row in rows)],
+        "dimensions": [d for d in REPORTED_DIMENSIONS if any(d in row["dimensions"] for row in rows)],
         "categories": rows,
         "overall": {"micro": {"key": "overall", "name": "overall (micro)", **_group(ordered)},
                     "macro": {"key": "macro", "name": "overall (macro)", **_macro(rows, ordered)}},
@@ -46,7 +47,7 @@ def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
             status = str(record.get("status") or "error")
             failures[status] = failures.get(status, 0) + 1
     dims = {}
-    for dim in DIMENSION_KEYS:
+    for dim in REPORTED_DIMENSIONS:
         values = [v for v in (score(r, dim) for r in records) if v is not None]
         if values:
             dims[dim] = stats.describe(values)
@@ -58,7 +59,7 @@ def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
 def _macro(rows: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[str, Any]:
     group = _group(records)
     dims = {}
-    for dim in DIMENSION_KEYS:
+    for dim in REPORTED_DIMENSIONS:
         means = [row["dimensions"][dim]["mean"] for row in rows if dim in row["dimensions"]]
         if not means:
             continue

@@ -1,0 +1,150 @@
+"""The controller of a run: registered as a pytest plugin on the controller process only.
+
+It creates the run folder and run.json before any case runs, appends each finished case to
+`results.jsonl` as its report arrives (flushed and synced, so a crash loses nothing finished),
+and at the end writes the summaries and reports, completes run.json, applies the
+`--eb-fail-under` gate to the exit status and prints the table. Under xdist the controller
+collects nothing, so it maps each report's node id back to its case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from editbench.config import Config
+from editbench.reporting.gate import parse_thresholds, violations
+from editbench.reporting.records import WORKER_KEY, record_from_report
+from editbench.reporting.rundir import RESULTS, RUN_META, write_reports
+from editbench.reporting.runmeta import finish_meta, start_meta, write_json
+from editbench.reporting.summary import summarize
+from editbench.reporting.tables import table_lines
+from editbench.settings import Settings
+
+
+def new_run_dir(config: Config, explicit: str | None) -> Path:
+    """`--eb-run-dir`, else `<run.dir>/<timestamp>-<name>`; `<run.dir>/latest` points at it."""
+    if explicit:
+        return Path(explicit).resolve()
+    parent = config.resolve(config.run.dir)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = config.run.name or "run"
+    run_dir = parent / f"{stamp}-{name}"
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = parent / f"{stamp}-{name}-{suffix}"
+    return run_dir
+
+
+def point_latest(run_dir: Path) -> None:
+    latest = run_dir.parent / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run_dir.name, target_is_directory=True)
+    except OSError:
+        pass  # a filesystem without symlinks: the run folder's path is printed anyway
+
+
+def case_lookup(settings: Settings) -> dict:
+    """Test id -> case, also under pytest's ASCII-escaped form of the id."""
+    lookup = {}
+    for case in settings.suite.cases:
+        lookup[case.test_id] = case
+        lookup[case.test_id.encode("unicode_escape").decode("ascii")] = case
+    return lookup
+
+
+def param_id(nodeid: str) -> str:
+    return nodeid[nodeid.index("[") + 1:-1] if nodeid.endswith("]") and "[" in nodeid else ""
+
+
+class Controller:
+    """Controller-only: the run folder, the live results file, run.json, summaries and the gate."""
+
+    def __init__(self, settings: Settings, run_dir: Path, fail_under: list[str] | None = None,
+                 shard: str | None = None, argv: list[str] | None = None) -> None:
+        self.settings, self.run_dir = settings, run_dir
+        self.fail_under, self.shard = list(fail_under or []), shard
+        self.argv = list(sys.argv if argv is None else argv)
+        self.records: list[dict[str, Any]] = []
+        self.workers: dict[str, Any] = {}  # worker -> its editor/judge descriptions and versions
+        self.summary: dict[str, Any] | None = None
+        self.gate: list[str] = []
+        categories = [(c.key, c.names) for c in settings.suite.categories]
+        self.thresholds = parse_thresholds(self.fail_under, categories)
+        self.cases = case_lookup(settings)
+        self._results = None
+
+    def start(self) -> None:
+        """Create the run folder and write run.json before any case runs."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "images").mkdir(exist_ok=True)
+        point_latest(self.run_dir)
+        self.meta = start_meta(self.settings, self.run_dir, self.argv, self.shard, self.fail_under)
+        write_json(self.run_dir / RUN_META, self.meta)
+        self._results = open(self.run_dir / RESULTS, "a", encoding="utf-8")
+
+    def record_endpoint(self, public: dict[str, Any]) -> None:
+        """Service mode: run.json names the endpoint (model, revision, engine, pid), never the key."""
+        self.meta["judge"] = {**self.meta["judge"], "service": public}
+        write_json(self.run_dir / RUN_META, self.meta)
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Append one finished case, flushed and synced to disk before the next one arrives."""
+        worker = record.pop(WORKER_KEY, None)
+        if worker is not None:
+            self.workers[str(record.get("worker") or "main")] = worker
+        self.records.append(record)
+        self._results.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._results.flush()
+        os.fsync(self._results.fileno())
+
+    def finish(self, exitstatus: int) -> int:
+        """Write summaries, reports and the completed run.json; apply the gate to the exit status."""
+        summary = summarize(self.records, [(c.key, c.display) for c in self.settings.suite.categories])
+        self.gate = violations(summary, self.thresholds)
+        if self.gate and exitstatus in (0, 5):
+            exitstatus = 1  # pytest.ExitCode.TESTS_FAILED: the CI gate failed
+        self.meta = finish_meta(self.meta, self.workers, exitstatus, self.gate)
+        write_json(self.run_dir / RUN_META, self.meta)
+        summary |= {"fail_under": self.fail_under, "gate_failures": self.gate}
+        self.summary = write_reports(self.run_dir, self.records, self.meta, summary)
+        return exitstatus
+
+    def summary_lines(self) -> list[str]:
+        if self.summary is None:
+            return []
+        lines = ["", "editbench scores (mean [95% CI] per category; failed cases counted, not scored):",
+                 *table_lines(self.summary)]
+        lines += [f"editbench: FAILED --eb-fail-under {line}" for line in self.gate]
+        if self.fail_under and not self.gate:
+            lines.append(f"editbench: passed --eb-fail-under {' '.join(self.fail_under)}")
+        lines.append(f"editbench run folder: {self.run_dir} (report.html, report.md, summary.csv)")
+        return lines
+
+    def close(self) -> None:
+        if self._results is not None and not self._results.closed:
+            self._results.close()
+
+    # pytest hooks (this object is the registered controller plugin) ------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        finished = report.when == "call" or (report.when in ("setup", "???") and not report.passed)
+        case = self.cases.get(param_id(report.nodeid)) if "::test_edit[" in report.nodeid else None
+        if finished and case is not None:
+            self.add(record_from_report(report, case))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        session.exitstatus = self.finish(int(exitstatus))
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        for line in self.summary_lines():
+            terminalreporter.write_line(line)

@@ -1,0 +1,331 @@
+"""The worker's side of service mode: score through one shared OpenAI-compatible chat-completions endpoint.
+
+Same prompts, dimensions, parsing, retries and score cache as gateway mode (`Scorer`); only the
+transport differs. Each dimension (and each sample) of a case is its own request, and they are
+sent concurrently so the server can batch them. Images travel as PNG data URLs, downscaled first
+to at most `judge.max_pixels` (as the gateway's processor would). A request larger than
+`judge.max_request_mb` is not sent: that case fails with the reason.
+
+`logit` over a service reads `top_logprobs` (vLLM, SGLang): p over the digit tokens at the answer
+position, and, when "1" is among them, q after an assistant prefix "1" (for "10"); the expected
+score is `remote.expected_score(p, q)`, the same formula the gateway uses. Digits outside the
+returned top-k count as 0; `mass` says how much probability the returned digits carried.
+
+Faults: connection refused/reset (the server died) -> one retry after a second, then
+`judge-unavailable`; no answer within `judge.timeout_s` -> `timeout`; an HTTP error -> `judge-error`
+with the server's text. A finished case is never touched by a later failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import io
+import ipaddress
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from editbench.cache import Cache
+from editbench.errors import ConfigError
+from editbench.judging import WorkerInfo
+from editbench.judging.prompts import load_templates
+from editbench.judging.remote import DIGITS, PROTOCOL, expected_score
+from editbench.judging.resolve import check_python, check_values, fingerprint, resolve_model
+from editbench.judging.scoring import JudgeFailure, Scorer
+from editbench.vocabulary import Status
+
+if TYPE_CHECKING:
+    from editbench.cases import Suite
+    from editbench.config import Config
+
+TOP_LOGPROBS = 20
+SAMPLE_SEED_STEP = 7919  # sample k of a case uses seed + k * step (the retry uses seed + 1)
+LOGPROBS_UNSUPPORTED = ("judge.method logit over a service needs token log-probabilities (logprobs/"
+                        "top_logprobs); transformers serve does not return them (it ignores those fields). "
+                        "Use judge.method: generate, or judge.engine: vllm, or a judge.url whose engine "
+                        "returns logprobs (vLLM, SGLang)")
+
+
+_DOWN = (ConnectionError, http.client.RemoteDisconnected, http.client.IncompleteRead)
+
+
+# -- the endpoint and its checks ------------------------------------------------------------------
+
+@dataclass
+class Endpoint:
+    """Everything a worker needs to reach the judge service, builtin-typed (it travels in workerinput)."""
+
+    url: str
+    key: str | None
+    model: str
+    engine: str
+    engine_version: str | None = None
+    revision: str | None = None
+    started: bool = False  # the harness started (and will stop) it
+    pid: int | None = None
+    key_checked: bool | None = None
+    loopback: bool = True
+    log: str | None = None
+    logprobs: bool | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Endpoint:
+        """The endpoint a worker was handed in its workerinput (or the controller kept)."""
+        if not data:
+            raise ConfigError("judge.mode service: no judge endpoint in this process; the controller "
+                              "starts the server (or adopts judge.url) before any worker opens the judge")
+        return cls(**data)
+
+    def public(self) -> dict[str, Any]:
+        """What run.json records: everything but the key."""
+        data = asdict(self)
+        data["key"] = "set" if self.key else None
+        return data
+
+
+def is_loopback(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check(config: Config, suite: Suite) -> None:
+    """Service-mode config checks that need no server (the server itself is checked when it starts)."""
+    judge = config.judge
+    check_values(config)
+    check_endpoint(config)
+    if not judge.url:
+        check_python(config, f"judge.mode service starts the {judge.engine} server there (or set "
+                     "judge.url to a running endpoint)")
+        resolve_model(config, build=False)
+    load_templates(suite, list(judge.dimensions))
+
+
+def check_endpoint(config: Config) -> None:
+    """Service-mode config errors that need no server: url shape, loopback, logit on transformers."""
+    judge = config.judge
+    if judge.url:
+        parts = urllib.parse.urlsplit(judge.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{config.source}: judge.url {judge.url!r}: expected http(s)://HOST:PORT "
+                              "(the server's base URL, e.g. http://127.0.0.1:8000)")
+        if not is_loopback(judge.url) and not judge.allow_remote:
+            raise ConfigError(f"{config.source}: judge.url {judge.url!r} is not on this machine; images and "
+                              "prompts would leave it. Set judge.allow_remote: true to allow it (prefer https "
+                              "and judge.api_key_env)")
+        if judge.api_key_env and not os.environ.get(judge.api_key_env):
+            raise ConfigError(f"{config.source}: judge.api_key_env {judge.api_key_env}: that environment "
+                              "variable is not set; export it or drop the key")
+    elif judge.method == "logit" and judge.engine == "transformers":
+        raise ConfigError(f"{config.source}: {LOGPROBS_UNSUPPORTED}")
+    if judge.max_request_mb <= 0:
+        raise ConfigError(f"{config.source}: judge.max_request_mb must be positive")
+
+
+def auth_headers(key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
+
+# -- request bodies ------------------------------------------------------------------------------
+
+def data_url(png: bytes, max_pixels: int) -> str:
+    """A PNG data URL, the image first downscaled (aspect kept) to at most `max_pixels` pixels."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        width, height = image.size
+        if width * height > max_pixels:
+            scale = (max_pixels / (width * height)) ** 0.5
+            size = (max(1, int(width * scale)), max(1, int(height * scale)))
+            buffer = io.BytesIO()
+            image.convert("RGB").resize(size, Image.Resampling.BICUBIC).save(buffer, "PNG")
+            png = buffer.getvalue()
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def chat_body(model: str, item: dict, max_pixels: int, max_tokens: int, temperature: float,
+              seed: int) -> dict:
+    """One chat-completions request: the item's images (in order) then its prompt, as one user turn."""
+    content = [{"type": "image_url", "image_url": {"url": data_url(png, max_pixels)}} for png in item["images"]]
+    content.append({"type": "text", "text": item["prompt"]})
+    return {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": int(max_tokens),
+            "temperature": float(temperature), "seed": int(seed), "stream": False}
+
+
+def logprob_body(body: dict, prefix: str | None = None) -> dict:
+    """Ask for the top log-probabilities of the next token; with `prefix`, after that assistant text."""
+    out = {**body, "max_tokens": 1, "temperature": 0.0, "logprobs": True, "top_logprobs": TOP_LOGPROBS}
+    if prefix is not None:
+        out["messages"] = [*body["messages"], {"role": "assistant", "content": prefix}]
+        out |= {"add_generation_prompt": False, "continue_final_message": True}
+    return out
+
+
+def digit_probs(reply: dict) -> list[float]:
+    """P(digit) for 0..9 from the first generated token's top_logprobs (absent digits: 0)."""
+    try:
+        top = reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+    except (KeyError, IndexError, TypeError):
+        raise ValueError("the answer carries no top_logprobs for its first token") from None
+    probs = [0.0] * 10
+    for entry in top:
+        token = str(entry.get("token", "")).strip()
+        if len(token) == 1 and token in DIGITS:
+            probs[DIGITS.index(token)] += float(2.718281828459045 ** float(entry["logprob"]))
+    return probs
+
+
+def answer_text(reply: dict) -> str:
+    try:
+        content = reply["choices"][0]["message"].get("content")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise ValueError(f"not a chat completion: {json.dumps(reply)[:300]}") from None
+    return "" if content is None else str(content)
+
+
+# -- transport -----------------------------------------------------------------------------------
+
+def post(endpoint: Endpoint, body: dict, timeout: float, max_bytes: int) -> dict:
+    """POST one chat completion; raise JudgeFailure with the status on any failure."""
+    data = json.dumps(body).encode("utf-8")
+    if len(data) > max_bytes:
+        raise JudgeFailure(Status.JUDGE_ERROR, f"request too large: {len(data) / 2**20:.1f} MB exceeds "
+                           f"judge.max_request_mb={max_bytes / 2**20:g}; lower judge.max_pixels or raise the limit")
+    headers = {"Content-Type": "application/json", **auth_headers(endpoint.key)}
+    url = endpoint.url.rstrip("/") + "/v1/chat/completions"
+    for attempt in (1, 2):
+        request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            text = exc.read().decode("utf-8", errors="replace")
+            raise JudgeFailure(Status.JUDGE_ERROR, f"the judge service answered HTTP {exc.code}: {text[:300]}",
+                               text) from None
+        except TimeoutError:
+            raise JudgeFailure(Status.TIMEOUT, f"no answer within judge.timeout_s={timeout:g}s") from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise JudgeFailure(Status.TIMEOUT, f"no answer within judge.timeout_s={timeout:g}s") from None
+            reason = exc.reason
+        except _DOWN as exc:
+            reason = exc
+        except ValueError as exc:
+            raise JudgeFailure(Status.JUDGE_ERROR, f"the judge service answered something that is not JSON ({exc})") \
+                from None
+        if attempt == 1:
+            time.sleep(1.0)
+    raise JudgeFailure(Status.JUDGE_UNAVAILABLE, f"the judge service at {endpoint.url} is unreachable "
+                       f"({type(reason).__name__}: {reason}), after one retry")
+
+
+def probe_logprobs(endpoint: Endpoint, timeout: float) -> bool:
+    """Does this endpoint return top_logprobs? One text-only request of one token."""
+    body = logprob_body({"model": endpoint.model, "messages": [{"role": "user", "content": "Say 7."}],
+                         "max_tokens": 1, "temperature": 0.0, "seed": 0, "stream": False})
+    try:
+        reply = post(endpoint, body, timeout, 1 << 20)
+    except JudgeFailure as failure:
+        if failure.status == Status.JUDGE_ERROR:
+            return False  # refused the fields
+        raise
+    try:
+        digit_probs(reply)
+    except ValueError:
+        return False
+    return True
+
+
+# -- the judge -----------------------------------------------------------------------------------
+
+class ServiceJudge:
+    """The Judge of one worker in service mode: requests to the run's one endpoint, several at a time."""
+
+    def __init__(self, config: Config, suite: Suite, worker: WorkerInfo, endpoint: Endpoint) -> None:
+        judge = config.judge
+        self.config, self.worker, self.endpoint, self.method = config, worker, endpoint, judge.method
+        self.max_bytes = int(judge.max_request_mb * 2**20)
+        self.pool = ThreadPoolExecutor(max_workers=max(4, len(judge.dimensions) * judge.samples),
+                                       thread_name_prefix="editbench-judge")
+        self.templates = load_templates(suite, list(judge.dimensions))
+        cache = Cache(config.resolve(config.run.cache_dir)) if config.run.cache else None
+        self.scorer = Scorer(judge, self.templates, self.score_key(), self.request, cache)
+
+    def score_key(self) -> dict[str, Any]:
+        judge, endpoint = self.config.judge, self.endpoint
+        return {"backend": "service", "model": endpoint.model, "revision": endpoint.revision,
+                "fingerprint": fingerprint(endpoint.model), "engine": endpoint.engine,
+                "engine_version": endpoint.engine_version, "max_pixels": judge.max_pixels}
+
+    def describe(self) -> dict[str, Any]:
+        judge = self.config.judge
+        return {**self.scorer.judge_key, "mode": "service", "method": judge.method, "endpoint": self.endpoint.public(),
+                "server_pid": self.endpoint.pid, "decoding": self.scorer.decoding(0) | {"seed": "case seed"},
+                "images": list(judge.images), "dimensions": list(judge.dimensions), "timeout_s": judge.timeout_s,
+                "templates": {d: str(p) for d, p in self.templates.files.items()},
+                "versions": {"engine": self.endpoint.engine, "version": self.endpoint.engine_version}}
+
+    def score(self, item):
+        return self.scorer.score(item)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    # transport ---------------------------------------------------------------------------------
+
+    def _post(self, body: dict) -> dict:
+        return post(self.endpoint, body, self.config.judge.timeout_s, self.max_bytes)
+
+    def request(self, items: list, method: str, decoding: dict) -> dict:
+        """All items (and samples) concurrently; one failure fails the request (Scorer's contract)."""
+        start = time.perf_counter()
+        work = self._logit if method == "logit" else self._generate
+        futures = [self.pool.submit(work, item, decoding) for item in items]
+        failure, results = None, []
+        for future in futures:
+            try:
+                results.append(future.result())
+            except JudgeFailure as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        return {"version": PROTOCOL, "kind": "scored", "id": "", "results": results,
+                "seconds": time.perf_counter() - start, "versions": {}}
+
+    def _body(self, item: dict, decoding: dict, seed: int) -> dict:
+        judge = self.config.judge
+        return chat_body(self.endpoint.model, item, judge.max_pixels, decoding["max_new_tokens"],
+                         decoding["temperature"], seed)
+
+    def _generate(self, item: dict, decoding: dict) -> dict:
+        seeds = [int(decoding["seed"]) + k * SAMPLE_SEED_STEP for k in range(int(decoding["samples"]))]
+        texts = []
+        for seed in seeds:  # the samples of one item run one after another; items run in parallel
+            try:
+                texts.append(answer_text(self._post(self._body(item, decoding, seed))))
+            except ValueError as exc:
+                raise JudgeFailure(Status.JUDGE_ERROR, str(exc)) from None
+        return {"dimension": item["dimension"], "score": None, "mass": None, "probs": [], "texts": texts}
+
+    def _logit(self, item: dict, decoding: dict) -> dict:
+        body = self._body(item, decoding, int(decoding["seed"]))
+        try:
+            p = digit_probs(self._post(logprob_body(body)))
+            q = digit_probs(self._post(logprob_body(body, prefix="1"))) if p[1] > 0 else [0.0] * 10
+            score, mass, normed = expected_score(p, q)
+        except ValueError as exc:
+            raise JudgeFailure(Status.JUDGE_ERROR, f"logit over the service: {exc}") from None
+        return {"dimension": item["dimension"], "score": float(score), "mass": float(mass),
+                "probs": [float(x) for x in normed], "texts": []}

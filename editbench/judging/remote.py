@@ -1,0 +1,405 @@
+"""The judge interpreter's side: sent there with execnet's `remote_exec(module)`, and the wire format.
+
+This module runs inside the judge's own virtualenv, which has no editbench, pytest or diffusers:
+it imports only the standard library at module level, and torch, transformers and PIL inside
+the backend that needs them. The model loads once (the `setup` message); then each `score`
+request is answered by a reply carrying its request id. An exception while scoring becomes an
+`error` reply and the loop goes on.
+
+Every message between a worker and this module is written down here once, as a TypedDict with
+the protocol version `PROTOCOL`: builtin types only (str, bytes, int, float, bool, list, dict,
+None), because execnet's serializer refuses anything else. The worker's side
+(`editbench.judging.gateway`) imports these shapes; this module imports nothing of editbench.
+
+Backends: `qwen-vl` (any Qwen-VL checkpoint through AutoModelForImageTextToText, processor loaded
+image-only), `constant` (fixed scores, no model) and `path/to/file.py:ClassName` (loaded by path
+here). A backend has `info() -> dict`, `logit(items) -> list[dict]` and
+`generate(items, decoding) -> list[list[str]]`.
+
+Reading "10" with logits: Qwen tokenizers write "10" as the two tokens "1", "0". Each request
+sequence is the prompt followed by the token "1", so one forward pass gives both the distribution
+p at the answer position (second to last) and q after "1" (last). Then
+P(0), P(2..9) = p(d); P(1) = p("1") * (1 - sum_d q(d)); P(10) = p("1") * q("0");
+these eleven are renormalised and the score is their expectation (`mass` keeps the
+unnormalised total: how much the judge wanted to answer with a score at all).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from typing import TypedDict
+
+PROTOCOL = 1  # every message carries it as `version`
+DIGITS = "0123456789"
+
+
+# -- the messages, written down once ---------------------------------------------------------------
+
+class BackendOptions(TypedDict):
+    model: str | None
+    revision: str | None
+    dtype: str
+    device: str
+    max_pixels: int
+    scores: dict[str, float]
+
+
+class SetupRequest(TypedDict):
+    """First message: which backend to load, once, and whose death ends the judge."""
+
+    version: int
+    kind: str  # "setup"
+    backend: str
+    options: BackendOptions
+    parent_pid: int
+
+
+class Versions(TypedDict):
+    python: str
+    executable: str
+    torch: str | None
+    transformers: str | None
+
+
+class ReadyReply(TypedDict):
+    version: int
+    kind: str  # "ready"
+    pid: int
+    versions: Versions
+    info: dict
+    load_s: float
+
+
+class ScoreItem(TypedDict):
+    """One dimension of one case: its rendered prompt and the PNG bytes of the images it sees."""
+
+    dimension: str
+    prompt: str
+    images: list[bytes]
+
+
+class Decoding(TypedDict):
+    max_new_tokens: int
+    temperature: float
+    samples: int
+    seed: int
+
+
+class ScoreRequest(TypedDict):
+    version: int
+    kind: str  # "score"
+    id: str
+    method: str  # "logit" | "generate"
+    items: list[ScoreItem]
+    decoding: Decoding
+
+
+class ItemResult(TypedDict):
+    """logit: score, mass (probability on valid scores) and P(0..10); generate: the sampled texts."""
+
+    dimension: str
+    score: float | None
+    mass: float | None
+    probs: list[float]
+    texts: list[str]
+
+
+class ScoreReply(TypedDict):
+    version: int
+    kind: str  # "scored"
+    id: str
+    results: list[ItemResult]
+    seconds: float
+    versions: Versions
+
+
+class ErrorReply(TypedDict):
+    """An exception inside the judge (id None: while loading the backend)."""
+
+    version: int
+    kind: str  # "error"
+    id: str | None
+    error: str
+
+
+class CloseRequest(TypedDict):
+    version: int
+    kind: str  # "close"
+
+
+SHAPES = (SetupRequest, ReadyReply, ScoreRequest, ScoreReply, ErrorReply, CloseRequest)
+
+
+_VERSIONS: dict = {}
+
+
+def versions() -> dict:
+    """python, torch and transformers of this interpreter (None where not installed)."""
+    if _VERSIONS:
+        return dict(_VERSIONS)
+    found = {"python": sys.version.split()[0], "executable": sys.executable}
+    for name in ("torch", "transformers"):
+        try:
+            found[name] = str(__import__(name).__version__)  # torch's is a str subclass
+        except ImportError:
+            found[name] = None
+    _VERSIONS.update(found)
+    return found
+
+
+def expected_score(p_digits: list[float], q_digits: list[float]) -> tuple[float, float, list[float]]:
+    """(expected score, mass on valid scores, P(0..10)) from the two digit distributions."""
+    p1 = p_digits[1]
+    probs = list(p_digits)
+    probs[1] = p1 * max(0.0, 1.0 - sum(q_digits))
+    probs.append(p1 * q_digits[0])
+    mass = sum(probs)
+    if mass <= 0.0:
+        raise ValueError("the judge put no probability on any score token")
+    normed = [p / mass for p in probs]
+    return sum(s * p for s, p in enumerate(normed)), mass, normed
+
+
+# -- backends ------------------------------------------------------------------------------------
+
+class ConstantBackend:
+    """Fixed scores per dimension, no model: for the pipeline's own benchmarks and tests."""
+
+    def __init__(self, options: dict) -> None:
+        self.scores = dict(options.get("scores") or {})
+
+    def info(self) -> dict:
+        return {"backend": "constant", "scores": self.scores}
+
+    def logit(self, items: list) -> list:
+        return [{"score": float(self.scores[item["dimension"]]), "mass": 1.0, "probs": []} for item in items]
+
+    def generate(self, items: list, decoding: dict) -> list:
+        return [[json.dumps({"score": self.scores[item["dimension"]], "reasoning": "constant backend"})]
+                * int(decoding["samples"]) for item in items]
+
+
+class QwenVLBackend:
+    """Any Qwen-VL-family checkpoint; the processor is loaded image-only (no video processor)."""
+
+    IMAGE_TOKEN = "<|image_pad|>"
+
+    def __init__(self, options: dict) -> None:
+        import torch
+        from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoTokenizer
+
+        self.torch = torch
+        model, revision = options["model"], options.get("revision")
+        self.device = options.get("device") or "auto"
+        if self.device == "auto":
+            self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.dtype = _dtype(torch, options.get("dtype") or "auto", self.device)
+        self.max_pixels = int(options.get("max_pixels") or 262144)
+        self.tokenizer = AutoTokenizer.from_pretrained(model, revision=revision)
+        self.tokenizer.padding_side = "left"
+        self.images = AutoImageProcessor.from_pretrained(model, revision=revision)
+        self.template = _chat_template(model, revision, self.tokenizer)
+        self.model = AutoModelForImageTextToText.from_pretrained(model, revision=revision, dtype=self.dtype)
+        self.model.to(self.device).eval()
+        self.digit_ids = [self._single_token(d) for d in DIGITS]
+        self.image_token_id = self.tokenizer.convert_tokens_to_ids(self.IMAGE_TOKEN)
+        self.min_pixels = int(getattr(self.images, "size", {}).get("shortest_edge", 0) or 0)
+        self.merge = int(getattr(self.images, "merge_size", 2))
+        self.name = model
+
+    def _single_token(self, text: str) -> int:
+        ids = self.tokenizer.encode(text, add_special_tokens=False)
+        if len(ids) != 1:
+            raise ValueError(f"the tokenizer writes {text!r} as {len(ids)} tokens; logit scoring needs one")
+        return ids[0]
+
+    def info(self) -> dict:
+        return {"backend": "qwen-vl", "model": self.name, "class": type(self.model).__name__,
+                "device": str(self.device), "dtype": str(self.dtype).replace("torch.", "")}
+
+    def _inputs(self, items: list) -> dict:
+        from PIL import Image
+
+        unique: dict = {}  # each distinct image is preprocessed once per request
+        order = [unique.setdefault(data, len(unique)) for item in items for data in item["images"]]
+        inputs: dict = {}
+        grids: list = []
+        if order:
+            pictures = [Image.open(io.BytesIO(data)).convert("RGB") for data in unique]
+            size = {"shortest_edge": min(self.min_pixels or 1, self.max_pixels), "longest_edge": self.max_pixels}
+            vision = self.images(images=pictures, return_tensors="pt", size=size)
+            thw = vision["image_grid_thw"]
+            patches = self.torch.split(vision["pixel_values"], [int(g.prod()) for g in thw])
+            inputs["pixel_values"] = self.torch.cat([patches[i] for i in order])
+            inputs["image_grid_thw"] = thw[order]
+            grids = [int(g.prod()) // (self.merge ** 2) for g in inputs["image_grid_thw"]]
+        texts = []
+        for item in items:
+            content = [{"type": "image"} for _ in item["images"]] + [{"type": "text", "text": item["prompt"]}]
+            text = self.tokenizer.apply_chat_template([{"role": "user", "content": content}], tokenize=False,
+                                                      add_generation_prompt=True, chat_template=self.template)
+            texts.append(_expand(text, self.IMAGE_TOKEN, grids))
+        tokens = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        inputs["input_ids"], inputs["attention_mask"] = tokens["input_ids"], tokens["attention_mask"]
+        return inputs
+
+    def _with_type_ids(self, inputs: dict) -> dict:
+        inputs["mm_token_type_ids"] = (inputs["input_ids"] == self.image_token_id).to(self.torch.int32)
+        return {k: v.to(self.device) for k, v in inputs.items()}
+
+    def logit(self, items: list) -> list:
+        torch = self.torch
+        inputs = self._inputs(items)
+        one = torch.full((len(items), 1), self.digit_ids[1], dtype=inputs["input_ids"].dtype)
+        inputs["input_ids"] = torch.cat([inputs["input_ids"], one], dim=1)
+        inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(one)], dim=1)
+        with torch.inference_mode():
+            logits = self.model(**self._with_type_ids(inputs)).logits[:, -2:, :].float()
+        probs = torch.softmax(logits, dim=-1)[:, :, self.digit_ids].cpu().tolist()
+        results = []
+        for p, q in probs:
+            score, mass, normed = expected_score(p, q)
+            results.append({"score": float(score), "mass": float(mass), "probs": [float(x) for x in normed]})
+        return results
+
+    def generate(self, items: list, decoding: dict) -> list:
+        torch = self.torch
+        samples = int(decoding["samples"])
+        repeated = [item for item in items for _ in range(samples)]
+        inputs = self._with_type_ids(self._inputs(repeated))
+        temperature = float(decoding["temperature"])
+        options = {"do_sample": temperature > 0, "max_new_tokens": int(decoding["max_new_tokens"]),
+                   "pad_token_id": self.tokenizer.pad_token_id}
+        if temperature > 0:
+            options["temperature"] = temperature
+        else:
+            options.update(temperature=None, top_p=None, top_k=None)
+        torch.manual_seed(int(decoding["seed"]))
+        with torch.inference_mode():
+            output = self.model.generate(**inputs, **options)
+        texts = self.tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        return [texts[i * samples:(i + 1) * samples] for i in range(len(items))]
+
+
+def _dtype(torch, name: str, device: str):
+    if name == "auto":
+        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+    return getattr(torch, name)
+
+
+def _expand(text: str, token: str, grids: list) -> str:
+    """Give each image placeholder as many tokens as its merged patch grid (what Qwen processors do)."""
+    parts = text.split(token)
+    if len(parts) - 1 > len(grids):
+        raise ValueError(f"the chat template wrote {len(parts) - 1} image placeholders for {len(grids)} images")
+    out = [parts[0]]
+    for part in parts[1:]:
+        out.append(token * grids.pop(0) + part)
+    return "".join(out)
+
+
+def _chat_template(model: str, revision, tokenizer):
+    """The checkpoint's chat template: chat_template.jinja/.json beside the processor, else the tokenizer's."""
+    for name in ("chat_template.jinja", "chat_template.json"):
+        path = os.path.join(model, name)
+        if not os.path.isdir(model):
+            try:
+                from huggingface_hub import hf_hub_download
+
+                path = hf_hub_download(model, name, revision=revision)
+            except Exception:  # noqa: BLE001 - absent from the repository: try the next source
+                continue
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+            return json.loads(text)["chat_template"] if name.endswith(".json") else text
+    if not tokenizer.chat_template:
+        raise ValueError(f"{model}: no chat template (no chat_template.jinja/.json, none in the tokenizer)")
+    return tokenizer.chat_template
+
+
+def load_backend(name: str, options: dict):
+    if name == "constant":
+        return ConstantBackend(options)
+    if name == "qwen-vl":
+        return QwenVLBackend(options)
+    path, _, cls = name.rpartition(":")
+    spec = importlib.util.spec_from_file_location("editbench_judge_backend", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, cls)(options)
+
+
+# -- the serving loop ----------------------------------------------------------------------------
+
+def handle(backend, request: dict) -> dict:
+    """Answer one score request; any exception becomes an error reply naming it."""
+    rid = request.get("id")
+    if request.get("version") != PROTOCOL:
+        return error_reply(rid, f"protocol version {request.get('version')!r}, this judge speaks {PROTOCOL}")
+    start = time.perf_counter()
+    try:
+        items = request["items"]
+        if request["method"] == "logit":
+            outputs = backend.logit(items)
+            results = [_result(item, o.get("score"), o.get("mass"), o.get("probs") or [], []) for item, o
+                       in zip(items, outputs, strict=True)]
+        else:
+            outputs = backend.generate(items, request["decoding"])
+            results = [_result(item, None, None, [], [str(t) for t in texts]) for item, texts in zip(items, outputs, strict=True)]
+    except Exception:  # noqa: BLE001 - reported to the worker, the loop goes on
+        return error_reply(rid, traceback.format_exc())
+    return {"version": PROTOCOL, "kind": "scored", "id": rid, "results": results,
+            "seconds": time.perf_counter() - start, "versions": versions()}
+
+
+def _result(item: dict, score, mass, probs: list, texts: list) -> dict:
+    return {"dimension": str(item["dimension"]), "score": None if score is None else float(score),
+            "mass": None if mass is None else float(mass), "probs": [float(p) for p in probs], "texts": texts}
+
+
+def error_reply(rid, text: str) -> dict:
+    return {"version": PROTOCOL, "kind": "error", "id": rid, "error": text}
+
+
+def watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    """Exit this interpreter when the worker that started it is gone (reparented)."""
+    def loop() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(3)
+            time.sleep(interval)
+
+    threading.Thread(target=loop, name="editbench-parent-watch", daemon=True).start()
+
+
+def serve(channel) -> None:
+    setup = channel.receive()
+    watch_parent(int(setup["parent_pid"]))
+    start = time.perf_counter()
+    try:
+        if setup.get("version") != PROTOCOL:
+            raise ValueError(f"protocol version {setup.get('version')!r}, this judge speaks {PROTOCOL}")
+        backend = load_backend(setup["backend"], setup["options"])
+        info = backend.info()
+    except Exception:  # noqa: BLE001 - the worker reports it as a startup failure
+        channel.send(error_reply(None, traceback.format_exc()))
+        return
+    channel.send({"version": PROTOCOL, "kind": "ready", "pid": os.getpid(), "versions": versions(),
+                  "info": json.loads(json.dumps(info, default=str)), "load_s": time.perf_counter() - start})
+    while True:
+        request = channel.receive()
+        if request.get("kind") == "close":
+            return
+        channel.send(handle(backend, request))
+
+
+if __name__ == "__channelexec__":
+    serve(channel)  # noqa: F821 - execnet provides `channel`

@@ -1,0 +1,42 @@
+"""What every process of a run knows: the validated config, the suite and the GPU groups.
+
+Loaded once per process (the controller and each xdist worker alike) by the plugin's
+`pytest_configure`, before any model loads; `editbench validate` runs the same checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from editbench import editors
+from editbench.cases import Suite, load_suite
+from editbench.config import Config, load_config
+from editbench.devices import gpu_groups, parse_gpu_list, visible_gpus
+from editbench.judging import modes
+
+
+@dataclass
+class Settings:
+    """Validated once at startup, identical in the controller and in every worker."""
+
+    config: Config
+    suite: Suite
+    gpus: list[str]
+    groups: list[list[str]]
+
+    @property
+    def language(self) -> str:
+        return self.config.suite.language
+
+
+def load_settings(config_path: str | None, overrides: list[str], gpus: str | None = None,
+                  gpus_per_worker: int = 1) -> Settings:
+    """Read and check everything a run needs, loading no model; raises EditbenchError subclasses."""
+    config = load_config(config_path, overrides)
+    suite = load_suite(config.resolve(config.suite.path), config.suite.format, config.suite.language,
+                       config.suite.name, config.resolve(config.suite.templates))
+    editors.check(config)
+    modes.check(config, suite)
+    chosen = parse_gpu_list(gpus)
+    chosen = visible_gpus() if chosen is None else chosen
+    return Settings(config=config, suite=suite, gpus=chosen, groups=gpu_groups(chosen, gpus_per_worker))

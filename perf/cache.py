@@ -1,0 +1,37 @@
+"""Measurement 4: a first run vs an unchanged rerun with the cache on.
+
+Tiny diffusers editor and tiny qwen-vl judge (logit), `-n 2`, a fresh cache folder; the rerun uses
+the same config and cache. Compared: the test phase as the sum of the test calls' durations (what
+the cases themselves cost; start-up is the same in both runs and is reported apart as run wall).
+"""
+
+from __future__ import annotations
+
+from perf.bench import Options, ratio, run_bench, write_config
+from perf.judgecalls import tiny_judge
+from perf.scaling import tiny_editor
+from perf.suite import replicate
+
+SIZE = 256
+WORKERS = 2
+DEFINITION = (
+    "sum of test-call durations over all cases (pytest's call phase: edit or cache read, PNG saves, judge "
+    "or score-cache read, records), first run with an empty cache vs an unchanged rerun, -n 2, tiny "
+    "diffusers editor + tiny qwen-vl judge (logit); run wall (start-up, model loads) reported apart")
+
+
+def measure(opts: Options) -> dict:
+    cases = 2 if opts.quick else 6
+    folder = opts.work / "cache"
+    suite = replicate(folder / "suite", cases, SIZE)
+    config = write_config(folder, suite, tiny_editor(), tiny_judge(opts), cache=True)
+    runs = {}
+    for name in ("first", "rerun"):
+        opts.say(f"cache: {name} run, {cases} cases")
+        runs[name] = run_bench(opts, config, folder / f"run-{name}", WORKERS)
+    first, rerun = (sum(runs[n].call_s()) for n in ("first", "rerun"))
+    hits = [r for r in runs["rerun"].records if r.get("edit_cached") and r.get("cached")
+            and all(v for k, v in r["cached"].items() if k != "O")]
+    return {"definition": DEFINITION, "cases": cases, "size": SIZE, "first_calls_s": first, "rerun_calls_s": rerun,
+            "speedup": ratio(first, rerun), "first_run_wall_s": runs["first"].wall_s,
+            "rerun_wall_s": runs["rerun"].wall_s, "rerun_fully_cached_cases": len(hits)}

@@ -1,0 +1,85 @@
+"""GPU mode, judge side: the qwen-vl backend with a random-weight Qwen3-VL-8B at its real size.
+
+Loaded in the judge interpreter by path (`judge.backend: .../realsize_judge.py:RealSizeJudge`), so it
+imports only the standard library at module level and loads the checkout's
+`editbench/judging/remote.py` by path. It loads the tiny judge (for its tokenizer, image processor and chat
+template), then swaps in a Qwen3-VL-8B built directly on the GPU in bf16 from the published config
+values. Each scoring call's seconds go to $EDITBENCH_PERF_JUDGE_STATS, one JSON line per request.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import time
+from pathlib import Path
+
+_SERVER = Path(__file__).resolve().parents[1] / "editbench" / "judging" / "remote.py"
+_spec = importlib.util.spec_from_file_location("editbench_realsize_server", _SERVER)
+server = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(server)
+
+# Qwen3-VL-8B-Instruct
+TEXT = {"vocab_size": 151936, "hidden_size": 4096, "intermediate_size": 12288, "num_hidden_layers": 36,
+        "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128, "max_position_embeddings": 262144,
+        "rope_parameters": {"rope_type": "default", "rope_theta": 5000000.0, "mrope_section": [24, 20, 20],
+                            "mrope_interleaved": True}}
+VISION = {"depth": 27, "hidden_size": 1152, "intermediate_size": 4304, "num_heads": 16, "out_hidden_size": 4096,
+          "num_position_embeddings": 2304, "deepstack_visual_indexes": [8, 16, 24],
+          "hidden_act": "gelu_pytorch_tanh"}
+
+# $EDITBENCH_PERF_REALSIZE_SHRINK=1: the same wiring at toy widths on CPU, to check it without a GPU
+SHRINK = {"text": {"hidden_size": 128, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 1,
+                   "num_key_value_heads": 1},
+          "vision": {"depth": 1, "hidden_size": 32, "intermediate_size": 32, "num_heads": 2, "out_hidden_size": 128,
+                     "deepstack_visual_indexes": [0]}}
+
+
+def sized(name: str, values: dict) -> dict:
+    return {**values, **SHRINK[name]} if os.environ.get("EDITBENCH_PERF_REALSIZE_SHRINK") else dict(values)
+
+
+class RealSizeJudge(server.QwenVLBackend):
+    def __init__(self, options: dict) -> None:
+        super().__init__(options)  # the tiny checkpoint: tokenizer, image processor, chat template
+        torch = self.torch
+        from transformers import Qwen3VLForConditionalGeneration
+
+        data = self.model.config.to_dict()  # keeps the tiny tokenizer's special token ids
+        data["text_config"].update(sized("text", TEXT))
+        data["text_config"].pop("layer_types", None)  # per-layer lists are rebuilt for the real depth
+        data["vision_config"].update(sized("vision", VISION))
+        config = type(self.model.config).from_dict(data)
+        start = time.perf_counter()
+        saved = torch.get_default_dtype()
+        torch.set_default_dtype(self.dtype)
+        try:
+            with torch.device(self.device):
+                self.model = Qwen3VLForConditionalGeneration(config).eval()
+        finally:
+            torch.set_default_dtype(saved)
+        self.params = sum(p.numel() for p in self.model.parameters())
+        self.build_s = time.perf_counter() - start
+        self.stats = os.environ.get("EDITBENCH_PERF_JUDGE_STATS")
+
+    def info(self) -> dict:
+        return {**super().info(), "realsize": "random Qwen3-VL-8B", "parameters": self.params,
+                "build_s": self.build_s}
+
+    def logit(self, items: list) -> list:
+        start = time.perf_counter()
+        out = super().logit(items)
+        self._record("logit", len(items), time.perf_counter() - start)
+        return out
+
+    def generate(self, items: list, decoding: dict) -> list:
+        start = time.perf_counter()
+        out = super().generate(items, decoding)
+        self._record("generate", len(items), time.perf_counter() - start)
+        return out
+
+    def _record(self, method: str, items: int, seconds: float) -> None:
+        if self.stats:
+            with open(self.stats, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"method": method, "items": items, "seconds": seconds}) + "\n")

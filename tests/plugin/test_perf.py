@@ -1,0 +1,94 @@
+"""`editbench perf`: the smoke run at the smallest sizes writes perf.json with every field.
+
+Timings are never asserted (they depend on the machine and its load); what is asserted is that every
+measurement ran, produced its figures and the behaviour they rest on (cached rerun, equal scores over
+the gateway and in-process, bit-identical logit scores).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from perf.report import TARGETS, judge_targets, table
+from perf.runner import MEASUREMENTS, main
+
+FIELDS = {
+    "overhead": {"definition", "workers", "sizes", "elapsed_s"},
+    "transport": {"definition", "cases", "size", "gateway_s_per_case", "in_process_s_per_case",
+                  "old_way_s_per_case", "gateway_vs_in_process", "old_way_vs_gateway",
+                  "gateway_scores_equal_in_process", "elapsed_s"},
+    "scaling": {"definition", "cases", "size", "n1", "n2", "speedup", "elapsed_s"},
+    "cache": {"definition", "cases", "size", "first_calls_s", "rerun_calls_s", "speedup", "first_run_wall_s",
+              "rerun_wall_s", "rerun_fully_cached_cases", "elapsed_s"},
+    "method": {"definition", "cases", "size", "max_new_tokens", "logit_s_per_case", "generate_s_per_case",
+               "generate_vs_logit", "logit_bit_identical", "generated_chars_per_answer", "elapsed_s"},
+}
+SIZE_FIELDS = {"cases", "cycles_timed", "harness_ms_per_case", "loop_ms_per_case", "loop_ms_before_after",
+               "overhead_ms_per_case", "loop_spread_ms", "median_call_ms", "run_wall_s", "test_phase_s"}
+SCALING_FIELDS = {"test_phase_s", "cases_per_s", "median_call_s", "run_wall_s"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_quick_run_writes_every_field(tmp_path):
+    out = tmp_path / "perf"
+    done = subprocess.run([sys.executable, "-m", "editbench.cli", "perf", "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=1700, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    data = json.loads((out / "perf.json").read_text(encoding="utf-8"))
+    assert {"version", "created", "elapsed_s", "machine", "options", "measurements", "targets", "log"} <= set(data)
+    measurements = data["measurements"]
+    assert set(measurements) == set(MEASUREMENTS)
+    for name, fields in FIELDS.items():
+        assert fields <= set(measurements[name]), (name, fields - set(measurements[name]))
+    sizes = measurements["overhead"]["sizes"]
+    assert list(sizes) == ["256"] and SIZE_FIELDS <= set(sizes["256"])
+    assert sizes["256"]["harness_ms_per_case"] > 0 and sizes["256"]["loop_ms_per_case"] > 0
+    for workers in ("n1", "n2"):
+        assert SCALING_FIELDS <= set(measurements["scaling"][workers])
+    assert measurements["cache"]["rerun_fully_cached_cases"] == measurements["cache"]["cases"]
+    assert measurements["transport"]["gateway_scores_equal_in_process"] is True
+    assert measurements["method"]["logit_bit_identical"] is True
+    assert len(data["targets"]) == len(TARGETS)
+    assert all(row["value"] is not None and row["met"] in (True, False) for row in data["targets"])
+    assert "met" in done.stdout and "overhead per case at 256²" in done.stdout
+    assert not (out / "work").exists()  # scratch suites and run folders are removed
+
+
+def test_a_failed_measurement_is_reported_not_measured():
+    rows = judge_targets({"transport": {"error": "judge did not start\ntraceback"},
+                          "cache": {"speedup": 80.0}, "scaling": {"speedup": 1.2}})
+    by_name = {row["target"]: row for row in rows}
+    assert by_name["judge: gateway vs in-process"]["met"] is None
+    assert "judge did not start" in by_name["judge: gateway vs in-process"]["why"]
+    assert by_name["cache: first run vs unchanged rerun"]["met"] is True
+    assert by_name["scaling: -n 2 vs -n 1 throughput"]["met"] is False
+    assert by_name["judge method: logit scores bit-identical"]["why"] == "not run (--only)"
+    lines = "\n".join(table(rows))
+    assert "NOT MET" in lines and "not measured" in lines
+
+
+def test_bad_options_fail_with_one_clear_error(tmp_path, capsys):
+    from editbench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="--only 'overhead,speed': choose from"):
+        main(["--only", "overhead,speed", "--out", str(tmp_path)])
+    with pytest.raises(ConfigError, match="--judge-python .*no such interpreter"):
+        main(["--judge-python", str(tmp_path / "nope"), "--out", str(tmp_path)])
+
+
+@pytest.mark.timeout(120)
+def test_real_size_without_cuda_fails_fast(tmp_path):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is present: the real-size mode would run")
+    done = subprocess.run([sys.executable, "-m", "editbench.cli", "perf", "--real-size", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=100, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 2
+    assert "--real-size needs a CUDA GPU" in done.stderr
+    assert not (tmp_path / "work").exists()

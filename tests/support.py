@@ -1,0 +1,137 @@
+"""What the harness's tests share: paths, run configs in tmp_path, benchmark runs in a fresh pytest.
+
+Imported by the test modules of every tier (`from support import ...`); the fixtures built on it
+(the judge interpreter, the tiny judge, fault runs) are in conftest.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_SUITE = REPO / "fixtures" / "sample_suite"
+SAMPLE_B64 = REPO / "fixtures" / "sample_b64.json"
+FAULTS = Path(__file__).resolve().parent / "faults"
+CONSTANT_SCORES = {"SC": 7, "PQ": 8, "criterion": 6}
+
+
+# -- configs and benchmark runs ------------------------------------------------------------------
+
+def write_config(folder: Path, **sections) -> Path:
+    """A run config in `folder`: the sample suite, run folder and cache inside `folder`, plus overrides."""
+    data = {
+        "suite": {"path": str(SAMPLE_SUITE)},
+        "run": {"dir": str(folder / "reports"), "cache_dir": str(folder / "cache")},
+        "editor": {"backend": "identity"},
+        "judge": {"backend": "none"},
+    }
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def bench_command(config: Path, *args: str, run_dir: Path | None = None) -> list[str]:
+    """`python -m pytest benchmarks/ --eb-config=...`: the real benchmark, as a user runs it."""
+    command = [sys.executable, "-m", "pytest", str(REPO / "benchmarks"), "-p", "no:cacheprovider",
+               f"--eb-config={config}", *args]
+    if run_dir is not None:
+        command.append(f"--eb-run-dir={run_dir}")
+    return command
+
+
+def run_bench(config: Path, *args: str, run_dir: Path | None = None, timeout: float = 600,
+              env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real benchmark (benchmarks/test_edit.py) in a fresh pytest process."""
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(bench_command(config, *args, run_dir=run_dir), cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout, env=full_env)
+
+
+def read_results(run_dir: Path) -> list[dict]:
+    path = run_dir / "results.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# -- the judge interpreter -----------------------------------------------------------------------
+
+def find_judge_python() -> str | None:
+    """$EDITBENCH_JUDGE_PYTHON, else the tox judge environment (`tox -e judge`), else None."""
+    for candidate in (os.environ.get("EDITBENCH_JUDGE_PYTHON"), REPO / ".tox" / "judge" / "bin" / "python"):
+        if candidate and Path(candidate).is_file():
+            return str(candidate)
+    return None
+
+
+def constant_judge(python: str, **scores: float) -> dict:
+    """The judge section of the `constant` backend (fixed scores, run in the real judge interpreter)."""
+    return {"backend": "constant", "python": python, "scores": {**CONSTANT_SCORES, **scores}}
+
+
+# -- synthetic records and run folders for the report tests (real PNGs, real report writers) -----
+
+CATEGORIES = [("physical", "物理"), ("social", "社会"), ("causal", "因果")]
+
+
+def record(case_id: str, category: str, sc: float | None, pq: float | None,
+           status: str = "ok", reason: str = "", instruction: str = "do it") -> dict:
+    name = dict(CATEGORIES).get(category, category)
+    rec = {"case_id": case_id, "test_id": case_id, "category": category, "category_name": name,
+           "status": status, "reason": reason, "instruction": {"en": instruction},
+           "scores": {}, "statuses": {}, "reasoning": {},
+           "images": {"source": f"images/{category}/{case_id}.source.png",
+                      "edited": f"images/{category}/{case_id}.edited.png"}}
+    for dim, value in (("SC", sc), ("PQ", pq)):
+        if value is None:
+            rec["statuses"][dim] = "unparseable" if status != "ok" else "ok"
+            rec["scores"][dim] = None
+        else:
+            rec["statuses"][dim], rec["scores"][dim] = "ok", value
+            rec["reasoning"][dim] = f"{dim} reasoning for {case_id}"
+    if sc is not None and pq is not None:
+        rec["statuses"]["O"], rec["scores"]["O"] = "ok", (sc * pq) ** 0.5
+    return rec
+
+
+def sample_records() -> list[dict]:
+    return [
+        record("物理-001", "physical", 6, 8), record("物理-002", "physical", 7, 9),
+        record("物理-003", "physical", 5, 7), record("物理-004", "physical", None, 6, "unparseable",
+                                                      "SC: no score in the answer"),
+        record("社会-001", "social", 2, 4), record("社会-002", "social", 3, 5),
+        record("因果-001", "causal", 9, 9), record("因果-002", "causal", None, None, "edit-error",
+                                                   "RuntimeError: boom"),
+        record("因果-003", "causal", 8, 7), record("因果-004", "causal", 7, 8),
+        record("因果-005", "causal", 9, 8),
+    ]
+
+
+def write_run(run_dir: Path, records: list[dict], meta: dict | None = None) -> dict:
+    """A complete run folder: images, results.jsonl, run.json and every report."""
+    from editbench.images import encode_png
+    from editbench.reporting.rundir import write_reports
+    from editbench.reporting.runmeta import write_json
+
+    for i, rec in enumerate(records):
+        for kind, relative in rec["images"].items():
+            path = run_dir / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            colour = (40 * i % 256, 200 if kind == "edited" else 60, 90)
+            path.write_bytes(encode_png(Image.new("RGB", (64, 48), colour)))
+    with open(run_dir / "results.jsonl", "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    meta = meta or {"run_id": run_dir.name, "suite": {"name": "synthetic", "version": "1",
+                                                      "language": "en",
+                                                      "categories": [list(c) for c in CATEGORIES]},
+                    "config": {"suite": {}, "editor": {"backend": "identity"},
+                               "judge": {"backend": "constant"}}}
+    write_json(run_dir / "run.json", meta)
+    return write_reports(run_dir, records, meta)

@@ -1,0 +1,37 @@
+"""Shards: parsing --eb-shard and the partition of a suite by a hash of the case id."""
+
+from __future__ import annotations
+
+import pytest
+
+from editbench.cases import load_suite
+from editbench.errors import ConfigError
+from editbench.shard import in_shard, parse_shard, shard_of
+from support import SAMPLE_SUITE
+
+
+@pytest.mark.parametrize("text, expected", [("1/2", (1, 2)), (" 3/3 ", (3, 3)), (None, None), ("", None)])
+def test_parse(text, expected):
+    assert parse_shard(text) == expected
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "1/0", "a/b", "2", "1/2/3", "-1/2"])
+def test_parse_rejects_with_the_fix(text):
+    with pytest.raises(ConfigError, match=r"--eb-shard .*K/N|between 1 and N"):
+        parse_shard(text)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5])
+def test_shards_partition_the_sample_suite(count):
+    ids = [case.id for case in load_suite(SAMPLE_SUITE).cases]
+    shards = [{i for i in ids if in_shard(i, (k, count))} for k in range(1, count + 1)]
+    assert set().union(*shards) == set(ids)
+    assert sum(len(s) for s in shards) == len(ids)
+
+
+def test_shard_depends_on_the_id_only_and_balances_large_suites():
+    ids = [f"case-{i:04d}" for i in range(2000)]
+    assert [shard_of(i, 4) for i in ids] == [shard_of(i, 4) for i in reversed(ids)][::-1]
+    sizes = [sum(shard_of(i, 4) == k for i in ids) for k in range(1, 5)]
+    assert min(sizes) > 400 and max(sizes) < 600
+    assert in_shard("anything", None)
