@@ -66,7 +66,8 @@ class Run:
 
     def judge(self) -> dict[str, Any]:
         section = self.meta.get("judge") or {}
-        return {k: section[k] for k in JUDGE_KEYS if section.get(k) not in (None, "", 0)}
+        return {k: section[k] for k in JUDGE_KEYS if section.get(k) not in (None, "", 0)
+                and not (k == "samples" and section[k] == 1)}
 
     def describe(self) -> dict[str, Any]:
         return {"path": str(self.path.resolve()), "judge": self.judge()}
@@ -282,7 +283,7 @@ def edit_warnings(edits: dict[str, Any]) -> list[str]:
 # -- text -----------------------------------------------------------------------------------------
 
 def lines(result: dict[str, Any]) -> list[str]:
-    out = [*_run_lines(result), *_overlap_lines(result),
+    out = [*_run_lines(result), *_edits_lines(result.get("edits")), *_overlap_lines(result),
            f"intervals: {result['method']['intervals']}; under {agreement.MIN_CASES} cases the "
            "coefficient alone (n<10)"]
     if result["kind"] != "preferences":
@@ -300,6 +301,16 @@ def _run_lines(result: dict[str, Any]) -> list[str]:
     names = {"ratings": ["judge"], "judges": ["J1", "J2"], "preferences": ["A", "B"]}[result["kind"]]
     return [f"{name}: {run['path']} ({_judge_text(run['judge'])})"
             for name, run in zip(names, result["runs"], strict=True)]
+
+
+def _edits_lines(edits: dict[str, Any] | None) -> list[str]:
+    if not edits:
+        return []
+    source = " (J2 replays J1's edits)" if edits["j2_replays_j1"] else \
+        " (J1 replays J2's edits)" if edits["j1_replays_j2"] else ""
+    same = edits["images_compared"] - edits["images_differ"]
+    return [f"edits{source}: edited images identical in {same} of {edits['images_compared']} "
+            "cases compared"]
 
 
 def _judge_text(judge: dict[str, Any]) -> str:
