@@ -109,7 +109,8 @@ def test_coefficients_match_scipy_and_intervals_contain_them(tmp_path, relation,
     human = {c: RELATIONS[relation](sc[c], rng) for c in CASES}
     ratings = write_ratings(tmp_path / "ratings.csv", [
         {"case_id": c, "dimension": "SC", "score": human[c]} for c in CASES])
-    result = agree(run, ratings, "-o", tmp_path / "agree.json")
+    resamples = 2_000 if relation == "independent" else 10_000  # the default
+    result = agree(run, ratings, "-o", tmp_path / "agree.json", f"--resamples={resamples}")
     overall = row(result)
     judge, people = [sc[c] for c in SCORED], [human[c] for c in SCORED]
     assert overall["rated"] == 15 and overall["n"] == 13 and overall["failed"] == 2
@@ -129,16 +130,18 @@ def test_coefficients_match_scipy_and_intervals_contain_them(tmp_path, relation,
         assert tau["value"] != pytest.approx(sps.kendalltau(judge, people, variant="c").statistic)
     if relation == "independent":  # scipy's BCa bootstrap, stated seed, cases in canonical order
         ordered = sorted(SCORED, key=lambda c: (KEYS[c[:2]], c))
-        direct = sps.bootstrap(
-            (np.array([sc[c] for c in ordered]), np.array([human[c] for c in ordered])),
-            lambda x, y, axis: sps.kendalltau(x, y, variant="b", axis=axis).statistic,
-            paired=True, n_resamples=10_000, method="BCa", rng=np.random.default_rng(12345))
-        assert (tau["ci_low"], tau["ci_high"]) == pytest.approx(tuple(direct.confidence_interval))
+        data = (np.array([sc[c] for c in ordered]), np.array([human[c] for c in ordered]))
+        for stat, function in ((rho, lambda x, y: sps.spearmanr(x, y).statistic),
+                               (tau, lambda x, y: sps.kendalltau(x, y, variant="b").statistic)):
+            direct = sps.bootstrap(data, function, paired=True, vectorized=False,
+                                   n_resamples=resamples, method="BCa",
+                                   rng=np.random.default_rng(12345)).confidence_interval
+            assert (stat["ci_low"], stat["ci_high"]) == pytest.approx(tuple(direct))
     category = row(result, category="physical")  # 5 cases: the coefficient, no interval
     assert category["n"] == 5 and "ci_low" not in category["spearman"]
     assert "n too small" in category["spearman"]["note"]
     out = capsys.readouterr().out
-    assert "95% bootstrap BCa over cases, 10,000 resamples, seed 12345" in out
+    assert f"95% bootstrap BCa over cases, {resamples:,} resamples, seed 12345" in out
     assert "Spearman ρ [95% CI]" in out and "(n<10)" in out
     assert "left out (failed in the run), by status:" in out and "edit-error 1" in out
 
