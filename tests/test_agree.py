@@ -182,10 +182,22 @@ def test_cases_named_by_test_id_and_partial_overlap_are_counted(tmp_path, capsys
                                                for r in records), encoding="utf-8")
     result = agree(run, write_ratings(tmp_path / "r.csv", rows), "-o", tmp_path / "a.json",
                    "--resamples=1000")
-    assert result["overlap"] == {"cases_rated": 12, "rated_not_in_run": 1, "run_not_rated": 3}
+    assert result["overlap"] == {"cases_rated": 12, "rated_not_in_run": 1, "run_not_rated": 3,
+                                 "suite_checked": True}
     assert row(result)["rated"] == 12
     assert "12 rated cases in the run, 1 rated cases not in the run, 3 cases in the run not rated" \
         in capsys.readouterr().out
+
+
+def test_without_the_suite_names_outside_the_run_are_counted_and_said_so(tmp_path, capsys):
+    run = make_run(tmp_path / "run", judge_scores(13))
+    moved = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    moved["suite"]["path"] = str(tmp_path / "gone")
+    (run / "run.json").write_text(json.dumps(moved, ensure_ascii=False), encoding="utf-8")
+    rows = [{"case_id": c, "dimension": "SC", "score": 5} for c in (*CASES[:3], "物理-099")]
+    result = agree(run, write_ratings(tmp_path / "r.csv", rows), "-o", tmp_path / "a.json")
+    assert result["overlap"]["rated_not_in_run"] == 1 and result["overlap"]["suite_checked"] is False
+    assert "the suite in run.json could not be read" in capsys.readouterr().out
 
 
 def test_krippendorff_alpha_reproduces_krippendorffs_worked_example():

@@ -221,7 +221,8 @@ def _result(kind: str, runs: list[Run], ratings: Ratings, matched: Matched,
                     "rows": len(ratings.rows), "raters": len(matched.raters)},
         "overlap": {"cases_rated": len(matched.rated),
                     "rated_not_in_run": len(matched.not_in_run),
-                    "run_not_rated": len(set(compared) - matched.rated)},
+                    "run_not_rated": len(set(compared) - matched.rated),
+                    "suite_checked": matched.suite_checked},
         "method": {"intervals": boot.describe(), "resamples": boot.resamples, "seed": boot.seed,
                    "confidence": boot.confidence, "min_cases": agreement.MIN_CASES,
                    "kendall": "tau-b", "human": HUMAN, "ceiling": CEILING,
@@ -323,7 +324,9 @@ def _overlap_lines(result: dict[str, Any]) -> list[str]:
     return [f"ratings: {ratings['path']} ({ratings['shape']}, {ratings['rows']} rows, "
             f"{ratings['raters']} raters); {overlap['cases_rated']} rated cases in {where}, "
             f"{overlap['rated_not_in_run']} rated cases not in {where}, "
-            f"{overlap['run_not_rated']} cases in {where} not rated"]
+            f"{overlap['run_not_rated']} cases in {where} not rated"
+            + ("" if overlap["suite_checked"] else " (the suite in run.json could not be read: "
+               "names outside the run were counted, not checked)")]
 
 
 def _value(stat: dict[str, Any] | None) -> str:

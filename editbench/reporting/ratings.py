@@ -179,6 +179,7 @@ class Matched:
     values: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     not_in_run: set[str] = field(default_factory=set)
     raters: set[str] = field(default_factory=set)
+    suite_checked: bool = True  # False: the suite was not readable, unknown names were counted
 
     @property
     def rated(self) -> set[str]:
@@ -187,7 +188,7 @@ class Matched:
 
 def match(ratings: Ratings, names: CaseNames, dimensions: list[str]) -> Matched:
     """Check every row against the run (case, dimension, scale, repeats) and group the values."""
-    out, first_seen = Matched(), {}
+    out, first_seen = Matched(suite_checked=names.suite is not None), {}
     for row in ratings.rows:
         case = _case(row, names)
         _check_dimension(row, dimensions, names.label)
