@@ -18,6 +18,7 @@ COMMANDS = {
     "make-tiny": ("editbench.tiny:main", "build the tiny random editor and judge checkpoints"),
     "compare": ("editbench.reporting.compare:main", "compare two run folders per category"),
     "merge": ("editbench.reporting.merge:main", "merge run folders (shards) into one"),
+    "agree": ("editbench.reporting.agree:main", "a judge's agreement with human ratings"),
     "perf": ("editbench.cli:perf", "measure the harness's own overhead (from a checkout: python -m perf)"),
 }
 

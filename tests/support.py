@@ -6,6 +6,7 @@ Imported by the test modules of every tier (`from support import ...`); the fixt
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -135,3 +136,25 @@ def write_run(run_dir: Path, records: list[dict], meta: dict | None = None) -> d
                                "judge": {"backend": "constant"}}}
     write_json(run_dir / "run.json", meta)
     return write_reports(run_dir, records, meta)
+
+
+# -- ratings for `editbench agree` ---------------------------------------------------------------
+
+def write_ratings(path: Path, rows: list[dict]) -> Path:
+    if path.suffix == ".csv":
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                        encoding="utf-8")
+    return path
+
+
+def row(result: dict, dimension: str = "SC", category: str = "overall") -> dict:
+    return next(r for r in result["rows"] if r["dimension"] == dimension and r["category"] == category)
+
+
+def contains(stat: dict) -> bool:
+    return stat["ci_low"] - 1e-12 <= stat["value"] <= stat["ci_high"] + 1e-12
