@@ -195,6 +195,7 @@ def cluster_session() -> Iterator[SlurmCluster]:
         cluster.start()
     except ClusterUnavailable as exc:
         cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
         if slurm_required():
             pytest.fail(f"EDITBENCH_REQUIRE_SLURM is set but Slurm cannot run: {exc}", pytrace=False)
         pytest.skip(f"no Slurm here: {exc}".splitlines()[0])
