@@ -34,6 +34,22 @@ def test_visible_gpus_without_nvidia_smi_is_empty(monkeypatch):
     assert visible_gpus({}) == []
 
 
+def stand_in_nvidia_smi(folder, count: int = 8) -> str:
+    """An `nvidia-smi` that lists `count` GPUs, as on an 8-GPU node (no driver here)."""
+    folder.mkdir(exist_ok=True)
+    script = folder / "nvidia-smi"
+    script.write_text("#!/bin/sh\n" + "".join(f"echo {i}\n" for i in range(count)), encoding="utf-8")
+    script.chmod(0o755)
+    return str(folder)
+
+
+def test_visible_gpus_inside_a_slurm_job_are_only_what_slurm_gave(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", stand_in_nvidia_smi(tmp_path / "bin"))
+    assert visible_gpus({}) == [str(i) for i in range(8)]  # outside Slurm: the node's list
+    assert visible_gpus({"SLURM_JOB_ID": "7", "CUDA_VISIBLE_DEVICES": "3,5"}) == ["3", "5"]
+    assert visible_gpus({"SLURM_JOB_ID": "7"}) == []  # a job given no GPU never takes the node's
+
+
 @pytest.mark.parametrize(("gpus", "per_worker", "groups"), [
     (["0", "1", "2", "3", "4", "5"], 1, [["0"], ["1"], ["2"], ["3"], ["4"], ["5"]]),
     (["0", "1", "2", "3", "4", "5"], 2, [["0", "1"], ["2", "3"], ["4", "5"]]),
