@@ -239,6 +239,20 @@ class ControllerHooks:
     def __init__(self, controller: Controller) -> None:
         self.controller = controller
         self.cases = case_lookup(controller.settings)
+        self.collected = False
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._expect([item.nodeid for item in session.items])  # no xdist: collected here
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        self._expect(ids)  # xdist: every worker collects the same ids; the first one counts
+
+    def _expect(self, nodeids: list[str]) -> None:
+        if not self.collected:
+            self.collected = True
+            found = (self.cases.get(param_id(n)) for n in nodeids if "::test_edit[" in n)
+            self.controller.expect([case.id for case in found if case is not None])
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         finished = report.when == "call" or (report.when in ("setup", "???") and not report.passed)

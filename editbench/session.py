@@ -106,6 +106,11 @@ class Controller:
         write_json(self.run_dir / RUN_META, self.meta)
         self._results = open(self.run_dir / RESULTS, "a", encoding="utf-8")
 
+    def expect(self, case_ids: list[str]) -> None:
+        """Record the cases collection chose (shard, -k, -m) as this run's expected cases."""
+        self.meta = {**self.meta, "expected_cases": case_ids, "expected_from": "collection"}
+        write_json(self.run_dir / RUN_META, self.meta)
+
     def add(self, record: dict[str, Any]) -> None:
         """Append one finished case, flushed and synced to disk before the next one arrives."""
         identity = record.pop("identity", None)
