@@ -36,7 +36,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(fixtures, "editbench.fixtures")
 
 
-@pytest.hookimpl(optionalhook=True)
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # before xdist's own CPU count
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     return hooks.auto_workers(config)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import run_bench, write_config
 from editbench.devices import gpu_groups, judge_devices, parse_gpu_list, visible_gpus, worker_specs
 from editbench.errors import ConfigError
 
@@ -96,3 +97,13 @@ def test_judge_devices():
     assert judge_devices(["3"], [], 1) == ["3"]
     assert judge_devices(["0"], ["6", "7"], 0) == ["6"]
     assert judge_devices(["1"], ["6", "7"], 3) == ["7"]
+
+
+@pytest.mark.timeout(180)
+def test_n_auto_starts_one_worker_per_gpu_group_not_one_per_cpu(tmp_path):
+    """`-n auto` under a GPU list (a Slurm job's CUDA_VISIBLE_DEVICES) counts groups, not CPUs."""
+    config = write_config(tmp_path)
+    done = run_bench(config, "-n", "auto", "-k", "物理-001", run_dir=tmp_path / "run",
+                     env={"CUDA_VISIBLE_DEVICES": "0,1,2"})
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "created: 3/3 workers" in done.stdout
