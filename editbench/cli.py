@@ -16,6 +16,7 @@ COMMANDS = {
     "make-tiny": ("editbench.tiny:main", "build the tiny random editor and judge checkpoints"),
     "compare": ("editbench.reporting.compare:main", "compare two run folders per category"),
     "merge": ("editbench.reporting.merge:main", "merge run folders (shards) into one"),
+    "slurm": ("editbench.slurm:main", "submit a run as a Slurm array of shards and a merge job"),
     "perf": ("editbench.perf:main", "measure the harness's own overhead"),
 }
 
