@@ -31,11 +31,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from editbench.config import load_config
 from editbench.errors import ConfigError
 from editbench.judging.gateway import judge_python
 from editbench.reporting.rundir import RESULTS, RUN_META
 from editbench.reporting.runmeta import now, write_json
-from editbench.session import load_settings, new_run_dir
+from editbench.session import new_run_dir
 
 RECORD = "slurm.json"
 SHARD_SCRIPT = "shards.sbatch"
@@ -158,11 +159,11 @@ def config_path(pytest_args: list[str], cwd: Path) -> Path:
     """`--eb-config` from the pytest arguments, else the `eb_config` of ./pytest.ini; absolute."""
     given = option_values(pytest_args, "--eb-config")
     if given:
-        return (cwd / given[-1]).absolute()
+        return Path(os.path.abspath(cwd / given[-1]))
     ini = configparser.ConfigParser(interpolation=None)
     ini.read(cwd / "pytest.ini", encoding="utf-8")
     if ini.has_option("pytest", "eb_config"):
-        return (cwd / ini.get("pytest", "eb_config")).absolute()
+        return Path(os.path.abspath(cwd / ini.get("pytest", "eb_config")))
     raise ConfigError(f"no run config: pass --eb-config=PATH after --, or run from a checkout whose "
                       f"pytest.ini names eb_config ({cwd / 'pytest.ini'} does not)")
 
@@ -182,7 +183,7 @@ def export_names(environ: dict[str, str], extra: list[str]) -> list[str]:
 
 
 def make_plan(args: argparse.Namespace, pytest_args: list[str]) -> Plan:
-    """Check the request and the run config (as a run would, loading no model) and lay out the run."""
+    """Check the request, read the run config and lay out the run (`preflight` runs the full checks)."""
     if args.shards < 1:
         raise ConfigError(f"--shards {args.shards}: give at least 1")
     if args.gpus_per_shard is not None and args.gpus_per_shard < 1:
@@ -196,17 +197,34 @@ def make_plan(args: argparse.Namespace, pytest_args: list[str]) -> Plan:
             raise ConfigError(f"--sbatch-arg={arg!r}: give one sbatch option, e.g. "
                               "--sbatch-arg=--account=myproject")
     cwd = Path.cwd()
-    config = config_path(pytest_args, cwd)
-    settings = load_settings(str(config), option_values(pytest_args, "--eb-set"), gpus="none")
-    run_dir = new_run_dir(settings.config, str(Path(args.run_dir).absolute()) if args.run_dir else None)
+    config_file = config_path(pytest_args, cwd)
+    config = load_config(config_file, option_values(pytest_args, "--eb-set"))
+    run_dir = new_run_dir(config, os.path.abspath(args.run_dir) if args.run_dir else None)
     if (run_dir / RECORD).exists():
         raise ConfigError(f"{run_dir} already holds a Slurm run ({RECORD}); choose a new --run-dir, "
                           f"or finish that one with: editbench slurm --resume {run_dir}")
     return Plan(run_dir=str(run_dir), shards=args.shards, cwd=str(cwd), python=sys.executable,
-                config=str(config), pytest_args=without_option(pytest_args, "--eb-config"),
+                config=str(config_file), pytest_args=without_option(pytest_args, "--eb-config"),
                 export=export_names(dict(os.environ), args.env),
-                judge_python=str(judge_python(settings.config)), gpus_per_shard=args.gpus_per_shard,
+                judge_python=str(judge_python(config)), gpus_per_shard=args.gpus_per_shard,
                 partition=args.partition, time=args.time, sbatch_args=list(args.sbatch_arg))
+
+
+def preflight(plan: Plan) -> int:
+    """Collect the run here, as every shard will (same plugins, config checks and selection), so a
+    bad config or an empty selection fails now rather than in N queued jobs; returns the case count.
+    """
+    command = [plan.python, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+               f"--eb-config={plan.config}", *plan.pytest_args]
+    done = subprocess.run(command, cwd=plan.cwd, capture_output=True, text=True, timeout=600,
+                          env=job_environment(plan))
+    selected = [line for line in done.stdout.splitlines() if "::test_edit[" in line]
+    if done.returncode != 0 or not selected:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise ConfigError(f"the shards' pytest command fails to start or selects no case here "
+                          f"(exit status {done.returncode}), so nothing was submitted:\n"
+                          f"{shlex.join(command)}\n{tail}")
+    return len(selected)
 
 
 # -- submitting ----------------------------------------------------------------------------------
@@ -289,8 +307,10 @@ def shard_problem(folder: Path) -> str | None:
     if not meta_path.is_file():
         return "never started" if not folder.exists() else f"no {RUN_META}"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta.get("status") == "running":
+        return "status 'running': its job ended before the run did (killed, timed out, node lost)"
     if meta.get("status") != "finished":
-        return f"status {meta.get('status')!r} (killed or interrupted)"
+        return f"status {meta.get('status')!r}"
     if meta.get("exit_status") not in DONE_STATUSES:
         return f"pytest exit status {meta.get('exit_status')}"
     done = set()
@@ -393,11 +413,12 @@ def main(argv: list[str]) -> int:
     own, pytest_args = split_argv(argv)
     args = parser().parse_args(own)
     if args.resume:
-        return resume(Path(args.resume).absolute(), args.dry_run)
+        return resume(Path(os.path.abspath(args.resume)), args.dry_run)
     if args.shards is None:
         parser().error("give --shards N (or --resume RUN)")
     plan = make_plan(args, pytest_args)
     shards = list(range(1, plan.shards + 1))
+    print(f"the run selects {preflight(plan)} cases; {plan.shards} shards")
     if args.dry_run:
         print(f"# {plan.run / SHARD_SCRIPT}\n{shard_script(plan)}\n# {plan.run / MERGE_SCRIPT}\n"
               f"{merge_script(plan)}")
