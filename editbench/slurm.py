@@ -245,17 +245,21 @@ def job_environment(plan: Plan) -> dict[str, str]:
     return {**os.environ, "EDITBENCH_JUDGE_PYTHON": plan.judge_python}
 
 
-def sbatch(options: list[str], script: Path, env: dict[str, str]) -> str:
-    """Submit one script; returns its job id (for an array, the array's job id)."""
-    command = ["sbatch", "--parsable", *options, str(script)]
+def slurm_command(command: list[str], env: dict[str, str] | None = None) -> str:
+    """Run one of Slurm's commands; its output, or a ConfigError with Slurm's own message."""
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     except FileNotFoundError:
-        raise ConfigError("sbatch not found: run editbench slurm on a Slurm login node "
+        raise ConfigError(f"{command[0]} not found: run editbench slurm on a Slurm login node "
                           "(or put Slurm's commands on PATH)") from None
     if done.returncode != 0:
-        raise ConfigError(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()}")
-    return done.stdout.strip().split(";")[0]
+        raise ConfigError(f"{shlex.join(command)} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+def sbatch(options: list[str], script: Path, env: dict[str, str]) -> str:
+    """Submit one script; returns its job id (for an array, the array's job id)."""
+    return slurm_command(["sbatch", "--parsable", *options, str(script)], env).strip().split(";")[0]
 
 
 def submission_commands(plan: Plan, shards: list[int], array_id: str = "<array job id>") -> list[list[str]]:
@@ -268,13 +272,15 @@ def submit(plan: Plan, shards: list[int]) -> dict[str, Any]:
     """The array over `shards` (none: only the merge), then the merge job that waits for it."""
     env = job_environment(plan)
     (plan.run / "logs").mkdir(parents=True, exist_ok=True)
-    array_id = None
-    if shards:
-        array_id = sbatch([f"--array={array_spec(shards)}"], plan.run / SHARD_SCRIPT, env)
-    dependency = [f"--dependency=afterok:{array_id}", "--kill-on-invalid-dep=yes"] if array_id else []
-    merge_id = sbatch(dependency, plan.run / MERGE_SCRIPT, env)
-    entry = {"submitted": now(), "shards": shards, "array_job_id": array_id, "merge_job_id": merge_id}
+    entry: dict[str, Any] = {"submitted": now(), "shards": shards, "array_job_id": None,
+                             "merge_job_id": None}
     plan.submissions.append(entry)
+    if shards:
+        entry["array_job_id"] = sbatch([f"--array={array_spec(shards)}"], plan.run / SHARD_SCRIPT, env)
+        write_json(plan.run / RECORD, asdict(plan))  # recorded before the merge is submitted
+    array_id = entry["array_job_id"]
+    dependency = [f"--dependency=afterok:{array_id}", "--kill-on-invalid-dep=yes"] if array_id else []
+    entry["merge_job_id"] = sbatch(dependency, plan.run / MERGE_SCRIPT, env)
     write_json(plan.run / RECORD, asdict(plan))
     return entry
 
@@ -325,11 +331,9 @@ def queued(plan: Plan) -> dict[str, str]:
     """This run's jobs still in Slurm's queue: job (array task) id -> state, from squeue."""
     ours = {job for entry in plan.submissions for job in (entry["array_job_id"], entry["merge_job_id"])
             if job}
-    done = subprocess.run(["squeue", "--noheader", "--array", f"--user={getpass.getuser()}",
-                           "--format=%A|%F|%i|%T"], capture_output=True, text=True, timeout=60)
-    if done.returncode != 0:
-        raise ConfigError(f"squeue failed ({done.returncode}): {done.stderr.strip()}")
-    rows = [line.split("|") for line in done.stdout.splitlines() if line.count("|") == 3]
+    out = slurm_command(["squeue", "--noheader", "--array", f"--user={getpass.getuser()}",
+                         "--format=%A|%F|%i|%T"])
+    rows = [line.split("|") for line in out.splitlines() if line.count("|") == 3]
     return {shown: state for job, array, shown, state in rows if job in ours or array in ours}
 
 
@@ -348,14 +352,9 @@ def resume(run: Path, dry_run: bool) -> int:
     if not record.is_file():
         raise ConfigError(f"{run}: no {RECORD}; --resume takes a run folder made by editbench slurm")
     plan = Plan(**json.loads(record.read_text(encoding="utf-8")))
-    waiting = queued(plan)
-    arrays = {entry["array_job_id"] for entry in plan.submissions if entry["array_job_id"]}
-    running = {job: state for job, state in waiting.items() if job.split("_")[0] in arrays}
-    if running:
-        raise ConfigError(f"shards of {run} are still queued or running ({_states(running)}); wait "
-                          "for them, or scancel them, then resume")
     problems = {k: shard_problem(run / f"shard-{k}") for k in range(1, plan.shards + 1)}
     redo = [k for k, problem in problems.items() if problem]
+    stale = _stale_merges(plan, bool(redo))
     for k, problem in problems.items():
         print(f"shard {k}/{plan.shards}: {problem or 'complete'}")
     if not redo and _merged(run / MERGED):
@@ -365,9 +364,9 @@ def resume(run: Path, dry_run: bool) -> int:
         for command in submission_commands(plan, redo):
             print(shlex.join(command))
         return 0
-    if waiting:  # a merge job still waiting on shards that failed: it would never start
-        subprocess.run(["scancel", *waiting], capture_output=True, timeout=60)
-        print(f"cancelled the earlier merge job {', '.join(waiting)}")
+    if stale:  # merge jobs waiting on shards that did not all succeed: they would never start
+        slurm_command(["scancel", *stale])
+        print(f"cancelled the earlier merge job {', '.join(stale)}")
     for k in redo:
         if (run / f"shard-{k}").exists():
             print(f"shard {k}: moved the incomplete attempt to {aside(run / f'shard-{k}')}")
@@ -376,6 +375,23 @@ def resume(run: Path, dry_run: bool) -> int:
     entry = submit(plan, redo)
     print("\n".join(report_lines(plan, entry)))
     return 0
+
+
+def _stale_merges(plan: Plan, shards_to_redo: bool) -> list[str]:
+    """This run's queued merge jobs, which a resubmission replaces; refuses while work is queued.
+
+    A shard still queued or running may yet finish, and a merge whose shards are all complete
+    may yet run: resuming then would run the same work twice, so it waits for them instead.
+    """
+    waiting = queued(plan)
+    arrays = {entry["array_job_id"] for entry in plan.submissions if entry["array_job_id"]}
+    shards = {job: state for job, state in waiting.items() if job.split("_")[0] in arrays}
+    merges = {job: state for job, state in waiting.items() if job not in shards}
+    if shards or (merges and not shards_to_redo):
+        busy = _states(shards or merges)
+        raise ConfigError(f"jobs of {plan.run} are still queued or running ({busy}); wait for them "
+                          "(squeue shows them), or scancel them, then resume")
+    return sorted(merges)
 
 
 def _merged(folder: Path) -> bool:

@@ -181,6 +181,8 @@ def test_a_killed_shard_is_resumed_without_redoing_its_finished_cases(slurm, tmp
     others = set(read_json(shard / "run.json")["expected_cases"]) - {held}
     assert others, "the held case's shard has no other case to keep"
     wait_until(lambda: finished_cases(shard) == others, "the shard's other cases to finish")
+    early = run_cli("slurm", f"--resume={run}", env={**slurm.env, **env})
+    assert early.returncode == 2 and f"{array}_{k} RUNNING" in early.stderr  # it may yet finish
     slurm.run(["scancel", f"{array}_{k}"])  # the shard's node "dies" in the middle of a case
     states = wait_for_jobs(slurm, [array, merge])
     assert states == {array: "CANCELLED,COMPLETED", merge: "CANCELLED"}  # the merge can never run
