@@ -19,6 +19,7 @@ COMMANDS = {
     "compare": ("editbench.reporting.compare:main", "compare two run folders per category"),
     "merge": ("editbench.reporting.merge:main", "merge run folders (shards) into one"),
     "agree": ("editbench.reporting.agree:main", "a judge's agreement with human ratings"),
+    "slurm": ("editbench.slurm:main", "submit a run as a Slurm array of shards and a merge job"),
     "perf": ("editbench.cli:perf", "measure the harness's own overhead (from a checkout: python -m perf)"),
 }
 

@@ -81,6 +81,7 @@ class Controller:
         categories = [(c.key, c.names) for c in settings.suite.categories]
         self.thresholds = parse_thresholds(self.fail_under, categories)
         self.cases = case_lookup(settings)
+        self.collected = False
         self._results = None
 
     def start(self) -> None:
@@ -95,6 +96,11 @@ class Controller:
     def record_endpoint(self, public: dict[str, Any]) -> None:
         """Service mode: run.json names the endpoint (model, revision, engine, pid), never the key."""
         self.meta["judge"] = {**self.meta["judge"], "service": public}
+        write_json(self.run_dir / RUN_META, self.meta)
+
+    def expect(self, case_ids: list[str]) -> None:
+        """Record the cases collection chose (shard, -k, -m) as this run's expected cases."""
+        self.meta = {**self.meta, "expected_cases": case_ids, "expected_from": "collection"}
         write_json(self.run_dir / RUN_META, self.meta)
 
     def add(self, record: dict[str, Any]) -> None:
@@ -135,6 +141,19 @@ class Controller:
             self._results.close()
 
     # pytest hooks (this object is the registered controller plugin) ------------------------------
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._expect([item.nodeid for item in session.items])  # no xdist: collected here
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        self._expect(ids)  # xdist: every worker collects the same ids; the first one counts
+
+    def _expect(self, nodeids: list[str]) -> None:
+        if not self.collected:
+            self.collected = True
+            found = (self.cases.get(param_id(n)) for n in nodeids if "::test_edit[" in n)
+            self.expect([case.id for case in found if case is not None])
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         finished = report.when == "call" or (report.when in ("setup", "???") and not report.passed)

@@ -32,11 +32,16 @@ def parse_gpu_list(text: str | None) -> list[str] | None:
 
 
 def visible_gpus(environ: dict | None = None) -> list[str]:
-    """GPUs this process may use: CUDA_VISIBLE_DEVICES if set, else what nvidia-smi lists."""
+    """GPUs this process may use: CUDA_VISIBLE_DEVICES if set, else what nvidia-smi lists.
+
+    Inside a Slurm job (SLURM_JOB_ID set) only what Slurm gave counts: it sets
+    CUDA_VISIBLE_DEVICES for the GPUs it allocated, so a job without it was given none, and the
+    node-wide nvidia-smi list (other jobs' GPUs) is never used. `--eb-gpus` still overrides.
+    """
     environ = os.environ if environ is None else environ
     if "CUDA_VISIBLE_DEVICES" in environ:
         return parse_gpu_list(environ["CUDA_VISIBLE_DEVICES"]) or []
-    if shutil.which("nvidia-smi") is None:
+    if "SLURM_JOB_ID" in environ or shutil.which("nvidia-smi") is None:
         return []
     try:
         out = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],

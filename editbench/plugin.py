@@ -158,7 +158,7 @@ def _start_service(config: pytest.Config, current: Settings, run_dir: Path):
 
 # -- xdist ---------------------------------------------------------------------------------------
 
-@pytest.hookimpl(optionalhook=True)
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # before xdist's own CPU count
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto`: one worker per GPU group (None lets xdist count CPUs when there is no GPU)."""
     try:

@@ -77,6 +77,18 @@ def constant_judge(python: str, **scores: float) -> dict:
     return {"backend": "constant", "python": python, "scores": {**CONSTANT_SCORES, **scores}}
 
 
+# -- stand-ins ----------------------------------------------------------------------------------
+
+def stand_in_nvidia_smi(folder, count: int = 8) -> str:
+    """An `nvidia-smi` that lists `count` GPUs, as on an 8-GPU node (no driver here)."""
+    folder.mkdir(exist_ok=True)
+    script = folder / "nvidia-smi"
+    script.write_text("#!/bin/sh\n" + "".join(f"echo {i}\n" for i in range(count)), encoding="utf-8")
+    script.chmod(0o755)
+    return str(folder)
+
+
+
 # -- synthetic records and run folders for the report tests (real PNGs, real report writers) -----
 
 CATEGORIES = [("physical", "物理"), ("social", "社会"), ("causal", "因果")]

@@ -2,13 +2,16 @@
 
 The records are concatenated (a case in two runs is an error), the images copied, and the
 summaries recomputed from the merged records, so the merged statistics equal those of a
-single run over the same results. Runs must share the suite and the editor and judge config.
+single run over the same results. Runs must share the suite and the editor and judge config,
+and together cover every case their run.json files expect (`--allow-partial` merges less,
+marked partial).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -16,18 +19,26 @@ from typing import Any
 
 from editbench.errors import ConfigError
 from editbench.reporting.rundir import RESULTS, RUN_META, load_run, write_reports
-from editbench.reporting.runmeta import now, write_json
+from editbench.reporting.runmeta import now, scheduler_meta, write_json
 from editbench.reporting.tables import table_lines
 
 # config sections that must agree between merged runs (run.dir/name may differ per machine)
 MUST_AGREE = ("suite", "editor", "judge")
 
 
-def merge(run_dirs: list[Path], out: Path) -> dict[str, Any]:
-    """Write the merged run folder `out`; return its summary."""
+def merge(run_dirs: list[Path], out: Path, allow_partial: bool = False) -> dict[str, Any]:
+    """Write the merged run folder `out`; return its summary.
+
+    Every case a run expected (run.json `expected_cases`) must have a record in one of the runs;
+    otherwise the merge is refused with the missing cases, unless `allow_partial`, which writes
+    the merged run marked partial (status, note and the missing list in run.json).
+    """
     loaded = [(path, *load_run(path)) for path in run_dirs]
     _check_compatible(loaded)
     records = _merged_records(loaded)
+    missing = missing_cases(loaded, records)
+    if missing and not allow_partial:
+        raise ConfigError(_missing_message(missing, loaded))
     if out.exists() and any(out.iterdir()):
         raise ConfigError(f"merge output {out} already exists and is not empty; choose a new -o folder")
     (out / "images").mkdir(parents=True, exist_ok=True)
@@ -36,7 +47,7 @@ def merge(run_dirs: list[Path], out: Path) -> dict[str, Any]:
             shutil.copytree(path / "images", out / "images", dirs_exist_ok=True)
     with open(out / RESULTS, "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    meta = _merged_meta(loaded, out)
+    meta = _merged_meta(loaded, out, missing)
     write_json(out / RUN_META, meta)
     return write_reports(out, records, meta)
 
@@ -77,9 +88,35 @@ def _merged_records(loaded: list[tuple[Path, list, dict]]) -> list[dict[str, Any
     return records
 
 
-def _merged_meta(loaded: list[tuple[Path, list, dict]], out: Path) -> dict[str, Any]:
+def missing_cases(loaded: list[tuple[Path, list, dict]],
+                  records: list[dict[str, Any]]) -> dict[str, Path]:
+    """Expected case id -> the run that expected it, for cases no run has a record of.
+
+    A run.json written before `expected_cases` existed says nothing, so adds nothing here.
+    """
+    present = {record["case_id"] for record in records}
+    return {case_id: path for path, _, meta in loaded for case_id in meta.get("expected_cases") or ()
+            if case_id not in present}
+
+
+def _missing_message(missing: dict[str, Path], loaded: list[tuple[Path, list, dict]]) -> str:
+    expected = sum(len(meta.get("expected_cases") or ()) for _, _, meta in loaded)
+    by_run: dict[Path, list[str]] = {}
+    for case_id, path in missing.items():
+        by_run.setdefault(path, []).append(case_id)
+    listing = "; ".join(f"{path}: {', '.join(ids)}" for path, ids in by_run.items())
+    return (f"{len(missing)} of the {expected} expected cases have no result ({listing}); finish "
+            "them first (`editbench slurm --resume RUN`, or rerun that shard's command), or pass "
+            "--allow-partial to merge what there is, marked partial")
+
+
+def _merged_meta(loaded: list[tuple[Path, list, dict]], out: Path,
+                 missing: dict[str, Path]) -> dict[str, Any]:
     metas = [meta for _, _, meta in loaded]
-    meta = {**metas[0], "run_id": out.name, "status": "merged", "merged": now(), "shard": None,
+    expected = [case_id for meta in metas for case_id in meta.get("expected_cases") or ()]
+    meta = {**metas[0], "run_id": out.name, "status": "partial" if missing else "merged",
+            "merged": now(), "shard": None, "expected_cases": expected, "expected_from": "merge",
+            "missing_cases": list(missing), "scheduler": scheduler_meta(os.environ),
             "started": min((m.get("started") or "" for m in metas), default=None),
             "finished": max((m.get("finished") or "" for m in metas), default=None),
             "exit_status": max((m.get("exit_status") or 0 for m in metas), default=0),
@@ -89,8 +126,17 @@ def _merged_meta(loaded: list[tuple[Path, list, dict]], out: Path) -> dict[str, 
                              "shard": m.get("shard"), "host": m.get("host"),
                              "started": m.get("started"), "finished": m.get("finished"),
                              "exit_status": m.get("exit_status"), "cases": len(part),
+                             "scheduler": m.get("scheduler"),
                              "git": m.get("git")} for path, part, m in loaded]}
+    if missing:
+        meta["note"] = " ".join(filter(None, (meta.get("note"), partial_note(len(missing),
+                                                                             len(expected)))))
     return meta
+
+
+def partial_note(missing: int, expected: int) -> str:
+    return (f"Partial: {missing} of the {expected} expected cases have no result (run.json "
+            "missing_cases); these reports cover only the cases present.")
 
 
 def main(argv: list[str]) -> int:
@@ -98,8 +144,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("runs", nargs="+", type=Path, help="run folders to merge")
     parser.add_argument("-o", "--output", type=Path,
                         help="merged run folder (default: <first run's parent>/<time>-merged)")
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="merge even when expected cases have no result; marks the run partial")
     args = parser.parse_args(argv)
     out = args.output or args.runs[0].resolve().parent / time.strftime("%Y%m%d-%H%M%S-merged")
-    summary = merge(args.runs, out)
-    print("\n".join([*table_lines(summary), f"merged {len(args.runs)} runs into {out}"]))
+    summary = merge(args.runs, out, allow_partial=args.allow_partial)
+    lines = [*table_lines(summary), f"merged {len(args.runs)} runs into {out}"]
+    meta = json.loads((out / RUN_META).read_text(encoding="utf-8"))
+    if meta["missing_cases"]:
+        lines.append(f"PARTIAL: {len(meta['missing_cases'])} expected cases have no result: "
+                     f"{', '.join(meta['missing_cases'])}")
+    print("\n".join(lines))
     return 0

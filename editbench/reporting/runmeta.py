@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from editbench.cache import folder_fingerprint
+from editbench.devices import visible_gpus
+from editbench.shard import in_shard, parse_shard
 
 SCHEMA = 1
 PACKAGES = ("editbench", "torch", "diffusers", "transformers", "accelerate", "pillow", "numpy",
@@ -28,6 +30,12 @@ PACKAGES = ("editbench", "torch", "diffusers", "transformers", "accelerate", "pi
 _PART = 1024 * 1024
 TINY_NOTE = ("tiny randomly initialised checkpoints: the scores measure the pipeline, "
              "not the models")
+
+# what run.json records of a Slurm job: field -> the variable Slurm sets in the job
+SLURM_FIELDS = {"job_id": "SLURM_JOB_ID", "array_job_id": "SLURM_ARRAY_JOB_ID",
+                "array_task_id": "SLURM_ARRAY_TASK_ID", "node": "SLURMD_NODENAME",
+                "partition": "SLURM_JOB_PARTITION", "cluster": "SLURM_CLUSTER_NAME",
+                "cuda_visible_devices": "CUDA_VISIBLE_DEVICES", "job_gpus": "SLURM_JOB_GPUS"}
 
 INTERRUPTED_NOTE = ("Interrupted: these reports cover only the cases that finished; rerun the same "
                     "command to finish the rest from the cache.")
@@ -50,6 +58,8 @@ def start_meta(settings, run_dir: Path, argv: list[str], shard: str | None,
         "seeds": {"run": config.run.seed,
                   "cases": "the case's own seed, else sha256('<run seed>:<case id>') & 0x7fffffff"},
         "shard": shard, "fail_under": list(fail_under),
+        "expected_cases": expected_cases(suite, shard), "expected_from": "shard",
+        "scheduler": scheduler_meta(os.environ),
         "versions": {"controller": versions()},
         "devices": {"gpus": settings.gpus, "groups": settings.groups,
                     "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")},
@@ -58,6 +68,24 @@ def start_meta(settings, run_dir: Path, argv: list[str], shard: str | None,
     if any(str(m.get("model") or "").startswith("tiny") for m in (meta["editor"], meta["judge"])):
         meta["note"] = TINY_NOTE
     return meta
+
+
+def expected_cases(suite, shard: str | None) -> list[str]:
+    """The suite's case ids in this run's shard: what the run will cover before -k/-m narrow it.
+
+    The controller replaces the list with the collected cases once collection is known
+    (`expected_from: collection`); merge and `editbench slurm --resume` judge coverage by it.
+    """
+    chosen = parse_shard(shard)
+    return [case.id for case in suite.cases if in_shard(case.id, chosen)]
+
+
+def scheduler_meta(environ) -> dict[str, Any] | None:
+    """Which scheduler job ran this (node, job and array ids, the GPUs it gave); None outside one."""
+    if "SLURM_JOB_ID" not in environ:
+        return None
+    return {"name": "slurm", **{key: environ.get(name) for key, name in SLURM_FIELDS.items()},
+            "gpus": visible_gpus(environ)}
 
 
 def finish_meta(meta: dict[str, Any], workers: dict[str, Any], exitstatus: int,

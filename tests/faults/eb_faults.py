@@ -6,9 +6,9 @@ Faults are chosen by tags in a case's instruction, so the suite itself says whic
 
 - `[edit:exit]`  the worker process dies hard (`os._exit`) while editing this case;
 - `[edit:raise]` the edit raises, failing this case only;
-- `[edit:slow]`  the edit takes `EB_FAULT_SLOW_S` seconds (default 1);
-- `[edit:block]` the edit writes `blocked.<case id>` and waits until the test creates the file
-  `release` (so a test can act while this case is known to be in progress, with no timing).
+- `[edit:slow]`  the edit takes `EB_FAULT_SLOW_S` seconds (default 1), leaving time to interrupt;
+- `[edit:wait]`  the edit writes `waiting.<case id>.<pid>`, then waits until the test creates
+  `release` (both in `$EB_FAULT_DIR`): the test decides when the edit ends, or kills it first.
 
 Everything the backend does is logged under `$EB_FAULT_DIR`: `editor-init.<pid>` when a process
 constructs it (proof that a model was "loaded"), one line per edit call in `edits.log`, and
@@ -50,11 +50,15 @@ class FaultEditor:
             raise RuntimeError(f"injected editor failure on {request.case.id}")
         if "[edit:slow]" in request.instruction:
             time.sleep(float(os.environ.get("EB_FAULT_SLOW_S", "1")))
-        if "[edit:block]" in request.instruction:
-            (fault_dir() / f"blocked.{request.case.id}").write_text("editing\n", encoding="utf-8")
-            while not (fault_dir() / "release").exists():
-                time.sleep(0.02)
+        if "[edit:wait]" in request.instruction:
+            wait_for_release(request.case.id)
         return request.image.copy()
+
+
+def wait_for_release(case_id: str) -> None:
+    (fault_dir() / f"waiting.{case_id}.{os.getpid()}").write_text("waiting\n", encoding="utf-8")
+    while not (fault_dir() / "release").exists():
+        time.sleep(0.05)
 
 
 editors.register("fault", FaultEditor)

@@ -82,3 +82,13 @@ def test_each_worker_gets_its_own_slot(tmp_path):
     workers = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["workers"]
     slots = sorted(w["devices"]["slot"] for w in (workers.values() if isinstance(workers, dict) else workers))
     assert slots == ["0", "1"]
+
+
+@pytest.mark.timeout(180)
+def test_n_auto_starts_one_worker_per_gpu_group_not_one_per_cpu(tmp_path):
+    """`-n auto` under a GPU list (a Slurm job's CUDA_VISIBLE_DEVICES) counts groups, not CPUs."""
+    config = write_config(tmp_path)
+    done = run_bench(config, "-n", "auto", "-k", "物理-001", run_dir=tmp_path / "run",
+                     env={"CUDA_VISIBLE_DEVICES": "0,1,2"})
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "created: 3/3 workers" in done.stdout

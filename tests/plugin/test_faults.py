@@ -214,7 +214,7 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(fault_ru
     """Ctrl-C arrives while a case is known to be mid-edit (it blocks until the test releases it)."""
     finished_first = PHYSICAL[:2]
     for case_id in PHYSICAL[2:]:
-        fault_run.change(case_id, tag="[edit:block]")
+        fault_run.change(case_id, tag="[edit:wait]")
     config = fault_run.config()
     first = fault_run.tmp_path / "first"
     command = [*bench_command(config, "-p", "eb_faults", "-k", "物理", *workers, run_dir=first)]
@@ -223,7 +223,7 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(fault_ru
                                start_new_session=True)
     try:
         _wait_until(process, lambda: _lines(first / "results.jsonl") >= 2
-                    and any(fault_run.fault_dir.glob("blocked.*")))
+                    and any(fault_run.fault_dir.glob("waiting.*")))
         os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
         output, _ = process.communicate(timeout=120)
     finally:

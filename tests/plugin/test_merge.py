@@ -6,8 +6,19 @@ import json
 
 import pytest
 
+from editbench.cases import load_suite
 from editbench.cli import main as cli
-from support import constant_judge, read_results, run_bench, sample_records, write_config, write_run
+from editbench.shard import in_shard
+from support import (
+    CATEGORIES,
+    SAMPLE_SUITE,
+    constant_judge,
+    read_results,
+    run_bench,
+    sample_records,
+    write_config,
+    write_run,
+)
 
 STATS_KEYS = ("categories", "overall", "dimensions", "bootstrap")
 
@@ -72,3 +83,58 @@ def test_merge_refuses_overlaps_mismatches_and_a_used_output(tmp_path, capsys):
     write_run(tmp_path / "p4", records[6:])
     assert cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p4"), "-o", str(tmp_path / "p2")]) == 2
     assert "already exists and is not empty" in capsys.readouterr().err
+
+
+def synthetic_meta(run_id: str, expected: list[str]) -> dict:
+    return {"run_id": run_id, "suite": {"name": "synthetic", "version": "1", "language": "en",
+                                        "categories": [list(c) for c in CATEGORIES]},
+            "config": {"suite": {}, "editor": {"backend": "identity"}, "judge": {"backend": "constant"}},
+            "expected_cases": expected}
+
+
+def test_merge_refuses_missing_expected_cases_unless_allowed_partial(tmp_path, capsys):
+    records = sample_records()
+    first, second = records[::2], records[1::2]
+    lost = second.pop()  # the second run expected it but has no record of it
+    ids = [r["case_id"] for r in records]
+    write_run(tmp_path / "p1", first, meta=synthetic_meta("p1", [r["case_id"] for r in first]))
+    write_run(tmp_path / "p2", second,
+              meta=synthetic_meta("p2", [r["case_id"] for r in second] + [lost["case_id"]]))
+    runs = [str(tmp_path / "p1"), str(tmp_path / "p2")]
+    assert cli(["merge", *runs, "-o", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert f"1 of the {len(ids)} expected cases have no result ({tmp_path / 'p2'}: {lost['case_id']})" in err
+    assert "--allow-partial" in err and not (tmp_path / "m").exists()
+    assert cli(["merge", *runs, "-o", str(tmp_path / "m"), "--allow-partial"]) == 0
+    assert f"PARTIAL: 1 expected cases have no result: {lost['case_id']}" in capsys.readouterr().out
+    meta = json.loads((tmp_path / "m" / "run.json").read_text(encoding="utf-8"))
+    assert (meta["status"], meta["missing_cases"]) == ("partial", [lost["case_id"]])
+    assert sorted(meta["expected_cases"]) == sorted(ids)
+    assert "Partial: 1 of the" in meta["note"] and "Partial: 1 of the" in (tmp_path / "m" / "report.md").read_text()
+    assert len(read_results(tmp_path / "m")) == len(records) - 1
+
+
+def test_merge_of_covering_runs_is_not_partial(tmp_path):
+    records = sample_records()
+    for name, part in (("p1", records[::2]), ("p2", records[1::2])):
+        write_run(tmp_path / name, part, meta=synthetic_meta(name, [r["case_id"] for r in part]))
+    assert cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p2"), "-o", str(tmp_path / "m")]) == 0
+    meta = json.loads((tmp_path / "m" / "run.json").read_text(encoding="utf-8"))
+    assert (meta["status"], meta["missing_cases"], meta["expected_from"]) == ("merged", [], "merge")
+    assert "Partial" not in (meta.get("note") or "")
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("workers", [["-n", "2"], ["-p", "no:xdist"]], ids=["xdist", "no-xdist"])
+def test_run_json_lists_the_cases_collection_chose(tmp_path, workers):
+    """expected_cases: the shard's cases narrowed by -k, whether the controller collects or not."""
+    config = write_config(tmp_path)
+    done = run_bench(config, *workers, "-k", "物理 or 环境", "--eb-shard=1/2", run_dir=tmp_path / "run")
+    assert done.returncode == 0, done.stdout[-3000:]
+    meta = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    chosen = [c.id for c in load_suite(SAMPLE_SUITE).cases
+              if c.category.key in ("physical", "environmental") and in_shard(c.id, (1, 2))]
+    assert chosen and meta["expected_from"] == "collection"
+    assert sorted(meta["expected_cases"]) == sorted(chosen)
+    assert sorted(r["case_id"] for r in read_results(tmp_path / "run")) == sorted(chosen)
+    assert meta["scheduler"] is None  # not inside a Slurm job

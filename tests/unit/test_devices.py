@@ -6,6 +6,7 @@ import pytest
 
 from editbench.devices import gpu_groups, judge_devices, parse_gpu_list, visible_gpus, worker_specs
 from editbench.errors import ConfigError
+from support import stand_in_nvidia_smi
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -32,6 +33,13 @@ def test_visible_gpus_follows_cuda_visible_devices():
 def test_visible_gpus_without_nvidia_smi_is_empty(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     assert visible_gpus({}) == []
+
+
+def test_visible_gpus_inside_a_slurm_job_are_only_what_slurm_gave(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", stand_in_nvidia_smi(tmp_path / "bin"))
+    assert visible_gpus({}) == [str(i) for i in range(8)]  # outside Slurm: the node's list
+    assert visible_gpus({"SLURM_JOB_ID": "7", "CUDA_VISIBLE_DEVICES": "3,5"}) == ["3", "5"]
+    assert visible_gpus({"SLURM_JOB_ID": "7"}) == []  # a job given no GPU never takes the node's
 
 
 @pytest.mark.parametrize(("gpus", "per_worker", "groups"), [
