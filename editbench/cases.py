@@ -31,8 +31,18 @@ KNOWN_CATEGORIES = {
     "referential": ("指代", "referential", "reference"),
 }
 LANGUAGES = ("en", "zh")
-_CASE_KEYS = {"id", "category", "instruction", "description", "source", "reference", "tags",
-              "difficulty", "seed", "metadata"}
+_CASE_KEYS = {
+    "id",
+    "category",
+    "instruction",
+    "description",
+    "source",
+    "reference",
+    "tags",
+    "difficulty",
+    "seed",
+    "metadata",
+}
 _SUITE_KEYS = {"name", "version", "description", "templates", "categories"}
 _CATEGORY_KEYS = {"key", "names", "criterion"}
 
@@ -63,8 +73,10 @@ class ImageRef:
         try:
             data = base64.b64decode(_strip_data_url(self.b64 or ""), validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise CaseError(f"{self.label}: invalid base64 image data ({exc}); "
-                            "re-encode the image with base64.b64encode") from None
+            raise CaseError(
+                f"{self.label}: invalid base64 image data ({exc}); "
+                "re-encode the image with base64.b64encode"
+            ) from None
         return decode_png(data, f"{self.label} (base64)"), data
 
 
@@ -135,14 +147,21 @@ def marker_name(text: str) -> str:
     return name if name and not name[0].isdigit() else f"t_{name}"
 
 
-def load_suite(path: Path, fmt: str = "auto", language: str = "en", name: str | None = None,
-               templates: Path | None = None) -> Suite:
+def load_suite(
+    path: Path,
+    fmt: str = "auto",
+    language: str = "en",
+    name: str | None = None,
+    templates: Path | None = None,
+) -> Suite:
     """Load a native suite folder or a base64 JSON file."""
     if language not in LANGUAGES:
         raise SuiteError(f"suite.language {language!r}: expected one of {', '.join(LANGUAGES)}")
     if not path.exists():
-        raise SuiteError(f"suite {path}: does not exist; set suite.path to a suite folder "
-                         "(with suite.yaml and cases.jsonl) or a base64 JSON file")
+        raise SuiteError(
+            f"suite {path}: does not exist; set suite.path to a suite folder "
+            "(with suite.yaml and cases.jsonl) or a base64 JSON file"
+        )
     if fmt == "auto":
         fmt = "native" if path.is_dir() else "b64"
     if fmt == "native":
@@ -152,25 +171,41 @@ def load_suite(path: Path, fmt: str = "auto", language: str = "en", name: str | 
 
 # -- native format -------------------------------------------------------------------------------
 
+
 def _load_native(root: Path, language: str) -> Suite:
     manifest = root / "suite.yaml"
     if not manifest.is_file():
-        raise SuiteError(f"suite {root}: no suite.yaml; a native suite folder needs suite.yaml and cases.jsonl")
+        raise SuiteError(
+            f"suite {root}: no suite.yaml; a native suite folder needs suite.yaml and cases.jsonl"
+        )
     try:
         meta = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise SuiteError(f"{manifest}: not valid YAML ({str(exc).splitlines()[0]}); "
-                         "safe loading only: python tags are refused") from None
+        raise SuiteError(
+            f"{manifest}: not valid YAML ({str(exc).splitlines()[0]}); "
+            "safe loading only: python tags are refused"
+        ) from None
     _reject_unknown(meta, _SUITE_KEYS, str(manifest))
-    categories = tuple(_category(item, manifest, i) for i, item in enumerate(meta.get("categories") or []))
+    categories = tuple(
+        _category(item, manifest, i) for i, item in enumerate(meta.get("categories") or [])
+    )
     if not categories:
-        raise SuiteError(f"{manifest}: no categories; list them under `categories:` with key and names")
+        raise SuiteError(
+            f"{manifest}: no categories; list them under `categories:` with key and names"
+        )
     templates = meta.get("templates")
     template_dir = _inside(root, templates, f"{manifest}: templates") if templates else None
     cases = _native_cases(root, categories, language)
-    return Suite(name=str(meta.get("name") or root.name), version=str(meta.get("version") or "0"),
-                 root=root, format="native", language=language, categories=categories,
-                 cases=cases, templates=template_dir)
+    return Suite(
+        name=str(meta.get("name") or root.name),
+        version=str(meta.get("version") or "0"),
+        root=root,
+        format="native",
+        language=language,
+        categories=categories,
+        cases=cases,
+        templates=template_dir,
+    )
 
 
 def _category(item: Any, manifest: Path, index: int) -> Category:
@@ -196,12 +231,16 @@ def _native_cases(root: Path, categories: tuple[Category, ...], language: str) -
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise SuiteError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno}); "
-                             "each line must be one JSON object") from None
+            raise SuiteError(
+                f"{where}: malformed JSON ({exc.msg} at column {exc.colno}); "
+                "each line must be one JSON object"
+            ) from None
         case = _native_case(item, where, root, lookup, language)
         if case.id in seen:
-            raise SuiteError(f"{where}: duplicate case id {case.id!r} (first on line {seen[case.id]}); "
-                             "give every case its own id")
+            raise SuiteError(
+                f"{where}: duplicate case id {case.id!r} (first on line {seen[case.id]}); "
+                "give every case its own id"
+            )
         seen[case.id] = number
         cases.append(case)
     if not cases:
@@ -223,20 +262,31 @@ def _native_case(item: Any, where: str, root: Path, lookup: dict, language: str)
     _require_language(instruction, language, where, case_id)
     reference = item.get("reference")
     return Case(
-        id=case_id, category=category, instruction=instruction,
+        id=case_id,
+        category=category,
+        instruction=instruction,
         description=_texts(item.get("description") or {}, f"{where}: description"),
-        source=ImageRef(label, path=_inside(root, item["source"], f"{where} (case {case_id}): source")),
-        reference=ImageRef(label + " reference", path=_inside(root, reference, f"{where}: reference"))
-        if reference else None,
+        source=ImageRef(
+            label, path=_inside(root, item["source"], f"{where} (case {case_id}): source")
+        ),
+        reference=ImageRef(
+            label + " reference", path=_inside(root, reference, f"{where}: reference")
+        )
+        if reference
+        else None,
         tags=tuple(str(t) for t in item.get("tags") or ()),
-        difficulty=item.get("difficulty"), seed=_seed(item.get("seed"), where),
-        metadata=dict(item.get("metadata") or {}))
+        difficulty=item.get("difficulty"),
+        seed=_seed(item.get("seed"), where),
+        metadata=dict(item.get("metadata") or {}),
+    )
 
 
 def _texts(value: Any, where: str) -> dict[str, str]:
     if isinstance(value, str):
         return {"en": value}
-    if isinstance(value, dict) and all(k in LANGUAGES and isinstance(v, str) for k, v in value.items()):
+    if isinstance(value, dict) and all(
+        k in LANGUAGES and isinstance(v, str) for k, v in value.items()
+    ):
         return dict(value)
     raise SuiteError(f"{where}: expected a string or a mapping of en/zh to strings")
 
@@ -244,36 +294,57 @@ def _texts(value: Any, where: str) -> dict[str, str]:
 def _require_language(texts: dict, language: str, where: str, case_id: str) -> None:
     if language not in texts:
         have = ", ".join(texts) or "none"
-        raise SuiteError(f"{where}: case {case_id} has no {language} instruction (has {have}); "
-                         f"add it or set suite.language to one it has")
+        raise SuiteError(
+            f"{where}: case {case_id} has no {language} instruction (has {have}); "
+            f"add it or set suite.language to one it has"
+        )
 
 
 def _inside(root: Path, relative: Any, where: str) -> Path:
     """Resolve a suite-relative path, refusing absolute paths and any path that leaves the suite."""
     text = str(relative)
-    if PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute() or PureWindowsPath(text).drive:
-        raise SuiteError(f"{where}: absolute path {text!r} refused; paths must be relative to the suite folder")
+    if (
+        PurePosixPath(text).is_absolute()
+        or PureWindowsPath(text).is_absolute()
+        or PureWindowsPath(text).drive
+    ):
+        raise SuiteError(
+            f"{where}: absolute path {text!r} refused; paths must be relative to the suite folder"
+        )
     base = root.resolve()
     target = (base / text).resolve()
     if not target.is_relative_to(base):
-        raise SuiteError(f"{where}: path {text!r} leaves the suite folder {root}; "
-                         "keep images inside the suite folder")
+        raise SuiteError(
+            f"{where}: path {text!r} leaves the suite folder {root}; "
+            "keep images inside the suite folder"
+        )
     return target
 
 
 # -- base64 JSON format --------------------------------------------------------------------------
 
-_B64_KEYS = {"subset", "src_img_b64", "edit_instruction_en", "edit_instruction",
-             "original_description_en", "original_description", "original_image_path",
-             "difficulty", "tags", "seed"}
+_B64_KEYS = {
+    "subset",
+    "src_img_b64",
+    "edit_instruction_en",
+    "edit_instruction",
+    "original_description_en",
+    "original_description",
+    "original_image_path",
+    "difficulty",
+    "tags",
+    "seed",
+}
 
 
 def _load_b64(file: Path, language: str, name: str | None, templates: Path | None) -> Suite:
     try:
         items = json.loads(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise SuiteError(f"{file}: malformed JSON ({exc.msg} at line {exc.lineno}); "
-                         "a base64 suite is one JSON list of objects") from None
+        raise SuiteError(
+            f"{file}: malformed JSON ({exc.msg} at line {exc.lineno}); "
+            "a base64 suite is one JSON list of objects"
+        ) from None
     if not isinstance(items, list):
         raise SuiteError(f"{file}: expected a JSON list of cases")
     categories: dict[str, Category] = {}
@@ -289,15 +360,24 @@ def _load_b64(file: Path, language: str, name: str | None, templates: Path | Non
         per_category[category.key] = per_category.get(category.key, 0) + 1
         case = _b64_case(item, where, category, per_category[category.key], language)
         if case.id in seen:
-            raise SuiteError(f"{where}: duplicate case id {case.id!r} (first at item {seen[case.id]}); "
-                             "make original_image_path stems unique within a subset")
+            raise SuiteError(
+                f"{where}: duplicate case id {case.id!r} (first at item {seen[case.id]}); "
+                "make original_image_path stems unique within a subset"
+            )
         seen[case.id] = index
         cases.append(case)
     if not cases:
         raise SuiteError(f"{file}: no cases")
-    return Suite(name=name or file.stem, version="0", root=file.parent, format="b64",
-                 language=language, categories=tuple(categories.values()), cases=tuple(cases),
-                 templates=templates)
+    return Suite(
+        name=name or file.stem,
+        version="0",
+        root=file.parent,
+        format="b64",
+        language=language,
+        categories=tuple(categories.values()),
+        cases=tuple(cases),
+        templates=templates,
+    )
 
 
 def _b64_category(subset: str) -> Category:
@@ -311,26 +391,44 @@ def _b64_case(item: dict, where: str, category: Category, ordinal: int, language
     path = item.get("original_image_path")
     stem = PurePosixPath(str(path).replace("\\", "/")).stem if path else f"{ordinal:03d}"
     case_id = stem if stem.startswith(category.display) else f"{category.display}-{stem}"
-    instruction = {k: str(item[f]) for k, f in (("en", "edit_instruction_en"), ("zh", "edit_instruction"))
-                   if item.get(f)}
-    description = {k: str(item[f]) for k, f in (("en", "original_description_en"), ("zh", "original_description"))
-                   if item.get(f)}
+    instruction = {
+        k: str(item[f])
+        for k, f in (("en", "edit_instruction_en"), ("zh", "edit_instruction"))
+        if item.get(f)
+    }
+    description = {
+        k: str(item[f])
+        for k, f in (("en", "original_description_en"), ("zh", "original_description"))
+        if item.get(f)
+    }
     if not instruction:
         raise SuiteError(f"{where}: no edit_instruction_en or edit_instruction")
     _require_language(instruction, language, where, case_id)
     tags = item.get("tags") or ()
     tags = (tags,) if isinstance(tags, str) else tuple(str(t) for t in tags)
-    metadata = {k: v for k, v in item.items() if k not in _B64_KEYS and isinstance(v, (str, int, float, bool))}
+    metadata = {
+        k: v
+        for k, v in item.items()
+        if k not in _B64_KEYS and isinstance(v, (str, int, float, bool))
+    }
     metadata["pair_id"] = stem
     if path:
         metadata["original_image_path"] = str(path)
-    return Case(id=case_id, category=category, instruction=instruction, description=description,
-                source=ImageRef(f"case {case_id}", b64=str(item["src_img_b64"])), tags=tags,
-                difficulty=item.get("difficulty"), seed=_seed(item.get("seed"), where),
-                metadata=metadata)
+    return Case(
+        id=case_id,
+        category=category,
+        instruction=instruction,
+        description=description,
+        source=ImageRef(f"case {case_id}", b64=str(item["src_img_b64"])),
+        tags=tags,
+        difficulty=item.get("difficulty"),
+        seed=_seed(item.get("seed"), where),
+        metadata=metadata,
+    )
 
 
 # -- shared helpers ------------------------------------------------------------------------------
+
 
 def _category_lookup(categories: tuple[Category, ...]) -> dict[str, Category]:
     lookup = {}
@@ -344,14 +442,18 @@ def _find_category(lookup: dict, value: Any, where: str) -> Category:
     if str(value) in lookup:
         return lookup[str(value)]
     keys = sorted({c.key for c in lookup.values()})
-    raise SuiteError(f"{where}: unknown category {value!r}; known categories: {', '.join(keys)} "
-                     "(declare new ones in suite.yaml)")
+    raise SuiteError(
+        f"{where}: unknown category {value!r}; known categories: {', '.join(keys)} "
+        "(declare new ones in suite.yaml)"
+    )
 
 
 def _reject_unknown(item: dict, known: set, where: str) -> None:
     unknown = sorted(set(item) - known)
     if unknown:
-        raise SuiteError(f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+        raise SuiteError(
+            f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}"
+        )
 
 
 def _seed(value: Any, where: str) -> int | None:

@@ -20,7 +20,10 @@ COMMANDS = {
     "merge": ("editbench.reporting.merge:main", "merge run folders (shards) into one"),
     "agree": ("editbench.reporting.agree:main", "a judge's agreement with human ratings"),
     "slurm": ("editbench.slurm:main", "submit a run as a Slurm array of shards and a merge job"),
-    "perf": ("editbench.cli:perf", "measure the harness's own overhead (from a checkout: python -m perf)"),
+    "perf": (
+        "editbench.cli:perf",
+        "measure the harness's own overhead (from a checkout: python -m perf)",
+    ),
 }
 
 
@@ -33,8 +36,10 @@ def perf(argv: list[str]) -> int:
     for folder in (Path.cwd(), *Path.cwd().parents):
         if (folder / "perf" / "runner.py").is_file() and (folder / "benchmarks").is_dir():
             return subprocess.run([sys.executable, "-m", "perf", *argv], cwd=folder).returncode
-    raise EditbenchError("editbench perf measures the harness from its source checkout: run it inside "
-                         "the editbench repository (it runs `python -m perf` there)")
+    raise EditbenchError(
+        "editbench perf measures the harness from its source checkout: run it inside "
+        "the editbench repository (it runs `python -m perf` there)"
+    )
 
 
 def usage() -> str:

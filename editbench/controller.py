@@ -63,14 +63,20 @@ def case_lookup(settings: Settings) -> dict:
 
 
 def param_id(nodeid: str) -> str:
-    return nodeid[nodeid.index("[") + 1:-1] if nodeid.endswith("]") and "[" in nodeid else ""
+    return nodeid[nodeid.index("[") + 1 : -1] if nodeid.endswith("]") and "[" in nodeid else ""
 
 
 class Controller:
     """Controller-only: the run folder, the live results file, run.json, summaries and the gate."""
 
-    def __init__(self, settings: Settings, run_dir: Path, fail_under: list[str] | None = None,
-                 shard: str | None = None, argv: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        run_dir: Path,
+        fail_under: list[str] | None = None,
+        shard: str | None = None,
+        argv: list[str] | None = None,
+    ) -> None:
         self.settings, self.run_dir = settings, run_dir
         self.fail_under, self.shard = list(fail_under or []), shard
         self.argv = list(sys.argv if argv is None else argv)
@@ -115,7 +121,9 @@ class Controller:
 
     def finish(self, exitstatus: int) -> int:
         """Write summaries, reports and the completed run.json; apply the gate to the exit status."""
-        summary = summarize(self.records, [(c.key, c.display) for c in self.settings.suite.categories])
+        summary = summarize(
+            self.records, [(c.key, c.display) for c in self.settings.suite.categories]
+        )
         self.gate = violations(summary, self.thresholds)
         if self.gate and exitstatus in (0, 5):
             exitstatus = 1  # pytest.ExitCode.TESTS_FAILED: the CI gate failed
@@ -128,8 +136,11 @@ class Controller:
     def summary_lines(self) -> list[str]:
         if self.summary is None:
             return []
-        lines = ["", "editbench scores (mean [95% CI] per category; failed cases counted, not scored):",
-                 *table_lines(self.summary)]
+        lines = [
+            "",
+            "editbench scores (mean [95% CI] per category; failed cases counted, not scored):",
+            *table_lines(self.summary),
+        ]
         lines += [f"editbench: FAILED --eb-fail-under {line}" for line in self.gate]
         if self.fail_under and not self.gate:
             lines.append(f"editbench: passed --eb-fail-under {' '.join(self.fail_under)}")

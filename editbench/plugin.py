@@ -53,19 +53,44 @@ ENDPOINT = pytest.StashKey[dict]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("editbench", "editbench: image-editing evaluation")
-    group.addoption("--eb-config", metavar="PATH", help="run config YAML (default: the eb_config ini key)")
-    group.addoption("--eb-set", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a config value, e.g. --eb-set editor.steps=4 (repeatable)")
-    group.addoption("--eb-gpus", metavar="LIST", help="GPUs to use, e.g. 0,1,2,3 (default: all visible; 'none' for CPU)")
-    group.addoption("--eb-gpus-per-worker", type=int, default=1, metavar="K", help="GPUs per xdist worker")
-    group.addoption("--eb-run-dir", metavar="DIR", help="run folder (default: <run.dir>/<timestamp>-<name>)")
-    group.addoption("--eb-fail-under", action="append", default=[], metavar="DIM[@CATEGORY]=VALUE",
-                    help="fail the run when a mean falls below VALUE, e.g. O=6.5 or SC@physical=5")
-    group.addoption("--eb-shard", metavar="K/N", help="run only shard K of N (by a hash of the case id)")
-    parser.addini("eb_config", "run config used when --eb-config is not given (relative to the ini file)")
+    group.addoption(
+        "--eb-config", metavar="PATH", help="run config YAML (default: the eb_config ini key)"
+    )
+    group.addoption(
+        "--eb-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --eb-set editor.steps=4 (repeatable)",
+    )
+    group.addoption(
+        "--eb-gpus",
+        metavar="LIST",
+        help="GPUs to use, e.g. 0,1,2,3 (default: all visible; 'none' for CPU)",
+    )
+    group.addoption(
+        "--eb-gpus-per-worker", type=int, default=1, metavar="K", help="GPUs per xdist worker"
+    )
+    group.addoption(
+        "--eb-run-dir", metavar="DIR", help="run folder (default: <run.dir>/<timestamp>-<name>)"
+    )
+    group.addoption(
+        "--eb-fail-under",
+        action="append",
+        default=[],
+        metavar="DIM[@CATEGORY]=VALUE",
+        help="fail the run when a mean falls below VALUE, e.g. O=6.5 or SC@physical=5",
+    )
+    group.addoption(
+        "--eb-shard", metavar="K/N", help="run only shard K of N (by a hash of the case id)"
+    )
+    parser.addini(
+        "eb_config", "run config used when --eb-config is not given (relative to the ini file)"
+    )
 
 
 # -- configure: settings everywhere, the controller on the controller ----------------------------
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,8 +98,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if path is None:
         return
     try:
-        current = load_settings(path, config.getoption("eb_set"), config.getoption("eb_gpus"),
-                                config.getoption("eb_gpus_per_worker"))
+        current = load_settings(
+            path,
+            config.getoption("eb_set"),
+            config.getoption("eb_gpus"),
+            config.getoption("eb_gpus_per_worker"),
+        )
         config.stash[SHARD] = parse_shard(config.getoption("eb_shard"))
         config.stash[SETTINGS] = current
         _register_markers(config, current)
@@ -107,8 +136,12 @@ def _configure_controller(config: pytest.Config, current: Settings) -> None:
     if config.getoption("collectonly"):
         return
     endpoint = _start_service(config, current, run_dir)
-    controller = Controller(current, run_dir, fail_under=config.getoption("eb_fail_under"),
-                            shard=config.getoption("eb_shard"))
+    controller = Controller(
+        current,
+        run_dir,
+        fail_under=config.getoption("eb_fail_under"),
+        shard=config.getoption("eb_shard"),
+    )
     controller.start()
     config.add_cleanup(controller.close)
     if endpoint is not None:
@@ -158,6 +191,7 @@ def _start_service(config: pytest.Config, current: Settings, run_dir: Path):
 
 # -- xdist ---------------------------------------------------------------------------------------
 
+
 @pytest.hookimpl(optionalhook=True, tryfirst=True)  # before xdist's own CPU count
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """`-n auto`: one worker per GPU group (None lets xdist count CPUs when there is no GPU)."""
@@ -183,6 +217,7 @@ def pytest_configure_node(node) -> None:
 
 # -- collection ----------------------------------------------------------------------------------
 
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     current = config.stash.get(SETTINGS, None)
     if current is None:
@@ -197,7 +232,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"editbench: run folder {config.stash[RUN_DIR]}",
     ]
     if current.groups:
-        lines.append(f"editbench: GPUs {', '.join(','.join(g) for g in current.groups)} (one group per worker)")
+        lines.append(
+            f"editbench: GPUs {', '.join(','.join(g) for g in current.groups)} (one group per worker)"
+        )
     else:
         lines.append("editbench: no GPU visible: editor and judge run on CPU")
     return lines
@@ -209,7 +246,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     current = metafunc.config.stash.get(SETTINGS, None)
     if current is None:
-        raise pytest.UsageError("test_edit needs a run config: pass --eb-config=PATH or set eb_config in pytest.ini")
+        raise pytest.UsageError(
+            "test_edit needs a run config: pass --eb-config=PATH or set eb_config in pytest.ini"
+        )
     params = []
     for case in current.suite.cases:
         names = {case.category.key, *case.category.names, *case.tags}
@@ -242,6 +281,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 # -- fixtures: settings, editor and judge loaded once per worker, the runner ---------------------
 
+
 @pytest.fixture(scope="session")
 def eb_settings(pytestconfig: pytest.Config) -> Settings:
     return pytestconfig.stash[SETTINGS]
@@ -271,8 +311,9 @@ def eb_editor(eb_settings: Settings):
 
 @pytest.fixture(scope="session")
 def eb_judge(pytestconfig: pytest.Config, eb_settings: Settings, eb_worker: WorkerInfo):
-    judge = modes.open_judge(eb_settings.config, eb_settings.suite, eb_worker,
-                             pytestconfig.stash.get(ENDPOINT, None))
+    judge = modes.open_judge(
+        eb_settings.config, eb_settings.suite, eb_worker, pytestconfig.stash.get(ENDPOINT, None)
+    )
     yield judge
     judge.close()
 

@@ -58,10 +58,16 @@ class CaseOutcome:
         """Flat, builtin-typed properties for `record_property` (and so for JUnit XML)."""
         case = self.case
         props: list[tuple[str, Any]] = [
-            ("eb.version", RECORD_VERSION), ("case_id", case.id), ("test_id", case.test_id),
-            ("category", case.category.key), ("category_name", case.category.display),
-            ("status", self.status), ("reason", self.reason), ("seed", self.seed),
-            ("edit_s", round(self.edit_s, 6)), ("judge_s", round(self.judge_s, 6)),
+            ("eb.version", RECORD_VERSION),
+            ("case_id", case.id),
+            ("test_id", case.test_id),
+            ("category", case.category.key),
+            ("category_name", case.category.display),
+            ("status", self.status),
+            ("reason", self.reason),
+            ("seed", self.seed),
+            ("edit_s", round(self.edit_s, 6)),
+            ("judge_s", round(self.judge_s, 6)),
             ("edit_cached", self.edit_cached),
         ]
         for name, result in self.dimensions.items():
@@ -79,11 +85,20 @@ class CaseOutcome:
 class CaseRunner:
     """Holds what one worker needs to run cases: config, editor, judge, cache and run folder."""
 
-    def __init__(self, config: Config, editor: Editor, judge: Judge, run_dir: Path,
-                 cache: Cache, language: str) -> None:
+    def __init__(
+        self,
+        config: Config,
+        editor: Editor,
+        judge: Judge,
+        run_dir: Path,
+        cache: Cache,
+        language: str,
+    ) -> None:
         self.config, self.editor, self.judge = config, editor, judge
         self.run_dir, self.cache, self.language = run_dir, cache, language
-        self.editor_key = editor.describe()  # what determines an edit besides the case: keys the cache
+        self.editor_key = (
+            editor.describe()
+        )  # what determines an edit besides the case: keys the cache
         self._worker_info_sent = False
 
     def run(self, case: Case) -> CaseOutcome:
@@ -101,22 +116,46 @@ class CaseRunner:
         if edited_png is None:
             return outcome
         outcome.images["edited"] = self._save(case, "edited", edited_png)
-        self._judge(outcome, JudgeInput(case=case, source_png=source_png, edited_png=edited_png,
-                                        instruction=instruction, description=description,
-                                        seed=outcome.seed))
+        self._judge(
+            outcome,
+            JudgeInput(
+                case=case,
+                source_png=source_png,
+                edited_png=edited_png,
+                instruction=instruction,
+                description=description,
+                seed=outcome.seed,
+            ),
+        )
         return outcome
 
-    def _edit(self, outcome: CaseOutcome, source, source_png: bytes, instruction: str) -> bytes | None:
-        key = cache_key({"kind": "edit", "editor": self.editor_key, "seed": outcome.seed,
-                         "source": sha256(source_png), "instruction": instruction})
+    def _edit(
+        self, outcome: CaseOutcome, source, source_png: bytes, instruction: str
+    ) -> bytes | None:
+        key = cache_key(
+            {
+                "kind": "edit",
+                "editor": self.editor_key,
+                "seed": outcome.seed,
+                "source": sha256(source_png),
+                "instruction": instruction,
+            }
+        )
         cached = self.cache.get("edits", key) if self.config.run.cache else None
         if cached is not None:
             outcome.edit_cached = True
             return cached
         start = time.perf_counter()
         try:
-            edited = self.editor.edit(EditRequest(case=outcome.case, image=source, instruction=instruction,
-                                                  seed=outcome.seed, source_png=source_png))
+            edited = self.editor.edit(
+                EditRequest(
+                    case=outcome.case,
+                    image=source,
+                    instruction=instruction,
+                    seed=outcome.seed,
+                    source_png=source_png,
+                )
+            )
         except CaseError as exc:
             outcome.fail(Status.EDIT_ERROR, str(exc))
             return None
@@ -142,7 +181,9 @@ class CaseRunner:
         outcome.dimensions.update(results)
         for name, result in results.items():
             if result["status"] != Status.OK:
-                outcome.fail(result["status"], f"{name}: {result.get('reasoning') or result['status']}")
+                outcome.fail(
+                    result["status"], f"{name}: {result.get('reasoning') or result['status']}"
+                )
         if "SC" in results and "PQ" in results:
             outcome.dimensions[OVERALL] = overall(results["SC"], results["PQ"])
 
@@ -158,10 +199,22 @@ def overall(sc: dict, pq: dict) -> dict:
     """O = sqrt(SC * PQ), only when both were read from the judge."""
     if sc["status"] == Status.OK and pq["status"] == Status.OK:
         score = math.sqrt(sc["score"] * pq["score"])
-        return {"score": score, "status": Status.OK.value, "raw": "", "reasoning": "sqrt(SC*PQ)", "seconds": 0.0,
-                "cached": False}
-    return {"score": None, "status": Status.MISSING_INPUT.value, "raw": "", "reasoning": "SC or PQ failed",
-            "seconds": 0.0, "cached": False}
+        return {
+            "score": score,
+            "status": Status.OK.value,
+            "raw": "",
+            "reasoning": "sqrt(SC*PQ)",
+            "seconds": 0.0,
+            "cached": False,
+        }
+    return {
+        "score": None,
+        "status": Status.MISSING_INPUT.value,
+        "raw": "",
+        "reasoning": "SC or PQ failed",
+        "seconds": 0.0,
+        "cached": False,
+    }
 
 
 def worker_info(editor_key: dict, judge: Judge) -> str:
@@ -170,7 +223,13 @@ def worker_info(editor_key: dict, judge: Judge) -> str:
         judge_description = judge.describe()
     except Exception as exc:  # a description must never fail a case
         judge_description = {"error": f"{type(exc).__name__}: {exc}"}
-    data = {"editor": editor_key, "judge": judge_description, "versions": versions(),
-            "devices": {"cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
-                        "slot": os.environ.get("EDITBENCH_SLOT")}}
+    data = {
+        "editor": editor_key,
+        "judge": judge_description,
+        "versions": versions(),
+        "devices": {
+            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+            "slot": os.environ.get("EDITBENCH_SLOT"),
+        },
+    }
     return json.dumps(data, ensure_ascii=False, default=str)

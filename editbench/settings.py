@@ -29,14 +29,22 @@ class Settings:
         return self.config.suite.language
 
 
-def load_settings(config_path: str | None, overrides: list[str], gpus: str | None = None,
-                  gpus_per_worker: int = 1) -> Settings:
+def load_settings(
+    config_path: str | None, overrides: list[str], gpus: str | None = None, gpus_per_worker: int = 1
+) -> Settings:
     """Read and check everything a run needs, loading no model; raises EditbenchError subclasses."""
     config = load_config(config_path, overrides)
-    suite = load_suite(config.resolve(config.suite.path), config.suite.format, config.suite.language,
-                       config.suite.name, config.resolve(config.suite.templates))
+    suite = load_suite(
+        config.resolve(config.suite.path),
+        config.suite.format,
+        config.suite.language,
+        config.suite.name,
+        config.resolve(config.suite.templates),
+    )
     editors.check(config)
     modes.check(config, suite)
     chosen = parse_gpu_list(gpus)
     chosen = visible_gpus() if chosen is None else chosen
-    return Settings(config=config, suite=suite, gpus=chosen, groups=gpu_groups(chosen, gpus_per_worker))
+    return Settings(
+        config=config, suite=suite, gpus=chosen, groups=gpu_groups(chosen, gpus_per_worker)
+    )

@@ -43,8 +43,18 @@ SHARD_SCRIPT = "shards.sbatch"
 MERGE_SCRIPT = "merge.sbatch"
 MERGED = "merged"
 # what the jobs get from the submitting shell (names only: Slurm copies their values)
-EXPORT_NAMES = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH",
-                "PYTHONUTF8", "TRANSFORMERS_OFFLINE")
+EXPORT_NAMES = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "PYTHONUTF8",
+    "TRANSFORMERS_OFFLINE",
+)
 EXPORT_PREFIXES = ("EDITBENCH_", "HF_")
 # pytest exit statuses a shard may end with and still be done: 1 = some cases failed (their
 # failures are results), 5 = no test collected (a shard that -k left empty)
@@ -77,10 +87,15 @@ class Plan:
 
 # -- scripts -------------------------------------------------------------------------------------
 
+
 def directives(plan: Plan, name: str, log: str) -> list[str]:
     """#SBATCH lines shared by both scripts (the per-submission --array/--dependency stay outside)."""
-    options = [f"--job-name={name}", f"--output={plan.run / 'logs' / log}", f"--chdir={plan.cwd}",
-               f"--export={','.join(plan.export)}"]
+    options = [
+        f"--job-name={name}",
+        f"--output={plan.run / 'logs' / log}",
+        f"--chdir={plan.cwd}",
+        f"--export={','.join(plan.export)}",
+    ]
     if plan.partition:
         options.append(f"--partition={plan.partition}")
     if plan.time:
@@ -90,45 +105,63 @@ def directives(plan: Plan, name: str, log: str) -> list[str]:
 
 def shard_command(plan: Plan) -> str:
     """The shard's pytest command line; `$K` (the array task's shard number) stays a shell variable."""
-    head = [plan.python, "-m", "pytest", "-n", "auto", "-p", "no:cacheprovider",
-            f"--eb-config={plan.config}"]
+    head = [
+        plan.python,
+        "-m",
+        "pytest",
+        "-n",
+        "auto",
+        "-p",
+        "no:cacheprovider",
+        f"--eb-config={plan.config}",
+    ]
     run_dir = shlex.quote(f"--eb-run-dir={plan.run / 'shard-'}")
-    return (f'{shlex.join(head)} --eb-shard="$K"/{plan.shards} {run_dir}"$K" '
-            f"{shlex.join(plan.pytest_args)}").rstrip()
+    return (
+        f'{shlex.join(head)} --eb-shard="$K"/{plan.shards} {run_dir}"$K" '
+        f"{shlex.join(plan.pytest_args)}"
+    ).rstrip()
 
 
 def shard_script(plan: Plan) -> str:
     gpus = [f"#SBATCH --gres=gpu:{plan.gpus_per_shard}"] if plan.gpus_per_shard else []
-    lines = ["#!/bin/bash", *directives(plan, f"shard:{plan.run.name}", "shard-%a.job-%A.log"), *gpus,
-             f"# editbench slurm: array task K runs shard K of {plan.shards} into {plan.run}/shard-K",
-             "export PYTHONUNBUFFERED=1  # the log shows progress as it happens",
-             "K=$SLURM_ARRAY_TASK_ID",
-             'echo "editbench shard $K/' + str(plan.shards) + ' on $(hostname): job '
-             '${SLURM_ARRAY_JOB_ID}_$K, GPUs ${CUDA_VISIBLE_DEVICES-none}"',
-             shard_command(plan),
-             "status=$?",
-             'echo "editbench shard $K: pytest exited $status"',
-             "# 1 = some cases failed (they are results) and 5 = no case selected: the shard is done",
-             f'case $status in {"|".join(map(str, DONE_STATUSES))}) exit 0 ;; *) exit "$status" ;; esac']
+    lines = [
+        "#!/bin/bash",
+        *directives(plan, f"shard:{plan.run.name}", "shard-%a.job-%A.log"),
+        *gpus,
+        f"# editbench slurm: array task K runs shard K of {plan.shards} into {plan.run}/shard-K",
+        "export PYTHONUNBUFFERED=1  # the log shows progress as it happens",
+        "K=$SLURM_ARRAY_TASK_ID",
+        'echo "editbench shard $K/' + str(plan.shards) + " on $(hostname): job "
+        '${SLURM_ARRAY_JOB_ID}_$K, GPUs ${CUDA_VISIBLE_DEVICES-none}"',
+        shard_command(plan),
+        "status=$?",
+        'echo "editbench shard $K: pytest exited $status"',
+        "# 1 = some cases failed (they are results) and 5 = no case selected: the shard is done",
+        f'case $status in {"|".join(map(str, DONE_STATUSES))}) exit 0 ;; *) exit "$status" ;; esac',
+    ]
     return "\n".join(lines) + "\n"
 
 
 def merge_script(plan: Plan) -> str:
     shards = [str(plan.run / f"shard-{k}") for k in range(1, plan.shards + 1)]
     command = [plan.python, "-m", "editbench.cli", "merge", *shards, "-o", str(plan.run / MERGED)]
-    lines = ["#!/bin/bash", *directives(plan, f"merge:{plan.run.name}", "merge.job-%j.log"),
-             f"# editbench slurm: merge the {plan.shards} shards of {plan.run} once all have finished",
-             shlex.join(command)]
+    lines = [
+        "#!/bin/bash",
+        *directives(plan, f"merge:{plan.run.name}", "merge.job-%j.log"),
+        f"# editbench slurm: merge the {plan.shards} shards of {plan.run} once all have finished",
+        shlex.join(command),
+    ]
     return "\n".join(lines) + "\n"
 
 
 # -- planning ------------------------------------------------------------------------------------
 
+
 def split_argv(argv: list[str]) -> tuple[list[str], list[str]]:
     """(this command's arguments, the pytest arguments after `--`)."""
     if "--" in argv:
         cut = argv.index("--")
-        return argv[:cut], argv[cut + 1:]
+        return argv[:cut], argv[cut + 1 :]
     return argv, []
 
 
@@ -164,8 +197,10 @@ def config_path(pytest_args: list[str], cwd: Path) -> Path:
     ini.read(cwd / "pytest.ini", encoding="utf-8")
     if ini.has_option("pytest", "eb_config"):
         return Path(os.path.abspath(cwd / ini.get("pytest", "eb_config")))
-    raise ConfigError(f"no run config: pass --eb-config=PATH after --, or run from a checkout whose "
-                      f"pytest.ini names eb_config ({cwd / 'pytest.ini'} does not)")
+    raise ConfigError(
+        f"no run config: pass --eb-config=PATH after --, or run from a checkout whose "
+        f"pytest.ini names eb_config ({cwd / 'pytest.ini'} does not)"
+    )
 
 
 def export_names(environ: dict[str, str], extra: list[str]) -> list[str]:
@@ -175,8 +210,10 @@ def export_names(environ: dict[str, str], extra: list[str]) -> list[str]:
     """
     for name in extra:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name == "CUDA_VISIBLE_DEVICES":
-            raise ConfigError(f"--env {name!r}: give a variable name (not CUDA_VISIBLE_DEVICES, which "
-                              "Slurm sets to the job's GPUs)")
+            raise ConfigError(
+                f"--env {name!r}: give a variable name (not CUDA_VISIBLE_DEVICES, which "
+                "Slurm sets to the job's GPUs)"
+            )
     names = [n for n in environ if n.startswith(EXPORT_PREFIXES)] + list(EXPORT_NAMES) + list(extra)
     names.append("EDITBENCH_JUDGE_PYTHON")
     return sorted({n for n in names if n in environ or n == "EDITBENCH_JUDGE_PYTHON"})
@@ -187,47 +224,82 @@ def make_plan(args: argparse.Namespace, pytest_args: list[str]) -> Plan:
     if args.shards < 1:
         raise ConfigError(f"--shards {args.shards}: give at least 1")
     if args.gpus_per_shard is not None and args.gpus_per_shard < 1:
-        raise ConfigError(f"--gpus-per-shard {args.gpus_per_shard}: give at least 1, or leave it out")
+        raise ConfigError(
+            f"--gpus-per-shard {args.gpus_per_shard}: give at least 1, or leave it out"
+        )
     for name in OWNED_OPTIONS:
         if option_values(pytest_args, name) or name in pytest_args:
-            raise ConfigError(f"{name} is set by editbench slurm for each shard; remove it from the "
-                              "pytest arguments (use --run-dir=DIR for the run folder)")
+            raise ConfigError(
+                f"{name} is set by editbench slurm for each shard; remove it from the "
+                "pytest arguments (use --run-dir=DIR for the run folder)"
+            )
     for arg in args.sbatch_arg:
         if not arg.startswith("-") or "\n" in arg:
-            raise ConfigError(f"--sbatch-arg={arg!r}: give one sbatch option, e.g. "
-                              "--sbatch-arg=--account=myproject")
+            raise ConfigError(
+                f"--sbatch-arg={arg!r}: give one sbatch option, e.g. "
+                "--sbatch-arg=--account=myproject"
+            )
     cwd = Path.cwd()
     config_file = config_path(pytest_args, cwd)
     config = load_config(config_file, option_values(pytest_args, "--eb-set"))
     run_dir = new_run_dir(config, os.path.abspath(args.run_dir) if args.run_dir else None)
     if (run_dir / RECORD).exists():
-        raise ConfigError(f"{run_dir} already holds a Slurm run ({RECORD}); choose a new --run-dir, "
-                          f"or finish that one with: editbench slurm --resume {run_dir}")
-    return Plan(run_dir=str(run_dir), shards=args.shards, cwd=str(cwd), python=sys.executable,
-                config=str(config_file), pytest_args=without_option(pytest_args, "--eb-config"),
-                export=export_names(dict(os.environ), args.env),
-                judge_python=str(judge_python(config)), gpus_per_shard=args.gpus_per_shard,
-                partition=args.partition, time=args.time, sbatch_args=list(args.sbatch_arg))
+        raise ConfigError(
+            f"{run_dir} already holds a Slurm run ({RECORD}); choose a new --run-dir, "
+            f"or finish that one with: editbench slurm --resume {run_dir}"
+        )
+    return Plan(
+        run_dir=str(run_dir),
+        shards=args.shards,
+        cwd=str(cwd),
+        python=sys.executable,
+        config=str(config_file),
+        pytest_args=without_option(pytest_args, "--eb-config"),
+        export=export_names(dict(os.environ), args.env),
+        judge_python=str(judge_python(config)),
+        gpus_per_shard=args.gpus_per_shard,
+        partition=args.partition,
+        time=args.time,
+        sbatch_args=list(args.sbatch_arg),
+    )
 
 
 def preflight(plan: Plan) -> int:
     """Collect the run here, as every shard will (same plugins, config checks and selection), so a
     bad config or an empty selection fails now rather than in N queued jobs; returns the case count.
     """
-    command = [plan.python, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-               f"--eb-config={plan.config}", *plan.pytest_args]
-    done = subprocess.run(command, cwd=plan.cwd, capture_output=True, text=True, timeout=600,
-                          env=job_environment(plan))
+    command = [
+        plan.python,
+        "-m",
+        "pytest",
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--eb-config={plan.config}",
+        *plan.pytest_args,
+    ]
+    done = subprocess.run(
+        command,
+        cwd=plan.cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=job_environment(plan),
+    )
     selected = [line for line in done.stdout.splitlines() if "::test_edit[" in line]
     if done.returncode != 0 or not selected:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        raise ConfigError(f"the shards' pytest command fails to start or selects no case here "
-                          f"(exit status {done.returncode}), so nothing was submitted:\n"
-                          f"{shlex.join(command)}\n{tail}")
+        raise ConfigError(
+            f"the shards' pytest command fails to start or selects no case here "
+            f"(exit status {done.returncode}), so nothing was submitted:\n"
+            f"{shlex.join(command)}\n{tail}"
+        )
     return len(selected)
 
 
 # -- submitting ----------------------------------------------------------------------------------
+
 
 def array_spec(shards: list[int]) -> str:
     """[1, 2, 3, 5] -> "1-3,5" (Slurm's --array syntax)."""
@@ -250,10 +322,14 @@ def slurm_command(command: list[str], env: dict[str, str] | None = None) -> str:
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     except FileNotFoundError:
-        raise ConfigError(f"{command[0]} not found: run editbench slurm on a Slurm login node "
-                          "(or put Slurm's commands on PATH)") from None
+        raise ConfigError(
+            f"{command[0]} not found: run editbench slurm on a Slurm login node "
+            "(or put Slurm's commands on PATH)"
+        ) from None
     if done.returncode != 0:
-        raise ConfigError(f"{shlex.join(command)} failed ({done.returncode}): {done.stderr.strip()}")
+        raise ConfigError(
+            f"{shlex.join(command)} failed ({done.returncode}): {done.stderr.strip()}"
+        )
     return done.stdout
 
 
@@ -262,24 +338,38 @@ def sbatch(options: list[str], script: Path, env: dict[str, str]) -> str:
     return slurm_command(["sbatch", "--parsable", *options, str(script)], env).strip().split(";")[0]
 
 
-def submission_commands(plan: Plan, shards: list[int], array_id: str = "<array job id>") -> list[list[str]]:
-    merge_options = [f"--dependency=afterok:{array_id}", "--kill-on-invalid-dep=yes"] if shards else []
-    return [["sbatch", "--parsable", f"--array={array_spec(shards)}", str(plan.run / SHARD_SCRIPT)],
-            ["sbatch", "--parsable", *merge_options, str(plan.run / MERGE_SCRIPT)]]
+def submission_commands(
+    plan: Plan, shards: list[int], array_id: str = "<array job id>"
+) -> list[list[str]]:
+    merge_options = (
+        [f"--dependency=afterok:{array_id}", "--kill-on-invalid-dep=yes"] if shards else []
+    )
+    return [
+        ["sbatch", "--parsable", f"--array={array_spec(shards)}", str(plan.run / SHARD_SCRIPT)],
+        ["sbatch", "--parsable", *merge_options, str(plan.run / MERGE_SCRIPT)],
+    ]
 
 
 def submit(plan: Plan, shards: list[int]) -> dict[str, Any]:
     """The array over `shards` (none: only the merge), then the merge job that waits for it."""
     env = job_environment(plan)
     (plan.run / "logs").mkdir(parents=True, exist_ok=True)
-    entry: dict[str, Any] = {"submitted": now(), "shards": shards, "array_job_id": None,
-                             "merge_job_id": None}
+    entry: dict[str, Any] = {
+        "submitted": now(),
+        "shards": shards,
+        "array_job_id": None,
+        "merge_job_id": None,
+    }
     plan.submissions.append(entry)
     if shards:
-        entry["array_job_id"] = sbatch([f"--array={array_spec(shards)}"], plan.run / SHARD_SCRIPT, env)
+        entry["array_job_id"] = sbatch(
+            [f"--array={array_spec(shards)}"], plan.run / SHARD_SCRIPT, env
+        )
         write_json(plan.run / RECORD, asdict(plan))  # recorded before the merge is submitted
     array_id = entry["array_job_id"]
-    dependency = [f"--dependency=afterok:{array_id}", "--kill-on-invalid-dep=yes"] if array_id else []
+    dependency = (
+        [f"--dependency=afterok:{array_id}", "--kill-on-invalid-dep=yes"] if array_id else []
+    )
     entry["merge_job_id"] = sbatch(dependency, plan.run / MERGE_SCRIPT, env)
     write_json(plan.run / RECORD, asdict(plan))
     return entry
@@ -295,17 +385,22 @@ def report_lines(plan: Plan, entry: dict[str, Any]) -> list[str]:
     run, array_id, merge_id = plan.run, entry["array_job_id"], entry["merge_job_id"]
     lines = []
     if array_id:
-        lines.append(f"shards {array_spec(entry['shards'])} of {plan.shards}: array job {array_id} "
-                     f"(each shard's run folder: {run}/shard-K)")
-    lines += [f"merge: job {merge_id}, after every shard succeeds; reports in {run / MERGED} "
-              "(report.html, report.md, summary.csv)",
-              f"watch: squeue --jobs={','.join(filter(None, (array_id, merge_id)))}; each shard's "
-              f"live log: {run}/logs/shard-K.job-{array_id or '<id>'}.log",
-              f"if a shard fails or its node dies: editbench slurm --resume {run}"]
+        lines.append(
+            f"shards {array_spec(entry['shards'])} of {plan.shards}: array job {array_id} "
+            f"(each shard's run folder: {run}/shard-K)"
+        )
+    lines += [
+        f"merge: job {merge_id}, after every shard succeeds; reports in {run / MERGED} "
+        "(report.html, report.md, summary.csv)",
+        f"watch: squeue --jobs={','.join(filter(None, (array_id, merge_id)))}; each shard's "
+        f"live log: {run}/logs/shard-K.job-{array_id or '<id>'}.log",
+        f"if a shard fails or its node dies: editbench slurm --resume {run}",
+    ]
     return lines
 
 
 # -- resuming ------------------------------------------------------------------------------------
+
 
 def shard_problem(folder: Path) -> str | None:
     """Why a shard's run folder is not complete, or None when it is (decided from the folder alone)."""
@@ -321,18 +416,26 @@ def shard_problem(folder: Path) -> str | None:
         return f"pytest exit status {meta.get('exit_status')}"
     done = set()
     if (folder / RESULTS).is_file():
-        done = {json.loads(line)["case_id"] for line in
-                (folder / RESULTS).read_text(encoding="utf-8").splitlines() if line.strip()}
+        done = {
+            json.loads(line)["case_id"]
+            for line in (folder / RESULTS).read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        }
     missing = [case for case in meta.get("expected_cases") or () if case not in done]
     return f"{len(missing)} expected cases have no result" if missing else None
 
 
 def queued(plan: Plan) -> dict[str, str]:
     """This run's jobs still in Slurm's queue: job (array task) id -> state, from squeue."""
-    ours = {job for entry in plan.submissions for job in (entry["array_job_id"], entry["merge_job_id"])
-            if job}
-    out = slurm_command(["squeue", "--noheader", "--array", f"--user={getpass.getuser()}",
-                         "--format=%A|%F|%i|%T"])
+    ours = {
+        job
+        for entry in plan.submissions
+        for job in (entry["array_job_id"], entry["merge_job_id"])
+        if job
+    }
+    out = slurm_command(
+        ["squeue", "--noheader", "--array", f"--user={getpass.getuser()}", "--format=%A|%F|%i|%T"]
+    )
     rows = [line.split("|") for line in out.splitlines() if line.count("|") == 3]
     return {shown: state for job, array, shown, state in rows if job in ours or array in ours}
 
@@ -350,7 +453,9 @@ def aside(folder: Path) -> Path:
 def resume(run: Path, dry_run: bool) -> int:
     record = run / RECORD
     if not record.is_file():
-        raise ConfigError(f"{run}: no {RECORD}; --resume takes a run folder made by editbench slurm")
+        raise ConfigError(
+            f"{run}: no {RECORD}; --resume takes a run folder made by editbench slurm"
+        )
     plan = Plan(**json.loads(record.read_text(encoding="utf-8")))
     problems = {k: shard_problem(run / f"shard-{k}") for k in range(1, plan.shards + 1)}
     redo = [k for k, problem in problems.items() if problem]
@@ -389,16 +494,21 @@ def _stale_merges(plan: Plan, shards_to_redo: bool) -> list[str]:
     merges = {job: state for job, state in waiting.items() if job not in shards}
     if shards or (merges and not shards_to_redo):
         busy = _states(shards or merges)
-        raise ConfigError(f"jobs of {plan.run} are still queued or running ({busy}); wait for them "
-                          "(squeue shows them), or scancel them, then resume")
+        raise ConfigError(
+            f"jobs of {plan.run} are still queued or running ({busy}); wait for them "
+            "(squeue shows them), or scancel them, then resume"
+        )
     return sorted(merges)
 
 
 def _merged(folder: Path) -> bool:
     """A complete merge: run.json says merged (not partial) and the summary is written."""
     meta = folder / RUN_META
-    return (meta.is_file() and (folder / "summary.json").is_file()
-            and json.loads(meta.read_text(encoding="utf-8")).get("status") == "merged")
+    return (
+        meta.is_file()
+        and (folder / "summary.json").is_file()
+        and json.loads(meta.read_text(encoding="utf-8")).get("status") == "merged"
+    )
 
 
 def _states(jobs: dict[str, str]) -> str:
@@ -407,21 +517,41 @@ def _states(jobs: dict[str, str]) -> str:
 
 # -- command line --------------------------------------------------------------------------------
 
+
 def parser() -> argparse.ArgumentParser:
-    parse = argparse.ArgumentParser(prog="editbench slurm", description=__doc__.split("\n\n")[0],
-                                    usage="editbench slurm --shards N [options] -- PYTEST ARGS\n"
-                                          "       editbench slurm --resume RUN [--dry-run]")
-    parse.add_argument("--shards", type=int, help="how many shards (array tasks) to split the run into")
-    parse.add_argument("--gpus-per-shard", type=int, help="GPUs each shard asks Slurm for (--gres=gpu:G)")
+    parse = argparse.ArgumentParser(
+        prog="editbench slurm",
+        description=__doc__.split("\n\n")[0],
+        usage="editbench slurm --shards N [options] -- PYTEST ARGS\n"
+        "       editbench slurm --resume RUN [--dry-run]",
+    )
+    parse.add_argument(
+        "--shards", type=int, help="how many shards (array tasks) to split the run into"
+    )
+    parse.add_argument(
+        "--gpus-per-shard", type=int, help="GPUs each shard asks Slurm for (--gres=gpu:G)"
+    )
     parse.add_argument("--partition", help="Slurm partition")
     parse.add_argument("--time", help="time limit per job, e.g. 4:00:00")
-    parse.add_argument("--sbatch-arg", action="append", default=[], metavar="ARG",
-                       help="one more sbatch option for both jobs, e.g. --sbatch-arg=--account=lab")
-    parse.add_argument("--env", action="append", default=[], metavar="NAME",
-                       help="one more environment variable the jobs get from this shell")
+    parse.add_argument(
+        "--sbatch-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="one more sbatch option for both jobs, e.g. --sbatch-arg=--account=lab",
+    )
+    parse.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="one more environment variable the jobs get from this shell",
+    )
     parse.add_argument("--run-dir", help="the run folder (default: <run.dir>/<time>-<run.name>)")
     parse.add_argument("--dry-run", action="store_true", help="print the scripts, submit nothing")
-    parse.add_argument("--resume", metavar="RUN", help="resubmit the incomplete shards of RUN, then merge")
+    parse.add_argument(
+        "--resume", metavar="RUN", help="resubmit the incomplete shards of RUN, then merge"
+    )
     return parse
 
 
@@ -436,8 +566,10 @@ def main(argv: list[str]) -> int:
     shards = list(range(1, plan.shards + 1))
     print(f"the run selects {preflight(plan)} cases; {plan.shards} shards")
     if args.dry_run:
-        print(f"# {plan.run / SHARD_SCRIPT}\n{shard_script(plan)}\n# {plan.run / MERGE_SCRIPT}\n"
-              f"{merge_script(plan)}")
+        print(
+            f"# {plan.run / SHARD_SCRIPT}\n{shard_script(plan)}\n# {plan.run / MERGE_SCRIPT}\n"
+            f"{merge_script(plan)}"
+        )
         for command in submission_commands(plan, shards):
             print(shlex.join(command))
         return 0

@@ -37,10 +37,21 @@ class Status(str, Enum):
         return self.value
 
 
-CASE_FAILURES = (Status.CASE_ERROR, Status.EDIT_ERROR, Status.OOM, Status.CRASHED, Status.ERROR,
-                 Status.SKIPPED)
-JUDGE_FAILURES = (Status.UNPARSEABLE, Status.OUT_OF_RANGE, Status.TIMEOUT, Status.JUDGE_ERROR,
-                  Status.JUDGE_UNAVAILABLE)
+CASE_FAILURES = (
+    Status.CASE_ERROR,
+    Status.EDIT_ERROR,
+    Status.OOM,
+    Status.CRASHED,
+    Status.ERROR,
+    Status.SKIPPED,
+)
+JUDGE_FAILURES = (
+    Status.UNPARSEABLE,
+    Status.OUT_OF_RANGE,
+    Status.TIMEOUT,
+    Status.JUDGE_ERROR,
+    Status.JUDGE_UNAVAILABLE,
+)
 DERIVED_FAILURES = (Status.MISSING_INPUT,)
 
 # The dimensions a judge is asked about (judge.dimensions), and O computed from SC and PQ.

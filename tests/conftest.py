@@ -36,7 +36,9 @@ def judge_python() -> str:
     """The judge environment's python; without one, the tests that need it skip and say why."""
     python = find_judge_python()
     if python is None:
-        pytest.skip("no judge interpreter: create it with `tox -e judge` or set EDITBENCH_JUDGE_PYTHON")
+        pytest.skip(
+            "no judge interpreter: create it with `tox -e judge` or set EDITBENCH_JUDGE_PYTHON"
+        )
     return python
 
 
@@ -49,6 +51,7 @@ def tiny_judge() -> Path:
 
 
 # -- fault runs: the sample suite copied, one case's fault chosen by a tag in its instruction ----
+
 
 @dataclass
 class FaultRun:
@@ -101,12 +104,14 @@ class FaultRun:
         path = os.pathsep.join(p for p in (str(FAULTS), os.environ.get("PYTHONPATH")) if p)
         return {"PYTHONPATH": path, "EB_FAULT_DIR": str(self.fault_dir), **extra}
 
-    def run(self, config: Path, *args: str, name: str = "run", timeout: float = 240,
-            **env: str) -> tuple[subprocess.CompletedProcess, Path]:
+    def run(
+        self, config: Path, *args: str, name: str = "run", timeout: float = 240, **env: str
+    ) -> tuple[subprocess.CompletedProcess, Path]:
         """Run the benchmark with the fault plugins; returns the process and its run folder."""
         run_dir = self.tmp_path / name
-        result = run_bench(config, "-p", "eb_faults", *args, run_dir=run_dir, timeout=timeout,
-                           env=self.env(**env))
+        result = run_bench(
+            config, "-p", "eb_faults", *args, run_dir=run_dir, timeout=timeout, env=self.env(**env)
+        )
         return result, run_dir
 
     def records(self, run_dir: Path) -> dict[str, dict]:

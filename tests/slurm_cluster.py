@@ -49,26 +49,42 @@ def slurm_conf(root: Path, user: str, cpus: int, ports: tuple[int, int]) -> str:
     """A one-node cluster: this host runs slurmctld and slurmd, node `ebnode` has `cpus` CPUs."""
     host = socket.gethostname().split(".")[0]
     lines = {
-        "ClusterName": "editbench", "SlurmctldHost": f"{host}(127.0.0.1)",
-        "SlurmUser": user, "SlurmdUser": user,
-        "SlurmctldPort": ports[0], "SlurmdPort": ports[1],
-        "AuthType": "auth/munge", "CredType": "cred/munge",
+        "ClusterName": "editbench",
+        "SlurmctldHost": f"{host}(127.0.0.1)",
+        "SlurmUser": user,
+        "SlurmdUser": user,
+        "SlurmctldPort": ports[0],
+        "SlurmdPort": ports[1],
+        "AuthType": "auth/munge",
+        "CredType": "cred/munge",
         "AuthInfo": f"socket={root / 'munge.socket'}",
-        "StateSaveLocation": root / "state", "SlurmdSpoolDir": root / "spool",
-        "SlurmctldPidFile": root / "slurmctld.pid", "SlurmdPidFile": root / "slurmd.pid",
-        "SlurmctldLogFile": root / "slurmctld.log", "SlurmdLogFile": root / "slurmd.log",
-        "ProctrackType": "proctrack/linuxproc", "TaskPlugin": "task/none",
-        "JobAcctGatherType": "jobacct_gather/none", "AccountingStorageType": "accounting_storage/none",
-        "JobCompType": "jobcomp/none", "MpiDefault": "none",
-        "SelectType": "select/cons_tres", "SelectTypeParameters": "CR_CPU",
-        "SchedulerType": "sched/backfill", "SchedulerParameters": "sched_interval=1",
+        "StateSaveLocation": root / "state",
+        "SlurmdSpoolDir": root / "spool",
+        "SlurmctldPidFile": root / "slurmctld.pid",
+        "SlurmdPidFile": root / "slurmd.pid",
+        "SlurmctldLogFile": root / "slurmctld.log",
+        "SlurmdLogFile": root / "slurmd.log",
+        "ProctrackType": "proctrack/linuxproc",
+        "TaskPlugin": "task/none",
+        "JobAcctGatherType": "jobacct_gather/none",
+        "AccountingStorageType": "accounting_storage/none",
+        "JobCompType": "jobcomp/none",
+        "MpiDefault": "none",
+        "SelectType": "select/cons_tres",
+        "SelectTypeParameters": "CR_CPU",
+        "SchedulerType": "sched/backfill",
+        "SchedulerParameters": "sched_interval=1",
         # the node's CPU count is taken from here, not probed, so a 2-core CI box looks the same
-        "SlurmdParameters": "config_overrides", "ReturnToService": 2,
-        "KillWait": 2, "MinJobAge": 600, "InactiveLimit": 0, "SlurmdTimeout": 60,
+        "SlurmdParameters": "config_overrides",
+        "ReturnToService": 2,
+        "KillWait": 2,
+        "MinJobAge": 600,
+        "InactiveLimit": 0,
+        "SlurmdTimeout": 60,
         "PlugStackConfig": root / "plugstack.conf",
         "GresTypes": "gpu",
         "NodeName": f"{NODE} NodeAddr=127.0.0.1 NodeHostname={host} CPUs={cpus} Gres=gpu:{GPUS} "
-                    "State=UNKNOWN",
+        "State=UNKNOWN",
         "PartitionName": f"{PARTITION} Nodes={NODE} Default=YES MaxTime=INFINITE State=UP",
     }
     return "".join(f"{key}={value}\n" for key, value in lines.items())
@@ -86,18 +102,24 @@ class SlurmCluster:
         self.startup_s: float | None = None
 
     def start(self) -> None:
-        missing = [name for name in BINARIES if shutil.which(name) is None
-                   and not Path("/usr/sbin", name).exists()]
+        missing = [
+            name
+            for name in BINARIES
+            if shutil.which(name) is None and not Path("/usr/sbin", name).exists()
+        ]
         if missing:
-            raise ClusterUnavailable(f"Slurm is not installed (missing {', '.join(missing)}): "
-                                     f"{INSTALL_HINT}")
+            raise ClusterUnavailable(
+                f"Slurm is not installed (missing {', '.join(missing)}): {INSTALL_HINT}"
+            )
         began = time.monotonic()
         for folder in ("state", "spool", "munge"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
         (self.root / "plugstack.conf").write_text("", encoding="utf-8")
         self._write_gres()
-        self.conf.write_text(slurm_conf(self.root, getpass.getuser(), self.cpus,
-                                        (free_port(), free_port())), encoding="utf-8")
+        self.conf.write_text(
+            slurm_conf(self.root, getpass.getuser(), self.cpus, (free_port(), free_port())),
+            encoding="utf-8",
+        )
         self._start_munge()
         self._spawn("slurmctld", ["-D", "-i", "-f", str(self.conf)])
         self._spawn("slurmd", ["-D", "-N", NODE, "-f", str(self.conf)])
@@ -112,30 +134,47 @@ class SlurmCluster:
             (devices / f"nvidia{index}").symlink_to("/dev/null")
         (self.root / "gres.conf").write_text(
             f"AutoDetect=off\nNodeName={NODE} Name=gpu File={devices}/nvidia[0-{GPUS - 1}]\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
 
     def _start_munge(self) -> None:
         key = self.root / "munge" / "munge.key"
         key.write_bytes(os.urandom(1024))
         key.chmod(0o400)
-        self._spawn("munged", ["-F", "--force", f"--key-file={key}",
-                               f"--socket={self.root / 'munge.socket'}",
-                               f"--pid-file={self.root / 'munge' / 'munged.pid'}",
-                               f"--seed-file={self.root / 'munge' / 'munged.seed'}",
-                               f"--log-file={self.root / 'munge' / 'munged.log'}"])
+        self._spawn(
+            "munged",
+            [
+                "-F",
+                "--force",
+                f"--key-file={key}",
+                f"--socket={self.root / 'munge.socket'}",
+                f"--pid-file={self.root / 'munge' / 'munged.pid'}",
+                f"--seed-file={self.root / 'munge' / 'munged.seed'}",
+                f"--log-file={self.root / 'munge' / 'munged.log'}",
+            ],
+        )
         self._wait(lambda: (self.root / "munge.socket").exists(), "munged to open its socket")
 
     def _spawn(self, name: str, args: list[str]) -> None:
         program = shutil.which(name) or str(Path("/usr/sbin", name))
         log = open(self.root / f"{name}.stderr", "wb")
-        self.processes.append(subprocess.Popen([program, *args], stdout=log, stderr=subprocess.STDOUT,
-                                               env=self.env, cwd=self.root, start_new_session=True))
+        self.processes.append(
+            subprocess.Popen(
+                [program, *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=self.root,
+                start_new_session=True,
+            )
+        )
         log.close()
 
     def _wait_for_idle_node(self) -> None:
         def idle() -> bool:
             out = self.run(["sinfo", "--noheader", "--format=%T", f"--nodes={NODE}"], check=False)
             return out.returncode == 0 and out.stdout.strip().rstrip("*") == "idle"
+
         self._wait(idle, f"node {NODE} to become idle")
 
     def _wait(self, condition, what: str) -> None:
@@ -143,8 +182,11 @@ class SlurmCluster:
         while not condition():
             dead = [p for p in self.processes if p.poll() is not None]
             if dead or time.monotonic() > deadline:
-                reason = (f"{Path(dead[0].args[0]).name} exited with {dead[0].returncode}" if dead
-                          else f"timed out after {START_TIMEOUT_S:.0f} s")
+                reason = (
+                    f"{Path(dead[0].args[0]).name} exited with {dead[0].returncode}"
+                    if dead
+                    else f"timed out after {START_TIMEOUT_S:.0f} s"
+                )
                 raise ClusterUnavailable(f"waiting for {what}: {reason}\n{self.logs()}")
             time.sleep(0.2)
 
@@ -156,10 +198,13 @@ class SlurmCluster:
             parts.append(f"--- {path.name}\n" + "\n".join(lines))
         return "\n".join(parts)
 
-    def run(self, command: list[str], check: bool = True,
-            timeout: float = 30) -> subprocess.CompletedProcess:
+    def run(
+        self, command: list[str], check: bool = True, timeout: float = 30
+    ) -> subprocess.CompletedProcess:
         """A Slurm client command against this cluster."""
-        done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            command, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
         if check and done.returncode != 0:
             raise AssertionError(f"{' '.join(command)} exited {done.returncode}: {done.stderr}")
         return done
@@ -167,8 +212,12 @@ class SlurmCluster:
     def job_state(self, job_id: str) -> str:
         """`scontrol show job`'s JobState (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, ...)."""
         out = self.run(["scontrol", "--oneliner", "show", "job", job_id]).stdout
-        states = [field.split("=", 1)[1] for line in out.splitlines() for field in line.split()
-                  if field.startswith("JobState=")]
+        states = [
+            field.split("=", 1)[1]
+            for line in out.splitlines()
+            for field in line.split()
+            if field.startswith("JobState=")
+        ]
         return ",".join(sorted(set(states)))
 
     def stop(self) -> None:
@@ -197,7 +246,9 @@ def cluster_session() -> Iterator[SlurmCluster]:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
         if slurm_required():
-            pytest.fail(f"EDITBENCH_REQUIRE_SLURM is set but Slurm cannot run: {exc}", pytrace=False)
+            pytest.fail(
+                f"EDITBENCH_REQUIRE_SLURM is set but Slurm cannot run: {exc}", pytrace=False
+            )
         pytest.skip(f"no Slurm here: {exc}".splitlines()[0])
     try:
         yield cluster

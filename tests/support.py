@@ -25,6 +25,7 @@ CONSTANT_SCORES = {"SC": 7, "PQ": 8, "criterion": 6}
 
 # -- configs and benchmark runs ------------------------------------------------------------------
 
+
 def write_config(folder: Path, **sections) -> Path:
     """A run config in `folder`: the sample suite, run folder and cache inside `folder`, plus overrides."""
     data = {
@@ -42,31 +43,56 @@ def write_config(folder: Path, **sections) -> Path:
 
 def bench_command(config: Path, *args: str, run_dir: Path | None = None) -> list[str]:
     """`python -m pytest benchmarks/ --eb-config=...`: the real benchmark, as a user runs it."""
-    command = [sys.executable, "-m", "pytest", str(REPO / "benchmarks"), "-p", "no:cacheprovider",
-               f"--eb-config={config}", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO / "benchmarks"),
+        "-p",
+        "no:cacheprovider",
+        f"--eb-config={config}",
+        *args,
+    ]
     if run_dir is not None:
         command.append(f"--eb-run-dir={run_dir}")
     return command
 
 
-def run_bench(config: Path, *args: str, run_dir: Path | None = None, timeout: float = 600,
-              env: dict | None = None) -> subprocess.CompletedProcess:
+def run_bench(
+    config: Path,
+    *args: str,
+    run_dir: Path | None = None,
+    timeout: float = 600,
+    env: dict | None = None,
+) -> subprocess.CompletedProcess:
     """Run the real benchmark (benchmarks/test_edit.py) in a fresh pytest process."""
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    return subprocess.run(bench_command(config, *args, run_dir=run_dir), cwd=REPO, capture_output=True,
-                          text=True, timeout=timeout, env=full_env)
+    return subprocess.run(
+        bench_command(config, *args, run_dir=run_dir),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+    )
 
 
 def read_results(run_dir: Path) -> list[dict]:
     path = run_dir / "results.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 # -- the judge interpreter -----------------------------------------------------------------------
 
+
 def find_judge_python() -> str | None:
     """$EDITBENCH_JUDGE_PYTHON, else the tox judge environment (`tox -e judge`), else None."""
-    for candidate in (os.environ.get("EDITBENCH_JUDGE_PYTHON"), REPO / ".tox" / "judge" / "bin" / "python"):
+    for candidate in (
+        os.environ.get("EDITBENCH_JUDGE_PYTHON"),
+        REPO / ".tox" / "judge" / "bin" / "python",
+    ):
         if candidate and Path(candidate).is_file():
             return str(candidate)
     return None
@@ -79,14 +105,16 @@ def constant_judge(python: str, **scores: float) -> dict:
 
 # -- stand-ins ----------------------------------------------------------------------------------
 
+
 def stand_in_nvidia_smi(folder, count: int = 8) -> str:
     """An `nvidia-smi` that lists `count` GPUs, as on an 8-GPU node (no driver here)."""
     folder.mkdir(exist_ok=True)
     script = folder / "nvidia-smi"
-    script.write_text("#!/bin/sh\n" + "".join(f"echo {i}\n" for i in range(count)), encoding="utf-8")
+    script.write_text(
+        "#!/bin/sh\n" + "".join(f"echo {i}\n" for i in range(count)), encoding="utf-8"
+    )
     script.chmod(0o755)
     return str(folder)
-
 
 
 # -- synthetic records and run folders for the report tests (real PNGs, real report writers) -----
@@ -94,14 +122,32 @@ def stand_in_nvidia_smi(folder, count: int = 8) -> str:
 CATEGORIES = [("physical", "物理"), ("social", "社会"), ("causal", "因果")]
 
 
-def record(case_id: str, category: str, sc: float | None, pq: float | None,
-           status: str = "ok", reason: str = "", instruction: str = "do it") -> dict:
+def record(
+    case_id: str,
+    category: str,
+    sc: float | None,
+    pq: float | None,
+    status: str = "ok",
+    reason: str = "",
+    instruction: str = "do it",
+) -> dict:
     name = dict(CATEGORIES).get(category, category)
-    rec = {"case_id": case_id, "test_id": case_id, "category": category, "category_name": name,
-           "status": status, "reason": reason, "instruction": {"en": instruction},
-           "scores": {}, "statuses": {}, "reasoning": {},
-           "images": {"source": f"images/{category}/{case_id}.source.png",
-                      "edited": f"images/{category}/{case_id}.edited.png"}}
+    rec = {
+        "case_id": case_id,
+        "test_id": case_id,
+        "category": category,
+        "category_name": name,
+        "status": status,
+        "reason": reason,
+        "instruction": {"en": instruction},
+        "scores": {},
+        "statuses": {},
+        "reasoning": {},
+        "images": {
+            "source": f"images/{category}/{case_id}.source.png",
+            "edited": f"images/{category}/{case_id}.edited.png",
+        },
+    }
     for dim, value in (("SC", sc), ("PQ", pq)):
         if value is None:
             rec["statuses"][dim] = "unparseable" if status != "ok" else "ok"
@@ -116,13 +162,16 @@ def record(case_id: str, category: str, sc: float | None, pq: float | None,
 
 def sample_records() -> list[dict]:
     return [
-        record("物理-001", "physical", 6, 8), record("物理-002", "physical", 7, 9),
-        record("物理-003", "physical", 5, 7), record("物理-004", "physical", None, 6, "unparseable",
-                                                      "SC: no score in the answer"),
-        record("社会-001", "social", 2, 4), record("社会-002", "social", 3, 5),
-        record("因果-001", "causal", 9, 9), record("因果-002", "causal", None, None, "edit-error",
-                                                   "RuntimeError: boom"),
-        record("因果-003", "causal", 8, 7), record("因果-004", "causal", 7, 8),
+        record("物理-001", "physical", 6, 8),
+        record("物理-002", "physical", 7, 9),
+        record("物理-003", "physical", 5, 7),
+        record("物理-004", "physical", None, 6, "unparseable", "SC: no score in the answer"),
+        record("社会-001", "social", 2, 4),
+        record("社会-002", "social", 3, 5),
+        record("因果-001", "causal", 9, 9),
+        record("因果-002", "causal", None, None, "edit-error", "RuntimeError: boom"),
+        record("因果-003", "causal", 8, 7),
+        record("因果-004", "causal", 7, 8),
         record("因果-005", "causal", 9, 8),
     ]
 
@@ -141,16 +190,26 @@ def write_run(run_dir: Path, records: list[dict], meta: dict | None = None) -> d
             path.write_bytes(encode_png(Image.new("RGB", (64, 48), colour)))
     with open(run_dir / "results.jsonl", "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    meta = meta or {"run_id": run_dir.name, "suite": {"name": "synthetic", "version": "1",
-                                                      "language": "en",
-                                                      "categories": [list(c) for c in CATEGORIES]},
-                    "config": {"suite": {}, "editor": {"backend": "identity"},
-                               "judge": {"backend": "constant"}}}
+    meta = meta or {
+        "run_id": run_dir.name,
+        "suite": {
+            "name": "synthetic",
+            "version": "1",
+            "language": "en",
+            "categories": [list(c) for c in CATEGORIES],
+        },
+        "config": {
+            "suite": {},
+            "editor": {"backend": "identity"},
+            "judge": {"backend": "constant"},
+        },
+    }
     write_json(run_dir / "run.json", meta)
     return write_reports(run_dir, records, meta)
 
 
 # -- ratings for `editbench agree` ---------------------------------------------------------------
+
 
 def write_ratings(path: Path, rows: list[dict]) -> Path:
     if path.suffix == ".csv":
@@ -159,13 +218,16 @@ def write_ratings(path: Path, rows: list[dict]) -> Path:
             writer.writeheader()
             writer.writerows(rows)
     else:
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
-                        encoding="utf-8")
+        path.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+        )
     return path
 
 
 def row(result: dict, dimension: str = "SC", category: str = "overall") -> dict:
-    return next(r for r in result["rows"] if r["dimension"] == dimension and r["category"] == category)
+    return next(
+        r for r in result["rows"] if r["dimension"] == dimension and r["category"] == category
+    )
 
 
 def contains(stat: dict) -> bool:

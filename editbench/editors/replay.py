@@ -35,8 +35,13 @@ class ReplayEditor:
 
     def describe(self) -> dict[str, Any]:
         contents = _listing_hash(self.root / "images" if self.run_folder else self.root)
-        return {"backend": self.name, "model": None, "replay_dir": str(self.root),
-                "layout": "run folder" if self.run_folder else "files", "contents": contents}
+        return {
+            "backend": self.name,
+            "model": None,
+            "replay_dir": str(self.root),
+            "layout": "run folder" if self.run_folder else "files",
+            "contents": contents,
+        }
 
     def candidates(self, request: EditRequest) -> list[Path]:
         case = request.case
@@ -54,13 +59,17 @@ class ReplayEditor:
                 image, _ = read_image_file(path, f"replayed edit of case {request.case.id}")
                 return image
         if self.run_folder:
-            raise CaseError(f"case {request.case.id}: no edit of it in the run folder {self.root} "
-                            f"(looked for {paths[0]}: that run did not run the case or its edit "
-                            "failed); select the run's cases with -k or rerun its edit")
-        raise CaseError(f"case {request.case.id}: no replayed edit; looked for "
-                        f"{' and '.join(str(p) for p in paths[:2])}"
-                        + (f" (and {len(paths) - 2} other category names)" if len(paths) > 2 else "")
-                        + "; add the file or remove the case from the run")
+            raise CaseError(
+                f"case {request.case.id}: no edit of it in the run folder {self.root} "
+                f"(looked for {paths[0]}: that run did not run the case or its edit "
+                "failed); select the run's cases with -k or rerun its edit"
+            )
+        raise CaseError(
+            f"case {request.case.id}: no replayed edit; looked for "
+            f"{' and '.join(str(p) for p in paths[:2])}"
+            + (f" (and {len(paths) - 2} other category names)" if len(paths) > 2 else "")
+            + "; add the file or remove the case from the run"
+        )
 
 
 def _listing_hash(root: Path) -> str:
@@ -68,22 +77,30 @@ def _listing_hash(root: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []:
         stat = path.stat()
-        digest.update(f"{path.relative_to(root).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update(
+            f"{path.relative_to(root).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
+        )
     return digest.hexdigest()[:16]
 
 
 def _replay_dir(config: Config) -> Path:
     value = config.editor.replay_dir
     if not value:
-        raise ConfigError(f"{config.source}: editor.replay_dir: the replay backend needs the folder of "
-                          "edited images (<dir>/<case id>.png or <dir>/<category>/<pair id>.png)")
+        raise ConfigError(
+            f"{config.source}: editor.replay_dir: the replay backend needs the folder of "
+            "edited images (<dir>/<case id>.png or <dir>/<category>/<pair id>.png)"
+        )
     given = Path(config.base_dir) / os.path.expanduser(value)
     if given.name == "latest" and given.is_symlink():
-        raise ConfigError(f"{config.source}: editor.replay_dir: {value} is the link each new run "
-                          f"points at itself, so a run would replay its own, empty folder; name the "
-                          f"run folder itself: {given.resolve()}")
+        raise ConfigError(
+            f"{config.source}: editor.replay_dir: {value} is the link each new run "
+            f"points at itself, so a run would replay its own, empty folder; name the "
+            f"run folder itself: {given.resolve()}"
+        )
     root = config.resolve(value)
     if not root.is_dir():
-        raise ConfigError(f"{config.source}: editor.replay_dir: folder {root} does not exist; fix the "
-                          "path (relative paths resolve against the config file's folder)")
+        raise ConfigError(
+            f"{config.source}: editor.replay_dir: folder {root} does not exist; fix the "
+            "path (relative paths resolve against the config file's folder)"
+        )
     return root

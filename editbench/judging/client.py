@@ -47,16 +47,19 @@ if TYPE_CHECKING:
 
 TOP_LOGPROBS = 20
 SAMPLE_SEED_STEP = 7919  # sample k of a case uses seed + k * step (the retry uses seed + 1)
-LOGPROBS_UNSUPPORTED = ("judge.method logit over a service needs token log-probabilities (logprobs/"
-                        "top_logprobs); transformers serve does not return them (it ignores those fields). "
-                        "Use judge.method: generate, or judge.engine: vllm, or a judge.url whose engine "
-                        "returns logprobs (vLLM, SGLang)")
+LOGPROBS_UNSUPPORTED = (
+    "judge.method logit over a service needs token log-probabilities (logprobs/"
+    "top_logprobs); transformers serve does not return them (it ignores those fields). "
+    "Use judge.method: generate, or judge.engine: vllm, or a judge.url whose engine "
+    "returns logprobs (vLLM, SGLang)"
+)
 
 
 _DOWN = (ConnectionError, http.client.RemoteDisconnected, http.client.IncompleteRead)
 
 
 # -- the endpoint and its checks ------------------------------------------------------------------
+
 
 @dataclass
 class Endpoint:
@@ -79,8 +82,10 @@ class Endpoint:
     def from_dict(cls, data: dict[str, Any] | None) -> Endpoint:
         """The endpoint a worker was handed in its workerinput (or the controller kept)."""
         if not data:
-            raise ConfigError("judge.mode service: no judge endpoint in this process; the controller "
-                              "starts the server (or adopts judge.url) before any worker opens the judge")
+            raise ConfigError(
+                "judge.mode service: no judge endpoint in this process; the controller "
+                "starts the server (or adopts judge.url) before any worker opens the judge"
+            )
         return cls(**data)
 
     def public(self) -> dict[str, Any]:
@@ -106,8 +111,11 @@ def check(config: Config, suite: Suite) -> None:
     check_values(config)
     check_endpoint(config)
     if not judge.url:
-        check_python(config, f"judge.mode service starts the {judge.engine} server there (or set "
-                     "judge.url to a running endpoint)")
+        check_python(
+            config,
+            f"judge.mode service starts the {judge.engine} server there (or set "
+            "judge.url to a running endpoint)",
+        )
         resolve_model(config, build=False)
     load_templates(suite, list(judge.dimensions))
 
@@ -118,15 +126,21 @@ def check_endpoint(config: Config) -> None:
     if judge.url:
         parts = urllib.parse.urlsplit(judge.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{config.source}: judge.url {judge.url!r}: expected http(s)://HOST:PORT "
-                              "(the server's base URL, e.g. http://127.0.0.1:8000)")
+            raise ConfigError(
+                f"{config.source}: judge.url {judge.url!r}: expected http(s)://HOST:PORT "
+                "(the server's base URL, e.g. http://127.0.0.1:8000)"
+            )
         if not is_loopback(judge.url) and not judge.allow_remote:
-            raise ConfigError(f"{config.source}: judge.url {judge.url!r} is not on this machine; images and "
-                              "prompts would leave it. Set judge.allow_remote: true to allow it (prefer https "
-                              "and judge.api_key_env)")
+            raise ConfigError(
+                f"{config.source}: judge.url {judge.url!r} is not on this machine; images and "
+                "prompts would leave it. Set judge.allow_remote: true to allow it (prefer https "
+                "and judge.api_key_env)"
+            )
         if judge.api_key_env and not os.environ.get(judge.api_key_env):
-            raise ConfigError(f"{config.source}: judge.api_key_env {judge.api_key_env}: that environment "
-                              "variable is not set; export it or drop the key")
+            raise ConfigError(
+                f"{config.source}: judge.api_key_env {judge.api_key_env}: that environment "
+                "variable is not set; export it or drop the key"
+            )
     elif judge.method == "logit" and judge.engine == "transformers":
         raise ConfigError(f"{config.source}: {LOGPROBS_UNSUPPORTED}")
     if judge.max_request_mb <= 0:
@@ -137,8 +151,8 @@ def auth_headers(key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"} if key else {}
 
 
-
 # -- request bodies ------------------------------------------------------------------------------
+
 
 def data_url(png: bytes, max_pixels: int) -> str:
     """A PNG data URL, the image first downscaled (aspect kept) to at most `max_pixels` pixels."""
@@ -155,18 +169,34 @@ def data_url(png: bytes, max_pixels: int) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def chat_body(model: str, item: dict, max_pixels: int, max_tokens: int, temperature: float,
-              seed: int) -> dict:
+def chat_body(
+    model: str, item: dict, max_pixels: int, max_tokens: int, temperature: float, seed: int
+) -> dict:
     """One chat-completions request: the item's images (in order) then its prompt, as one user turn."""
-    content = [{"type": "image_url", "image_url": {"url": data_url(png, max_pixels)}} for png in item["images"]]
+    content = [
+        {"type": "image_url", "image_url": {"url": data_url(png, max_pixels)}}
+        for png in item["images"]
+    ]
     content.append({"type": "text", "text": item["prompt"]})
-    return {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": int(max_tokens),
-            "temperature": float(temperature), "seed": int(seed), "stream": False}
+    return {
+        "model": model,
+        "messages": [{"role": "user", "content": content}],
+        "max_tokens": int(max_tokens),
+        "temperature": float(temperature),
+        "seed": int(seed),
+        "stream": False,
+    }
 
 
 def logprob_body(body: dict, prefix: str | None = None) -> dict:
     """Ask for the top log-probabilities of the next token; with `prefix`, after that assistant text."""
-    out = {**body, "max_tokens": 1, "temperature": 0.0, "logprobs": True, "top_logprobs": TOP_LOGPROBS}
+    out = {
+        **body,
+        "max_tokens": 1,
+        "temperature": 0.0,
+        "logprobs": True,
+        "top_logprobs": TOP_LOGPROBS,
+    }
     if prefix is not None:
         out["messages"] = [*body["messages"], {"role": "assistant", "content": prefix}]
         out |= {"add_generation_prompt": False, "continue_final_message": True}
@@ -197,12 +227,16 @@ def answer_text(reply: dict) -> str:
 
 # -- transport -----------------------------------------------------------------------------------
 
+
 def post(endpoint: Endpoint, body: dict, timeout: float, max_bytes: int) -> dict:
     """POST one chat completion; raise JudgeFailure with the status on any failure."""
     data = json.dumps(body).encode("utf-8")
     if len(data) > max_bytes:
-        raise JudgeFailure(Status.JUDGE_ERROR, f"request too large: {len(data) / 2**20:.1f} MB exceeds "
-                           f"judge.max_request_mb={max_bytes / 2**20:g}; lower judge.max_pixels or raise the limit")
+        raise JudgeFailure(
+            Status.JUDGE_ERROR,
+            f"request too large: {len(data) / 2**20:.1f} MB exceeds "
+            f"judge.max_request_mb={max_bytes / 2**20:g}; lower judge.max_pixels or raise the limit",
+        )
     headers = {"Content-Type": "application/json", **auth_headers(endpoint.key)}
     url = endpoint.url.rstrip("/") + "/v1/chat/completions"
     for attempt in (1, 2):
@@ -212,29 +246,48 @@ def post(endpoint: Endpoint, body: dict, timeout: float, max_bytes: int) -> dict
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
             text = exc.read().decode("utf-8", errors="replace")
-            raise JudgeFailure(Status.JUDGE_ERROR, f"the judge service answered HTTP {exc.code}: {text[:300]}",
-                               text) from None
+            raise JudgeFailure(
+                Status.JUDGE_ERROR,
+                f"the judge service answered HTTP {exc.code}: {text[:300]}",
+                text,
+            ) from None
         except TimeoutError:
-            raise JudgeFailure(Status.TIMEOUT, f"no answer within judge.timeout_s={timeout:g}s") from None
+            raise JudgeFailure(
+                Status.TIMEOUT, f"no answer within judge.timeout_s={timeout:g}s"
+            ) from None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError):
-                raise JudgeFailure(Status.TIMEOUT, f"no answer within judge.timeout_s={timeout:g}s") from None
+                raise JudgeFailure(
+                    Status.TIMEOUT, f"no answer within judge.timeout_s={timeout:g}s"
+                ) from None
             reason = exc.reason
         except _DOWN as exc:
             reason = exc
         except ValueError as exc:
-            raise JudgeFailure(Status.JUDGE_ERROR, f"the judge service answered something that is not JSON ({exc})") \
-                from None
+            raise JudgeFailure(
+                Status.JUDGE_ERROR, f"the judge service answered something that is not JSON ({exc})"
+            ) from None
         if attempt == 1:
             time.sleep(1.0)
-    raise JudgeFailure(Status.JUDGE_UNAVAILABLE, f"the judge service at {endpoint.url} is unreachable "
-                       f"({type(reason).__name__}: {reason}), after one retry")
+    raise JudgeFailure(
+        Status.JUDGE_UNAVAILABLE,
+        f"the judge service at {endpoint.url} is unreachable "
+        f"({type(reason).__name__}: {reason}), after one retry",
+    )
 
 
 def probe_logprobs(endpoint: Endpoint, timeout: float) -> bool:
     """Does this endpoint return top_logprobs? One text-only request of one token."""
-    body = logprob_body({"model": endpoint.model, "messages": [{"role": "user", "content": "Say 7."}],
-                         "max_tokens": 1, "temperature": 0.0, "seed": 0, "stream": False})
+    body = logprob_body(
+        {
+            "model": endpoint.model,
+            "messages": [{"role": "user", "content": "Say 7."}],
+            "max_tokens": 1,
+            "temperature": 0.0,
+            "seed": 0,
+            "stream": False,
+        }
+    )
     try:
         reply = post(endpoint, body, timeout, 1 << 20)
     except JudgeFailure as failure:
@@ -250,32 +303,56 @@ def probe_logprobs(endpoint: Endpoint, timeout: float) -> bool:
 
 # -- the judge -----------------------------------------------------------------------------------
 
+
 class ServiceJudge:
     """The Judge of one worker in service mode: requests to the run's one endpoint, several at a time."""
 
-    def __init__(self, config: Config, suite: Suite, worker: WorkerInfo, endpoint: Endpoint) -> None:
+    def __init__(
+        self, config: Config, suite: Suite, worker: WorkerInfo, endpoint: Endpoint
+    ) -> None:
         judge = config.judge
-        self.config, self.worker, self.endpoint, self.method = config, worker, endpoint, judge.method
+        self.config, self.worker, self.endpoint, self.method = (
+            config,
+            worker,
+            endpoint,
+            judge.method,
+        )
         self.max_bytes = int(judge.max_request_mb * 2**20)
-        self.pool = ThreadPoolExecutor(max_workers=max(4, len(judge.dimensions) * judge.samples),
-                                       thread_name_prefix="editbench-judge")
+        self.pool = ThreadPoolExecutor(
+            max_workers=max(4, len(judge.dimensions) * judge.samples),
+            thread_name_prefix="editbench-judge",
+        )
         self.templates = load_templates(suite, list(judge.dimensions))
         cache = Cache(config.resolve(config.run.cache_dir)) if config.run.cache else None
         self.scorer = Scorer(judge, self.templates, self.score_key(), self.request, cache)
 
     def score_key(self) -> dict[str, Any]:
         judge, endpoint = self.config.judge, self.endpoint
-        return {"backend": "service", "model": endpoint.model, "revision": endpoint.revision,
-                "fingerprint": fingerprint(endpoint.model), "engine": endpoint.engine,
-                "engine_version": endpoint.engine_version, "max_pixels": judge.max_pixels}
+        return {
+            "backend": "service",
+            "model": endpoint.model,
+            "revision": endpoint.revision,
+            "fingerprint": fingerprint(endpoint.model),
+            "engine": endpoint.engine,
+            "engine_version": endpoint.engine_version,
+            "max_pixels": judge.max_pixels,
+        }
 
     def describe(self) -> dict[str, Any]:
         judge = self.config.judge
-        return {**self.scorer.judge_key, "mode": "service", "method": judge.method, "endpoint": self.endpoint.public(),
-                "server_pid": self.endpoint.pid, "decoding": self.scorer.decoding(0) | {"seed": "case seed"},
-                "images": list(judge.images), "dimensions": list(judge.dimensions), "timeout_s": judge.timeout_s,
-                "templates": {d: str(p) for d, p in self.templates.files.items()},
-                "versions": {"engine": self.endpoint.engine, "version": self.endpoint.engine_version}}
+        return {
+            **self.scorer.judge_key,
+            "mode": "service",
+            "method": judge.method,
+            "endpoint": self.endpoint.public(),
+            "server_pid": self.endpoint.pid,
+            "decoding": self.scorer.decoding(0) | {"seed": "case seed"},
+            "images": list(judge.images),
+            "dimensions": list(judge.dimensions),
+            "timeout_s": judge.timeout_s,
+            "templates": {d: str(p) for d, p in self.templates.files.items()},
+            "versions": {"engine": self.endpoint.engine, "version": self.endpoint.engine_version},
+        }
 
     def score(self, item):
         return self.scorer.score(item)
@@ -301,23 +378,43 @@ class ServiceJudge:
                 failure = failure or exc
         if failure is not None:
             raise failure
-        return {"version": PROTOCOL, "kind": "scored", "id": "", "results": results,
-                "seconds": time.perf_counter() - start, "versions": {}}
+        return {
+            "version": PROTOCOL,
+            "kind": "scored",
+            "id": "",
+            "results": results,
+            "seconds": time.perf_counter() - start,
+            "versions": {},
+        }
 
     def _body(self, item: dict, decoding: dict, seed: int) -> dict:
         judge = self.config.judge
-        return chat_body(self.endpoint.model, item, judge.max_pixels, decoding["max_new_tokens"],
-                         decoding["temperature"], seed)
+        return chat_body(
+            self.endpoint.model,
+            item,
+            judge.max_pixels,
+            decoding["max_new_tokens"],
+            decoding["temperature"],
+            seed,
+        )
 
     def _generate(self, item: dict, decoding: dict) -> dict:
-        seeds = [int(decoding["seed"]) + k * SAMPLE_SEED_STEP for k in range(int(decoding["samples"]))]
+        seeds = [
+            int(decoding["seed"]) + k * SAMPLE_SEED_STEP for k in range(int(decoding["samples"]))
+        ]
         texts = []
         for seed in seeds:  # the samples of one item run one after another; items run in parallel
             try:
                 texts.append(answer_text(self._post(self._body(item, decoding, seed))))
             except ValueError as exc:
                 raise JudgeFailure(Status.JUDGE_ERROR, str(exc)) from None
-        return {"dimension": item["dimension"], "score": None, "mass": None, "probs": [], "texts": texts}
+        return {
+            "dimension": item["dimension"],
+            "score": None,
+            "mass": None,
+            "probs": [],
+            "texts": texts,
+        }
 
     def _logit(self, item: dict, decoding: dict) -> dict:
         body = self._body(item, decoding, int(decoding["seed"]))
@@ -327,5 +424,10 @@ class ServiceJudge:
             score, mass, normed = expected_score(p, q)
         except ValueError as exc:
             raise JudgeFailure(Status.JUDGE_ERROR, f"logit over the service: {exc}") from None
-        return {"dimension": item["dimension"], "score": float(score), "mass": float(mass),
-                "probs": [float(x) for x in normed], "texts": []}
+        return {
+            "dimension": item["dimension"],
+            "score": float(score),
+            "mass": float(mass),
+            "probs": [float(x) for x in normed],
+            "texts": [],
+        }

@@ -53,6 +53,7 @@ class JudgeStartError(EditbenchError):
 
 # -- startup checks ------------------------------------------------------------------------------
 
+
 def check(config: Config, suite: Suite) -> None:
     """Everything about a gateway judge that can be wrong before a model loads, one clear line each."""
     judge = config.judge
@@ -67,6 +68,7 @@ def check(config: Config, suite: Suite) -> None:
 
 
 # -- the gateway ---------------------------------------------------------------------------------
+
 
 def open_judge(config: Config, suite: Suite, worker: WorkerInfo) -> GatewayJudge:
     return GatewayJudge(config, suite, worker)
@@ -97,11 +99,17 @@ class GatewayJudge:
         self.backend = backend_target(config)
         self.model = resolve_model(config)
         devices = judge_devices(worker.gpus, judge.gpus, worker.index)
-        self.spec = f"popen//python={self.python}" + (f"//env:CUDA_VISIBLE_DEVICES={','.join(devices)}"
-                                                      if devices else "")
-        self.options = {"model": self.model, "revision": judge.revision, "dtype": judge.dtype,
-                        "device": judge.device, "max_pixels": judge.max_pixels,
-                        "scores": {k: float(v) for k, v in judge.scores.items()}}
+        self.spec = f"popen//python={self.python}" + (
+            f"//env:CUDA_VISIBLE_DEVICES={','.join(devices)}" if devices else ""
+        )
+        self.options = {
+            "model": self.model,
+            "revision": judge.revision,
+            "dtype": judge.dtype,
+            "device": judge.device,
+            "max_pixels": judge.max_pixels,
+            "scores": {k: float(v) for k, v in judge.scores.items()},
+        }
         self.abandoned: set[str] = set()
         self.discarded = 0
         self.restarts = 0
@@ -115,19 +123,34 @@ class GatewayJudge:
     def score_key(self) -> dict[str, Any]:
         """What determines a score besides the prompt and images (keys the score cache)."""
         judge = self.config.judge
-        return {"backend": self.backend, "model": self.model, "revision": judge.revision,
-                "fingerprint": fingerprint(self.model), "dtype": judge.dtype, "max_pixels": judge.max_pixels,
-                "scores": self.options["scores"] if judge.backend == "constant" else None}
+        return {
+            "backend": self.backend,
+            "model": self.model,
+            "revision": judge.revision,
+            "fingerprint": fingerprint(self.model),
+            "dtype": judge.dtype,
+            "max_pixels": judge.max_pixels,
+            "scores": self.options["scores"] if judge.backend == "constant" else None,
+        }
 
     def describe(self) -> dict[str, Any]:
         judge = self.config.judge
         ready = self.conn.ready if self.conn else {}
-        return {**self.scorer.judge_key, "method": judge.method, "python": str(self.python),
-                "decoding": self.scorer.decoding(0) | {"seed": "case seed"}, "images": list(judge.images),
-                "dimensions": list(judge.dimensions), "timeout_s": judge.timeout_s,
-                "templates": {d: str(p) for d, p in self.templates.files.items()},
-                "versions": ready.get("versions"), "info": ready.get("info"), "load_s": ready.get("load_s"),
-                "restarts": self.restarts, "late_replies_discarded": self.discarded}
+        return {
+            **self.scorer.judge_key,
+            "method": judge.method,
+            "python": str(self.python),
+            "decoding": self.scorer.decoding(0) | {"seed": "case seed"},
+            "images": list(judge.images),
+            "dimensions": list(judge.dimensions),
+            "timeout_s": judge.timeout_s,
+            "templates": {d: str(p) for d, p in self.templates.files.items()},
+            "versions": ready.get("versions"),
+            "info": ready.get("info"),
+            "load_s": ready.get("load_s"),
+            "restarts": self.restarts,
+            "late_replies_discarded": self.discarded,
+        }
 
     def score(self, item):
         return self.scorer.score(item)
@@ -147,8 +170,13 @@ class GatewayJudge:
 
     def _connect(self) -> Connection:
         group = execnet.Group()
-        setup = {"version": PROTOCOL, "kind": "setup", "backend": self.backend, "options": self.options,
-                 "parent_pid": os.getpid()}
+        setup = {
+            "version": PROTOCOL,
+            "kind": "setup",
+            "backend": self.backend,
+            "options": self.options,
+            "parent_pid": os.getpid(),
+        }
         try:
             gateway = group.makegateway(self.spec)
             channel = gateway.remote_exec(remote)
@@ -156,13 +184,17 @@ class GatewayJudge:
             ready = channel.receive(timeout=max(LOAD_TIMEOUT_S, self.config.judge.timeout_s))
         except (execnet.TimeoutError, *_DEAD) as exc:
             group.terminate(timeout=2.0)
-            raise JudgeStartError(f"judge {self.backend}: could not start {self.python} "
-                                  f"({type(exc).__name__}: {str(exc).strip().splitlines()[-1:] or ''})") from None
+            raise JudgeStartError(
+                f"judge {self.backend}: could not start {self.python} "
+                f"({type(exc).__name__}: {str(exc).strip().splitlines()[-1:] or ''})"
+            ) from None
         if ready.get("kind") != "ready":
             group.terminate(timeout=2.0)
             last = str(ready.get("error", "")).strip().splitlines()[-1:] or ["?"]
-            raise JudgeStartError(f"judge {self.backend} {self.model or ''}: failed to load in {self.python}: "
-                                  f"{last[0]}")
+            raise JudgeStartError(
+                f"judge {self.backend} {self.model or ''}: failed to load in {self.python}: "
+                f"{last[0]}"
+            )
         return Connection(group, channel, ready)
 
     def _drop(self) -> None:
@@ -205,8 +237,14 @@ class GatewayJudge:
     def request(self, items: list, method: str, decoding: dict) -> dict:
         """Send one score request and return its reply; raise JudgeFailure with the status on failure."""
         rid = uuid.uuid4().hex
-        message = {"version": PROTOCOL, "kind": "score", "id": rid, "method": method, "items": items,
-                   "decoding": decoding}
+        message = {
+            "version": PROTOCOL,
+            "kind": "score",
+            "id": rid,
+            "method": method,
+            "items": items,
+            "decoding": decoding,
+        }
         for attempt in (1, 2):
             try:
                 conn = self._live()
@@ -214,15 +252,19 @@ class GatewayJudge:
                 reply = self._await(conn, rid)
             except execnet.TimeoutError:
                 self.abandoned.add(rid)
-                raise JudgeFailure(Status.TIMEOUT, f"no answer within judge.timeout_s={self.config.judge.timeout_s:g}s") \
-                    from None
+                raise JudgeFailure(
+                    Status.TIMEOUT,
+                    f"no answer within judge.timeout_s={self.config.judge.timeout_s:g}s",
+                ) from None
             except JudgeStartError as exc:
                 raise JudgeFailure(Status.JUDGE_UNAVAILABLE, str(exc)) from None
             except _DEAD as exc:
                 self._drop()
                 if attempt == 2:
-                    raise JudgeFailure(Status.JUDGE_UNAVAILABLE, f"the judge process died twice "
-                                       f"({type(exc).__name__}: {exc})") from None
+                    raise JudgeFailure(
+                        Status.JUDGE_UNAVAILABLE,
+                        f"the judge process died twice ({type(exc).__name__}: {exc})",
+                    ) from None
                 continue
             if reply.get("kind") == "error":
                 text = str(reply.get("error", ""))

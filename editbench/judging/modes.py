@@ -30,8 +30,9 @@ def check(config: Config, suite: Suite) -> None:
     gateway.check(config, suite)
 
 
-def open_judge(config: Config, suite: Suite, worker: WorkerInfo,
-               endpoint: dict[str, Any] | None = None) -> Judge:
+def open_judge(
+    config: Config, suite: Suite, worker: WorkerInfo, endpoint: dict[str, Any] | None = None
+) -> Judge:
     """Open the judge for one worker: a gateway into the judge interpreter, or the run's judge service."""
     if config.judge.backend == "none":
         return NoJudge()

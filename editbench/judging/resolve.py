@@ -30,7 +30,9 @@ def judge_python(config: Config) -> Path:
     """judge.python, else $EDITBENCH_JUDGE_PYTHON, else `.tox/judge/bin/python` under the working folder."""
     # Never resolve symlinks here: a venv's bin/python is a link, and following it loses the venv.
     if config.judge.python:
-        return Path(os.path.abspath(Path(config.base_dir) / os.path.expanduser(config.judge.python)))
+        return Path(
+            os.path.abspath(Path(config.base_dir) / os.path.expanduser(config.judge.python))
+        )
     if os.environ.get("EDITBENCH_JUDGE_PYTHON"):
         return Path(os.path.abspath(os.path.expanduser(os.environ["EDITBENCH_JUDGE_PYTHON"])))
     return Path(os.path.abspath(DEFAULT_PYTHON))
@@ -40,28 +42,38 @@ def check_python(config: Config, why: str) -> Path:
     """The judge interpreter, which must exist; `why` says what needs it."""
     python = judge_python(config)
     if not (python.is_file() and os.access(python, os.X_OK)):
-        raise ConfigError(f"judge.python {python}: no such interpreter; {why}. Create the judge "
-                          "environment with `tox -e judge` (from the project folder), or set "
-                          "judge.python (or $EDITBENCH_JUDGE_PYTHON) to a python that has torch and "
-                          "transformers")
+        raise ConfigError(
+            f"judge.python {python}: no such interpreter; {why}. Create the judge "
+            "environment with `tox -e judge` (from the project folder), or set "
+            "judge.python (or $EDITBENCH_JUDGE_PYTHON) to a python that has torch and "
+            "transformers"
+        )
     return python
 
 
 def check_values(config: Config) -> None:
     """The judge settings both modes share: dimensions, images, sampling, limits."""
     judge = config.judge
-    for key, values, known in (("judge.dimensions", judge.dimensions, JUDGED_DIMENSIONS),
-                               ("judge.images", judge.images, IMAGES)):
+    for key, values, known in (
+        ("judge.dimensions", judge.dimensions, JUDGED_DIMENSIONS),
+        ("judge.images", judge.images, IMAGES),
+    ):
         bad = [v for v in values if v not in known]
         if bad or not values or len(set(values)) != len(values):
-            raise ConfigError(f"judge config {config.source}: {key} {values!r}: list one or more of "
-                              f"{', '.join(known)}, each once")
+            raise ConfigError(
+                f"judge config {config.source}: {key} {values!r}: list one or more of "
+                f"{', '.join(known)}, each once"
+            )
     if judge.samples < 1 or (judge.samples > 1 and judge.temperature <= 0):
-        raise ConfigError(f"{config.source}: judge.samples {judge.samples} needs judge.temperature > 0 "
-                          "(greedy decoding gives identical samples); use samples: 1 or set a temperature")
+        raise ConfigError(
+            f"{config.source}: judge.samples {judge.samples} needs judge.temperature > 0 "
+            "(greedy decoding gives identical samples); use samples: 1 or set a temperature"
+        )
     if judge.timeout_s <= 0 or judge.max_pixels < 1 or judge.max_new_tokens < 1:
-        raise ConfigError(f"{config.source}: judge.timeout_s, judge.max_pixels and judge.max_new_tokens "
-                          "must be positive")
+        raise ConfigError(
+            f"{config.source}: judge.timeout_s, judge.max_pixels and judge.max_new_tokens "
+            "must be positive"
+        )
 
 
 def backend_target(config: Config) -> str:
@@ -77,8 +89,10 @@ def backend_target(config: Config) -> str:
         return f"{file}:{cls}"
     close = difflib.get_close_matches(name, BACKENDS, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise ConfigError(f"judge.backend: unknown backend {name!r}{hint} (known: {', '.join(BACKENDS)}, "
-                      "or path/to/file.py:ClassName)")
+    raise ConfigError(
+        f"judge.backend: unknown backend {name!r}{hint} (known: {', '.join(BACKENDS)}, "
+        "or path/to/file.py:ClassName)"
+    )
 
 
 def check_constant(config: Config) -> None:
@@ -86,8 +100,10 @@ def check_constant(config: Config) -> None:
     for dimension in config.judge.dimensions:
         value = scores.get(dimension)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 10:
-            raise ConfigError(f"{config.source}: judge.scores.{dimension}: the constant backend needs a number "
-                              f"in [0, 10] for every dimension (got {value!r})")
+            raise ConfigError(
+                f"{config.source}: judge.scores.{dimension}: the constant backend needs a number "
+                f"in [0, 10] for every dimension (got {value!r})"
+            )
 
 
 def resolve_model(config: Config, build: bool = True) -> str | None:
@@ -95,8 +111,10 @@ def resolve_model(config: Config, build: bool = True) -> str | None:
     model = config.judge.model
     if model is None:
         if config.judge.backend == "qwen-vl":
-            raise ConfigError(f"{config.source}: judge.model is required for judge.backend qwen-vl "
-                              "(a hub id, a local folder, or tiny:qwen3-vl)")
+            raise ConfigError(
+                f"{config.source}: judge.model is required for judge.backend qwen-vl "
+                "(a hub id, a local folder, or tiny:qwen3-vl)"
+            )
         return None
     if model.startswith("tiny:"):
         return _tiny(model, build)
@@ -104,11 +122,15 @@ def resolve_model(config: Config, build: bool = True) -> str | None:
     if local:
         folder = config.resolve(model)
         if not (folder / "config.json").is_file():
-            raise ConfigError(f"judge.model {model!r}: {folder} is not a checkpoint folder (no config.json)")
+            raise ConfigError(
+                f"judge.model {model!r}: {folder} is not a checkpoint folder (no config.json)"
+            )
         return str(folder)
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
-        raise ConfigError(f"judge.model {model!r}: neither an existing folder nor a hub id like "
-                          "Qwen/Qwen3-VL-8B-Instruct")
+        raise ConfigError(
+            f"judge.model {model!r}: neither an existing folder nor a hub id like "
+            "Qwen/Qwen3-VL-8B-Instruct"
+        )
     return model
 
 

@@ -39,8 +39,10 @@ from editbench.vocabulary import REPORTED_DIMENSIONS, Status
 
 SCHEMA = 1
 HUMAN = "the mean of its raters' scores"
-CEILING = ("Krippendorff's alpha (interval metric) among the raters, and the mean over raters of "
-           "Spearman's rho between one rater and the mean of the others, on the row's cases")
+CEILING = (
+    "Krippendorff's alpha (interval metric) among the raters, and the mean over raters of "
+    "Spearman's rho between one rater and the mean of the others, on the row's cases"
+)
 JUDGE_KEYS = ("backend", "model", "revision", "method", "max_pixels", "temperature", "samples")
 
 
@@ -62,19 +64,28 @@ class Run:
         return list(names.items())
 
     def dimensions(self) -> list[str]:
-        found = {d for r in self.records.values() for d in (*r.get("scores", {}), *r.get("statuses", {}))}
-        return [*(d for d in REPORTED_DIMENSIONS if d in found), *sorted(found - set(REPORTED_DIMENSIONS))]
+        found = {
+            d for r in self.records.values() for d in (*r.get("scores", {}), *r.get("statuses", {}))
+        }
+        return [
+            *(d for d in REPORTED_DIMENSIONS if d in found),
+            *sorted(found - set(REPORTED_DIMENSIONS)),
+        ]
 
     def judge(self) -> dict[str, Any]:
         section = self.meta.get("judge") or {}
-        return {k: section[k] for k in JUDGE_KEYS if section.get(k) not in (None, "", 0)
-                and not (k == "samples" and section[k] == 1)}
+        return {
+            k: section[k]
+            for k in JUDGE_KEYS
+            if section.get(k) not in (None, "", 0) and not (k == "samples" and section[k] == 1)
+        }
 
     def describe(self) -> dict[str, Any]:
         return {"path": str(self.path.resolve()), "judge": self.judge()}
 
 
 # -- judge vs people ------------------------------------------------------------------------------
+
 
 def agree_ratings(run: Run, ratings: Ratings, boot: Bootstrap) -> dict[str, Any]:
     """One judge against absolute ratings: rho, tau-b (with CIs) and r per dimension and category."""
@@ -85,12 +96,16 @@ def agree_ratings(run: Run, ratings: Ratings, boot: Bootstrap) -> dict[str, Any]
         scored = [c for c in ids if score(run.records[c], dimension) is not None]
         judge = [score(run.records[c], dimension) for c in scored]
         human = [_mean(values[c]) for c in scored]
-        rows.append({**_head(key, name, dimension, ids, scored, values),
-                     "failures": _failures({"": run}, ids, dimension),
-                     "spearman": agreement.correlation("spearman", judge, human, boot),
-                     "kendall": agreement.correlation("kendall", judge, human, boot),
-                     "pearson": {"value": agreement.pearson(judge, human)},
-                     "ceiling": _ceiling(values, scored)})
+        rows.append(
+            {
+                **_head(key, name, dimension, ids, scored, values),
+                "failures": _failures({"": run}, ids, dimension),
+                "spearman": agreement.correlation("spearman", judge, human, boot),
+                "kendall": agreement.correlation("kendall", judge, human, boot),
+                "pearson": {"value": agreement.pearson(judge, human)},
+                "ceiling": _ceiling(values, scored),
+            }
+        )
     return _result("ratings", [run], ratings, matched, run.records, boot, rows)
 
 
@@ -102,15 +117,22 @@ def agree_judges(first: Run, second: Run, ratings: Ratings, boot: Bootstrap) -> 
     rows = []
     for dimension, key, name, ids in _groups(first, matched):
         values = matched.values[dimension]
-        scored = [c for c in ids if None not in (score(first.records[c], dimension),
-                                                 score(second.records[c], dimension))]
+        scored = [
+            c
+            for c in ids
+            if None not in (score(first.records[c], dimension), score(second.records[c], dimension))
+        ]
         j1, j2 = ([score(run.records[c], dimension) for c in scored] for run in (first, second))
         human = [_mean(values[c]) for c in scored]
-        rows.append({**_head(key, name, dimension, ids, scored, values),
-                     "failures": _failures({"J1 ": first, "J2 ": second}, ids, dimension),
-                     "spearman": agreement.correlation_difference("spearman", j1, j2, human, boot),
-                     "kendall": agreement.correlation_difference("kendall", j1, j2, human, boot),
-                     "ceiling": _ceiling(values, scored)})
+        rows.append(
+            {
+                **_head(key, name, dimension, ids, scored, values),
+                "failures": _failures({"J1 ": first, "J2 ": second}, ids, dimension),
+                "spearman": agreement.correlation_difference("spearman", j1, j2, human, boot),
+                "kendall": agreement.correlation_difference("kendall", j1, j2, human, boot),
+                "ceiling": _ceiling(values, scored),
+            }
+        )
     result = _result("judges", [first, second], ratings, matched, shared, boot, rows)
     edits = same_edits(first, second)
     return {**result, "edits": edits, "warnings": edit_warnings(edits)}
@@ -126,10 +148,13 @@ def agree_preferences(run_a: Run, run_b: Run, ratings: Ratings, boot: Bootstrap)
         values = matched.values[dimension]
         prefer = {c: _judge_prefers(run_a.records[c], run_b.records[c], dimension) for c in ids}
         scored = [c for c in ids if prefer[c] is not None]
-        rows.append({**_head(key, name, dimension, ids, scored, values),
-                     "failures": _failures({"A ": run_a, "B ": run_b}, ids, dimension),
-                     **_preference_stats([values[c] for c in scored], [prefer[c] for c in scored],
-                                         boot)})
+        rows.append(
+            {
+                **_head(key, name, dimension, ids, scored, values),
+                "failures": _failures({"A ": run_a, "B ": run_b}, ids, dimension),
+                **_preference_stats([values[c] for c in scored], [prefer[c] for c in scored], boot),
+            }
+        )
     return _result("preferences", [run_a, run_b], ratings, matched, shared, boot, rows)
 
 
@@ -140,23 +165,31 @@ def _judge_prefers(a: dict[str, Any], b: dict[str, Any], dimension: str) -> str 
     return "a" if score_a > score_b else "b" if score_b > score_a else "tie"
 
 
-def _preference_stats(votes: list[dict[str, str]], judge: list[str],
-                      boot: Bootstrap) -> dict[str, Any]:
+def _preference_stats(
+    votes: list[dict[str, str]], judge: list[str], boot: Bootstrap
+) -> dict[str, Any]:
     """Accuracy with ties (three classes, exact match) and without (votes where neither side ties)."""
     with_ties = [sum(v == j for v in case.values()) for case, j in zip(votes, judge, strict=True)]
     totals = [len(case) for case in votes]
-    no_tie_agree = [0 if j == "tie" else sum(v == j for v in case.values())
-                    for case, j in zip(votes, judge, strict=True)]
-    no_tie_total = [0 if j == "tie" else sum(v != "tie" for v in case.values())
-                    for case, j in zip(votes, judge, strict=True)]
-    return {"votes": sum(totals),
-            "human_ties": sum(v == "tie" for case in votes for v in case.values()),
-            "judge_ties": sum(j == "tie" for j in judge),
-            "accuracy_with_ties": agreement.accuracy(with_ties, totals, boot),
-            "accuracy_without_ties": agreement.accuracy(no_tie_agree, no_tie_total, boot)}
+    no_tie_agree = [
+        0 if j == "tie" else sum(v == j for v in case.values())
+        for case, j in zip(votes, judge, strict=True)
+    ]
+    no_tie_total = [
+        0 if j == "tie" else sum(v != "tie" for v in case.values())
+        for case, j in zip(votes, judge, strict=True)
+    ]
+    return {
+        "votes": sum(totals),
+        "human_ties": sum(v == "tie" for case in votes for v in case.values()),
+        "judge_ties": sum(j == "tie" for j in judge),
+        "accuracy_with_ties": agreement.accuracy(with_ties, totals, boot),
+        "accuracy_without_ties": agreement.accuracy(no_tie_agree, no_tie_total, boot),
+    }
 
 
 # -- shared pieces --------------------------------------------------------------------------------
+
 
 def _names(records: dict[str, dict[str, Any]], run: Run, label: str | None = None) -> CaseNames:
     return case_names(list(records.values()), run.meta, label or str(run.path))
@@ -164,8 +197,10 @@ def _names(records: dict[str, dict[str, Any]], run: Run, label: str | None = Non
 
 def _groups(run: Run, matched: Matched):
     """(dimension, category key, name, rated case ids) per category with ratings, then overall."""
-    order = [*(d for d in REPORTED_DIMENSIONS if d in matched.values),
-             *sorted(set(matched.values) - set(REPORTED_DIMENSIONS))]
+    order = [
+        *(d for d in REPORTED_DIMENSIONS if d in matched.values),
+        *sorted(set(matched.values) - set(REPORTED_DIMENSIONS)),
+    ]
     for dimension in order:
         rated = matched.values[dimension]
         ordered = [c for c in run.records if c in rated]
@@ -176,11 +211,23 @@ def _groups(run: Run, matched: Matched):
         yield dimension, "overall", "overall", ordered
 
 
-def _head(key: str, name: str, dimension: str, ids: list[str], scored: list[str],
-          values: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return {"category": key, "name": name, "dimension": dimension, "rated": len(ids),
-            "n": len(scored), "failed": len(ids) - len(scored),
-            "raters": len({r for c in ids for r in values[c]})}
+def _head(
+    key: str,
+    name: str,
+    dimension: str,
+    ids: list[str],
+    scored: list[str],
+    values: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "category": key,
+        "name": name,
+        "dimension": dimension,
+        "rated": len(ids),
+        "n": len(scored),
+        "failed": len(ids) - len(scored),
+        "raters": len({r for c in ids for r in values[c]}),
+    }
 
 
 def _failures(runs: dict[str, Run], ids: list[str], dimension: str) -> dict[str, int]:
@@ -190,8 +237,11 @@ def _failures(runs: dict[str, Run], ids: list[str], dimension: str) -> dict[str,
         for case in ids:
             record = run.records[case]
             if score(record, dimension) is None:
-                status = record.get("status") if record.get("status") != Status.OK else (
-                    record.get("statuses", {}).get(dimension) or "not scored")
+                status = (
+                    record.get("status")
+                    if record.get("status") != Status.OK
+                    else (record.get("statuses", {}).get(dimension) or "not scored")
+                )
                 counts[prefix + str(status)] = counts.get(prefix + str(status), 0) + 1
     return dict(sorted(counts.items()))
 
@@ -203,36 +253,66 @@ def _mean(by_rater: dict[str, Any]) -> float:
 def _ceiling(values: dict[str, dict[str, Any]], cases: list[str]) -> dict[str, Any]:
     raters = {r for c in cases for r in values[c]}
     if len(raters) < 2:
-        return {"raters": len(raters), "alpha": None, "rater_vs_rest": None,
-                "note": "one rater: no human ceiling"}
+        return {
+            "raters": len(raters),
+            "alpha": None,
+            "rater_vs_rest": None,
+            "note": "one rater: no human ceiling",
+        }
     by_rater: dict[str, dict[str, float]] = {}
     for case in cases:
         for rater, value in values[case].items():
             by_rater.setdefault(rater, {})[case] = float(value)
-    return {"raters": len(raters),
-            "alpha": agreement.krippendorff_alpha([list(values[c].values()) for c in cases]),
-            "rater_vs_rest": agreement.rater_vs_rest(by_rater)}
-
-
-def _result(kind: str, runs: list[Run], ratings: Ratings, matched: Matched,
-            compared: dict[str, Any], boot: Bootstrap, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "schema": SCHEMA, "kind": kind, "runs": [run.describe() for run in runs],
-        "ratings": {"path": str(ratings.path.resolve()), "shape": ratings.kind,
-                    "rows": len(ratings.rows), "raters": len(matched.raters)},
-        "overlap": {"cases_rated": len(matched.rated),
-                    "rated_not_in_run": len(matched.not_in_run),
-                    "run_not_rated": len(set(compared) - matched.rated),
-                    "suite_checked": matched.suite_checked},
-        "method": {"intervals": boot.describe(), "resamples": boot.resamples, "seed": boot.seed,
-                   "confidence": boot.confidence, "min_cases": agreement.MIN_CASES,
-                   "kendall": "tau-b", "human": HUMAN, "ceiling": CEILING,
-                   "judge_prefers": "the edit with the higher score; equal scores are a tie"},
-        "warnings": [], "rows": rows,
+        "raters": len(raters),
+        "alpha": agreement.krippendorff_alpha([list(values[c].values()) for c in cases]),
+        "rater_vs_rest": agreement.rater_vs_rest(by_rater),
+    }
+
+
+def _result(
+    kind: str,
+    runs: list[Run],
+    ratings: Ratings,
+    matched: Matched,
+    compared: dict[str, Any],
+    boot: Bootstrap,
+    rows: list[dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "kind": kind,
+        "runs": [run.describe() for run in runs],
+        "ratings": {
+            "path": str(ratings.path.resolve()),
+            "shape": ratings.kind,
+            "rows": len(ratings.rows),
+            "raters": len(matched.raters),
+        },
+        "overlap": {
+            "cases_rated": len(matched.rated),
+            "rated_not_in_run": len(matched.not_in_run),
+            "run_not_rated": len(set(compared) - matched.rated),
+            "suite_checked": matched.suite_checked,
+        },
+        "method": {
+            "intervals": boot.describe(),
+            "resamples": boot.resamples,
+            "seed": boot.seed,
+            "confidence": boot.confidence,
+            "min_cases": agreement.MIN_CASES,
+            "kendall": "tau-b",
+            "human": HUMAN,
+            "ceiling": CEILING,
+            "judge_prefers": "the edit with the higher score; equal scores are a tie",
+        },
+        "warnings": [],
+        "rows": rows,
     }
 
 
 # -- the same edits? ------------------------------------------------------------------------------
+
 
 def same_edits(first: Run, second: Run) -> dict[str, Any]:
     """Whether two runs scored the same edited images: case ids, replay source, PNG bytes."""
@@ -244,11 +324,16 @@ def same_edits(first: Run, second: Run) -> dict[str, Any]:
             missing += 1
         elif digests[0] != digests[1]:
             differ.append(case)
-    return {"only_in_j1": len(set(first.records) - set(second.records)),
-            "only_in_j2": len(set(second.records) - set(first.records)),
-            "images_compared": len(shared) - missing, "images_differ": len(differ),
-            "differ_examples": differ[:3], "images_missing": missing,
-            "j2_replays_j1": _replays(second, first), "j1_replays_j2": _replays(first, second)}
+    return {
+        "only_in_j1": len(set(first.records) - set(second.records)),
+        "only_in_j2": len(set(second.records) - set(first.records)),
+        "images_compared": len(shared) - missing,
+        "images_differ": len(differ),
+        "differ_examples": differ[:3],
+        "images_missing": missing,
+        "j2_replays_j1": _replays(second, first),
+        "j1_replays_j2": _replays(first, second),
+    }
 
 
 def _edited_digest(run: Run, case: str) -> str | None:
@@ -262,37 +347,56 @@ def _edited_digest(run: Run, case: str) -> str | None:
 def _replays(run: Run, source: Run) -> bool:
     editor = run.meta.get("editor") or {}
     folder = (editor.get("describe") or {}).get("replay_dir") or editor.get("replay_dir")
-    return editor.get("backend") == "replay" and bool(folder) and \
-        Path(folder).resolve() == source.path.resolve()
+    return (
+        editor.get("backend") == "replay"
+        and bool(folder)
+        and Path(folder).resolve() == source.path.resolve()
+    )
 
 
 def edit_warnings(edits: dict[str, Any]) -> list[str]:
     out = []
     if edits["only_in_j1"] or edits["only_in_j2"]:
-        out.append(f"the runs hold different cases ({edits['only_in_j1']} only in J1, "
-                   f"{edits['only_in_j2']} only in J2): only cases in both are compared")
+        out.append(
+            f"the runs hold different cases ({edits['only_in_j1']} only in J1, "
+            f"{edits['only_in_j2']} only in J2): only cases in both are compared"
+        )
     if edits["images_differ"]:
-        out.append(f"the edited images differ in {edits['images_differ']} of "
-                   f"{edits['images_compared']} cases in both runs (first: "
-                   f"{edits['differ_examples'][0]}): the runs did not score the same edits, so the "
-                   "difference mixes editors and judges; rescore J1's edits with the replay editor")
+        out.append(
+            f"the edited images differ in {edits['images_differ']} of "
+            f"{edits['images_compared']} cases in both runs (first: "
+            f"{edits['differ_examples'][0]}): the runs did not score the same edits, so the "
+            "difference mixes editors and judges; rescore J1's edits with the replay editor"
+        )
     if edits["images_missing"]:
-        out.append(f"{edits['images_missing']} cases in both runs lack an edited image in one of "
-                   "them: those could not be checked for being the same edit")
+        out.append(
+            f"{edits['images_missing']} cases in both runs lack an edited image in one of "
+            "them: those could not be checked for being the same edit"
+        )
     return out
 
 
 # -- text -----------------------------------------------------------------------------------------
 
+
 def lines(result: dict[str, Any]) -> list[str]:
-    out = [*_run_lines(result), *_edits_lines(result.get("edits")), *_overlap_lines(result),
-           f"intervals: {result['method']['intervals']}; under {agreement.MIN_CASES} cases the "
-           "coefficient alone (n<10)"]
+    out = [
+        *_run_lines(result),
+        *_edits_lines(result.get("edits")),
+        *_overlap_lines(result),
+        f"intervals: {result['method']['intervals']}; under {agreement.MIN_CASES} cases the "
+        "coefficient alone (n<10)",
+    ]
     if result["kind"] != "preferences":
-        out.append(f"human score of a case: {HUMAN}; ceiling (several raters): Krippendorff's α "
-                   "(interval) among them, and mean rater-vs-rest Spearman ρ")
-    header, body = {"ratings": _ratings_table, "judges": _judges_table,
-                    "preferences": _preferences_table}[result["kind"]](result["rows"])
+        out.append(
+            f"human score of a case: {HUMAN}; ceiling (several raters): Krippendorff's α "
+            "(interval) among them, and mean rater-vs-rest Spearman ρ"
+        )
+    header, body = {
+        "ratings": _ratings_table,
+        "judges": _judges_table,
+        "preferences": _preferences_table,
+    }[result["kind"]](result["rows"])
     out += table(header, body, right_from=2)
     out += _failure_lines(result["rows"])
     out += [f"warning: {w}" for w in result["warnings"]]
@@ -300,19 +404,30 @@ def lines(result: dict[str, Any]) -> list[str]:
 
 
 def _run_lines(result: dict[str, Any]) -> list[str]:
-    names = {"ratings": ["judge"], "judges": ["J1", "J2"], "preferences": ["A", "B"]}[result["kind"]]
-    return [f"{name}: {run['path']} ({_judge_text(run['judge'])})"
-            for name, run in zip(names, result["runs"], strict=True)]
+    names = {"ratings": ["judge"], "judges": ["J1", "J2"], "preferences": ["A", "B"]}[
+        result["kind"]
+    ]
+    return [
+        f"{name}: {run['path']} ({_judge_text(run['judge'])})"
+        for name, run in zip(names, result["runs"], strict=True)
+    ]
 
 
 def _edits_lines(edits: dict[str, Any] | None) -> list[str]:
     if not edits:
         return []
-    source = " (J2 replays J1's edits)" if edits["j2_replays_j1"] else \
-        " (J1 replays J2's edits)" if edits["j1_replays_j2"] else ""
+    source = (
+        " (J2 replays J1's edits)"
+        if edits["j2_replays_j1"]
+        else " (J1 replays J2's edits)"
+        if edits["j1_replays_j2"]
+        else ""
+    )
     same = edits["images_compared"] - edits["images_differ"]
-    return [f"edits{source}: edited images identical in {same} of {edits['images_compared']} "
-            "cases compared"]
+    return [
+        f"edits{source}: edited images identical in {same} of {edits['images_compared']} "
+        "cases compared"
+    ]
 
 
 def _judge_text(judge: dict[str, Any]) -> str:
@@ -322,12 +437,18 @@ def _judge_text(judge: dict[str, Any]) -> str:
 def _overlap_lines(result: dict[str, Any]) -> list[str]:
     ratings, overlap = result["ratings"], result["overlap"]
     where = "the run" if result["kind"] == "ratings" else "both runs"
-    return [f"ratings: {ratings['path']} ({ratings['shape']}, {ratings['rows']} rows, "
-            f"{ratings['raters']} raters); {overlap['cases_rated']} rated cases in {where}, "
-            f"{overlap['rated_not_in_run']} rated cases not in {where}, "
-            f"{overlap['run_not_rated']} cases in {where} not rated"
-            + ("" if overlap["suite_checked"] else " (the suite in run.json could not be read: "
-               "names outside the run were counted, not checked)")]
+    return [
+        f"ratings: {ratings['path']} ({ratings['shape']}, {ratings['rows']} rows, "
+        f"{ratings['raters']} raters); {overlap['cases_rated']} rated cases in {where}, "
+        f"{overlap['rated_not_in_run']} rated cases not in {where}, "
+        f"{overlap['run_not_rated']} cases in {where} not rated"
+        + (
+            ""
+            if overlap["suite_checked"]
+            else " (the suite in run.json could not be read: "
+            "names outside the run were counted, not checked)"
+        )
+    ]
 
 
 def _value(stat: dict[str, Any] | None) -> str:
@@ -338,8 +459,11 @@ def _value(stat: dict[str, Any] | None) -> str:
     if "ci_low" in stat:
         fmt = "{:+.2f}" if stat.get("signed") else "{:.2f}"
         return f"{text} [{fmt.format(stat['ci_low'])}, {fmt.format(stat['ci_high'])}]"
-    return f"{text} (n<{agreement.MIN_CASES})" if "n too small" in stat.get("note", "") else \
-        f"{text} (no CI)"
+    return (
+        f"{text} (n<{agreement.MIN_CASES})"
+        if "n too small" in stat.get("note", "")
+        else f"{text} (no CI)"
+    )
 
 
 def _number(value: float | None) -> str:
@@ -353,52 +477,121 @@ def _ceiling_cells(row: dict[str, Any]) -> list[str]:
 
 
 def _ratings_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    header = ["category", "dim", "n", "failed", "Spearman ρ [95% CI]", "Kendall τb [95% CI]",
-              "Pearson r", "raters", "α humans", "rater-vs-rest ρ"]
-    body = [[r["name"], r["dimension"], str(r["n"]), str(r["failed"]), _value(r["spearman"]),
-             _value(r["kendall"]), _number(r["pearson"]["value"]), *_ceiling_cells(r)]
-            for r in rows]
+    header = [
+        "category",
+        "dim",
+        "n",
+        "failed",
+        "Spearman ρ [95% CI]",
+        "Kendall τb [95% CI]",
+        "Pearson r",
+        "raters",
+        "α humans",
+        "rater-vs-rest ρ",
+    ]
+    body = [
+        [
+            r["name"],
+            r["dimension"],
+            str(r["n"]),
+            str(r["failed"]),
+            _value(r["spearman"]),
+            _value(r["kendall"]),
+            _number(r["pearson"]["value"]),
+            *_ceiling_cells(r),
+        ]
+        for r in rows
+    ]
     return header, body
 
 
 def _judges_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    header = ["category", "dim", "n", "failed", "ρ J1", "ρ J2", "ρ J2-J1 [95% CI]", "τb J1",
-              "τb J2", "τb J2-J1 [95% CI]", "raters", "α humans"]
+    header = [
+        "category",
+        "dim",
+        "n",
+        "failed",
+        "ρ J1",
+        "ρ J2",
+        "ρ J2-J1 [95% CI]",
+        "τb J1",
+        "τb J2",
+        "τb J2-J1 [95% CI]",
+        "raters",
+        "α humans",
+    ]
     body = []
     for r in rows:
         rho, tau = r["spearman"], r["kendall"]
-        body.append([r["name"], r["dimension"], str(r["n"]), str(r["failed"]), _number(rho["j1"]),
-                     _number(rho["j2"]), _value({**rho, "signed": True}), _number(tau["j1"]),
-                     _number(tau["j2"]), _value({**tau, "signed": True}),
-                     *_ceiling_cells(r)[:2]])
+        body.append(
+            [
+                r["name"],
+                r["dimension"],
+                str(r["n"]),
+                str(r["failed"]),
+                _number(rho["j1"]),
+                _number(rho["j2"]),
+                _value({**rho, "signed": True}),
+                _number(tau["j1"]),
+                _number(tau["j2"]),
+                _value({**tau, "signed": True}),
+                *_ceiling_cells(r)[:2],
+            ]
+        )
     return header, body
 
 
 def _preferences_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    header = ["category", "dim", "n", "failed", "votes", "human ties", "judge ties",
-              "accuracy w/o ties [95% CI]", "accuracy with ties [95% CI]"]
-    body = [[r["name"], r["dimension"], str(r["n"]), str(r["failed"]), str(r["votes"]),
-             str(r["human_ties"]), str(r["judge_ties"]), _value(r["accuracy_without_ties"]),
-             _value(r["accuracy_with_ties"])] for r in rows]
+    header = [
+        "category",
+        "dim",
+        "n",
+        "failed",
+        "votes",
+        "human ties",
+        "judge ties",
+        "accuracy w/o ties [95% CI]",
+        "accuracy with ties [95% CI]",
+    ]
+    body = [
+        [
+            r["name"],
+            r["dimension"],
+            str(r["n"]),
+            str(r["failed"]),
+            str(r["votes"]),
+            str(r["human_ties"]),
+            str(r["judge_ties"]),
+            _value(r["accuracy_without_ties"]),
+            _value(r["accuracy_with_ties"]),
+        ]
+        for r in rows
+    ]
     return header, body
 
 
 def _failure_lines(rows: list[dict[str, Any]]) -> list[str]:
-    failed = [f"{r['name']}/{r['dimension']}: " + ", ".join(f"{k} {v}" for k, v in r["failures"].items())
-              for r in rows if r["failures"]]
+    failed = [
+        f"{r['name']}/{r['dimension']}: " + ", ".join(f"{k} {v}" for k, v in r["failures"].items())
+        for r in rows
+        if r["failures"]
+    ]
     return ["left out (failed in the run), by status: " + "; ".join(failed)] if failed else []
 
 
 # -- command --------------------------------------------------------------------------------------
+
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     runs = [Path(p) for p in (args.paths if args.ratings else args.paths[:-1])]
     ratings_path = args.ratings or Path(args.paths[-1])
     if not 1 <= len(runs) <= 2:
-        raise ConfigError("agree takes one or two run folders and one ratings file: "
-                          "agree RUN RATINGS, agree RUN_A RUN_B PREFS, or "
-                          "agree RUN_J1 RUN_J2 --ratings RATINGS")
+        raise ConfigError(
+            "agree takes one or two run folders and one ratings file: "
+            "agree RUN RATINGS, agree RUN_A RUN_B PREFS, or "
+            "agree RUN_J1 RUN_J2 --ratings RATINGS"
+        )
     ratings = read_ratings(ratings_path)
     loaded = [Run.load(path) for path in runs]
     boot = Bootstrap(resamples=args.resamples, seed=args.seed)
@@ -412,26 +605,48 @@ def main(argv: list[str]) -> int:
 def _dispatch(ratings: Ratings, runs: list[Run], boot: Bootstrap) -> dict[str, Any]:
     if ratings.kind == PREFERENCE:
         if len(runs) != 2:
-            raise ConfigError(f"{ratings.path}: preferences compare two runs' edits of the same "
-                              "cases; pass both runs: editbench agree RUN_A RUN_B PREFS")
+            raise ConfigError(
+                f"{ratings.path}: preferences compare two runs' edits of the same "
+                "cases; pass both runs: editbench agree RUN_A RUN_B PREFS"
+            )
         return agree_preferences(*runs, ratings, boot)
     assert ratings.kind == ABSOLUTE
-    return agree_ratings(runs[0], ratings, boot) if len(runs) == 1 else \
-        agree_judges(*runs, ratings, boot)
+    return (
+        agree_ratings(runs[0], ratings, boot)
+        if len(runs) == 1
+        else agree_judges(*runs, ratings, boot)
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="editbench agree", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n".join(__doc__.splitlines()[2:5]))
-    parser.add_argument("paths", nargs="+", metavar="RUN|RATINGS",
-                        help="run folder(s), then the ratings file (JSONL or CSV) unless --ratings")
+    parser = argparse.ArgumentParser(
+        prog="editbench agree",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:5]),
+    )
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="RUN|RATINGS",
+        help="run folder(s), then the ratings file (JSONL or CSV) unless --ratings",
+    )
     parser.add_argument("--ratings", type=Path, help="the ratings file, for RUN_J1 RUN_J2")
-    parser.add_argument("-o", "--json", type=Path, help="JSON output (default: <first run>/agree.json)")
-    parser.add_argument("--resamples", type=_positive, default=agreement.Bootstrap.resamples,
-                        help="bootstrap resamples per interval (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=agreement.Bootstrap.seed,
-                        help="bootstrap seed (default %(default)s)")
+    parser.add_argument(
+        "-o", "--json", type=Path, help="JSON output (default: <first run>/agree.json)"
+    )
+    parser.add_argument(
+        "--resamples",
+        type=_positive,
+        default=agreement.Bootstrap.resamples,
+        help="bootstrap resamples per interval (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=agreement.Bootstrap.seed,
+        help="bootstrap seed (default %(default)s)",
+    )
     return parser
 
 
@@ -440,4 +655,3 @@ def _positive(text: str) -> int:
     if value < 100:
         raise argparse.ArgumentTypeError("use at least 100 resamples")
     return value
-

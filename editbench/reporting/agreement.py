@@ -36,24 +36,40 @@ class Bootstrap:
     confidence: float = stats.CONFIDENCE
 
     def describe(self, what: str = "cases") -> str:
-        return (f"{self.confidence:.0%} bootstrap BCa over {what}, {self.resamples:,} resamples, "
-                f"seed {self.seed}")
+        return (
+            f"{self.confidence:.0%} bootstrap BCa over {what}, {self.resamples:,} resamples, "
+            f"seed {self.seed}"
+        )
 
     def run(self, data: tuple[np.ndarray, ...], statistic: Callable) -> dict[str, Any]:
         """The interval of `statistic` (vectorised, `axis` argument) over jointly resampled cases."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # constant resamples and degenerate BCa: counted below
-            result = sps.bootstrap(data, statistic, paired=True, vectorized=True,
-                                   n_resamples=self.resamples, confidence_level=self.confidence,
-                                   method="BCa", rng=np.random.default_rng(self.seed))
+            result = sps.bootstrap(
+                data,
+                statistic,
+                paired=True,
+                vectorized=True,
+                n_resamples=self.resamples,
+                confidence_level=self.confidence,
+                method="BCa",
+                rng=np.random.default_rng(self.seed),
+            )
         draws = np.asarray(result.bootstrap_distribution)
         undefined = int(np.isnan(draws).sum())
         if undefined:
-            return {"note": f"no interval: the statistic is undefined in {undefined:,} of "
-                            f"{self.resamples:,} resamples (one side constant)"}
-        if np.ptp(draws) <= 1e-12:  # e.g. identical ranks: BCa is undefined, the interval is a point
-            return {"ci_low": float(draws.min()), "ci_high": float(draws.max()),
-                    "note": "every resample gives the same value"}
+            return {
+                "note": f"no interval: the statistic is undefined in {undefined:,} of "
+                f"{self.resamples:,} resamples (one side constant)"
+            }
+        if (
+            np.ptp(draws) <= 1e-12
+        ):  # e.g. identical ranks: BCa is undefined, the interval is a point
+            return {
+                "ci_low": float(draws.min()),
+                "ci_high": float(draws.max()),
+                "note": "every resample gives the same value",
+            }
         low, high = result.confidence_interval
         if not (np.isfinite(low) and np.isfinite(high)):
             return {"note": "no interval: the BCa interval is undefined for these data"}
@@ -61,6 +77,7 @@ class Bootstrap:
 
 
 # -- coefficients ---------------------------------------------------------------------------------
+
 
 def _defined(value: Any) -> float | None:
     value = float(value)
@@ -102,8 +119,9 @@ COEFFICIENTS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-def correlation(name: str, judge: Sequence[float], human: Sequence[float],
-                boot: Bootstrap) -> dict[str, Any]:
+def correlation(
+    name: str, judge: Sequence[float], human: Sequence[float], boot: Bootstrap
+) -> dict[str, Any]:
     """{value, ci_low, ci_high} or {value, note}: a rank correlation with its bootstrap interval."""
     point, batched = COEFFICIENTS[name]
     value = point(judge, human)
@@ -116,13 +134,21 @@ def correlation(name: str, judge: Sequence[float], human: Sequence[float],
     return {**out, **boot.run(data, lambda x, y, axis=-1: _quiet(batched, x, y, axis=axis))}
 
 
-def correlation_difference(name: str, judge_1: Sequence[float], judge_2: Sequence[float],
-                           human: Sequence[float], boot: Bootstrap) -> dict[str, Any]:
+def correlation_difference(
+    name: str,
+    judge_1: Sequence[float],
+    judge_2: Sequence[float],
+    human: Sequence[float],
+    boot: Bootstrap,
+) -> dict[str, Any]:
     """coef(judge 2, human) - coef(judge 1, human), paired bootstrap over the same cases."""
     point, batched = COEFFICIENTS[name]
     first, second = point(judge_1, human), point(judge_2, human)
-    out: dict[str, Any] = {"j1": first, "j2": second,
-                           "value": None if first is None or second is None else second - first}
+    out: dict[str, Any] = {
+        "j1": first,
+        "j2": second,
+        "value": None if first is None or second is None else second - first,
+    }
     if out["value"] is None:
         return {**out, "note": _undefined_note(len(human))}
     if len(human) < MIN_CASES:
@@ -140,6 +166,7 @@ def _undefined_note(n: int) -> str:
 
 
 # -- people among themselves ----------------------------------------------------------------------
+
 
 def krippendorff_alpha(units: Sequence[Sequence[float]]) -> float | None:
     """Krippendorff's alpha, interval metric, over units rated by any raters (missing allowed).
@@ -163,7 +190,7 @@ def krippendorff_alpha(units: Sequence[Sequence[float]]) -> float | None:
 
 def _squared_differences(values: np.ndarray) -> float:
     """Sum over ordered pairs (i != j) of (v_i - v_j)^2, as 2 * (n * sum v^2 - (sum v)^2)."""
-    return float(2.0 * (len(values) * np.sum(values ** 2) - np.sum(values) ** 2))
+    return float(2.0 * (len(values) * np.sum(values**2) - np.sum(values) ** 2))
 
 
 def rater_vs_rest(by_rater: dict[str, dict[str, float]]) -> dict[str, Any]:
@@ -190,13 +217,17 @@ def rater_vs_rest(by_rater: dict[str, dict[str, float]]) -> dict[str, Any]:
 
 # -- preferences ----------------------------------------------------------------------------------
 
+
 def accuracy(agree: Sequence[int], total: Sequence[int], boot: Bootstrap) -> dict[str, Any]:
     """sum(agree) / sum(total) over cases (each case may hold several votes), bootstrap over cases."""
     a, t = np.asarray(agree, dtype=float), np.asarray(total, dtype=float)
     a, t = a[t > 0], t[t > 0]  # a case whose votes all left the count is no unit of the resampling
     votes = int(t.sum())
-    out: dict[str, Any] = {"value": float(a.sum() / votes) if votes else None, "votes": votes,
-                           "cases": len(t)}
+    out: dict[str, Any] = {
+        "value": float(a.sum() / votes) if votes else None,
+        "votes": votes,
+        "cases": len(t),
+    }
     if not votes:
         return {**out, "note": "undefined: no votes"}
     if len(t) < MIN_CASES:

@@ -40,7 +40,9 @@ def merge(run_dirs: list[Path], out: Path, allow_partial: bool = False) -> dict[
     if missing and not allow_partial:
         raise ConfigError(_missing_message(missing, loaded))
     if out.exists() and any(out.iterdir()):
-        raise ConfigError(f"merge output {out} already exists and is not empty; choose a new -o folder")
+        raise ConfigError(
+            f"merge output {out} already exists and is not empty; choose a new -o folder"
+        )
     (out / "images").mkdir(parents=True, exist_ok=True)
     for path, _, _ in loaded:
         if (path / "images").is_dir():
@@ -58,13 +60,17 @@ def _check_compatible(loaded: list[tuple[Path, list, dict]]) -> None:
         for section in MUST_AGREE:
             a, b = (first.get("config") or {}).get(section), (meta.get("config") or {}).get(section)
             if a != b:
-                raise ConfigError(f"cannot merge {path} with {first_path}: config section {section!r} "
-                                  f"differs ({_first_difference(a or {}, b or {})}); merge only runs "
-                                  "of the same suite, editor and judge")
+                raise ConfigError(
+                    f"cannot merge {path} with {first_path}: config section {section!r} "
+                    f"differs ({_first_difference(a or {}, b or {})}); merge only runs "
+                    "of the same suite, editor and judge"
+                )
         suites = [(m.get("suite") or {}).get(k) for m in (first, meta) for k in ("name", "version")]
         if suites[:2] != suites[2:]:
-            raise ConfigError(f"cannot merge {path} with {first_path}: suite {suites[2:]} differs from "
-                              f"{suites[:2]}")
+            raise ConfigError(
+                f"cannot merge {path} with {first_path}: suite {suites[2:]} differs from "
+                f"{suites[:2]}"
+            )
 
 
 def _first_difference(a: dict, b: dict) -> str:
@@ -81,22 +87,29 @@ def _merged_records(loaded: list[tuple[Path, list, dict]]) -> list[dict[str, Any
         for record in part:
             case_id = record["case_id"]
             if case_id in seen:
-                raise ConfigError(f"case {case_id} is in both {seen[case_id]} and {path}; merge "
-                                  "disjoint runs (e.g. the shards of one --eb-shard K/N split)")
+                raise ConfigError(
+                    f"case {case_id} is in both {seen[case_id]} and {path}; merge "
+                    "disjoint runs (e.g. the shards of one --eb-shard K/N split)"
+                )
             seen[case_id] = path
             records.append(record)
     return records
 
 
-def missing_cases(loaded: list[tuple[Path, list, dict]],
-                  records: list[dict[str, Any]]) -> dict[str, Path]:
+def missing_cases(
+    loaded: list[tuple[Path, list, dict]], records: list[dict[str, Any]]
+) -> dict[str, Path]:
     """Expected case id -> the run that expected it, for cases no run has a record of.
 
     A run.json written before `expected_cases` existed says nothing, so adds nothing here.
     """
     present = {record["case_id"] for record in records}
-    return {case_id: path for path, _, meta in loaded for case_id in meta.get("expected_cases") or ()
-            if case_id not in present}
+    return {
+        case_id: path
+        for path, _, meta in loaded
+        for case_id in meta.get("expected_cases") or ()
+        if case_id not in present
+    }
 
 
 def _missing_message(missing: dict[str, Path], loaded: list[tuple[Path, list, dict]]) -> str:
@@ -105,54 +118,89 @@ def _missing_message(missing: dict[str, Path], loaded: list[tuple[Path, list, di
     for case_id, path in missing.items():
         by_run.setdefault(path, []).append(case_id)
     listing = "; ".join(f"{path}: {', '.join(ids)}" for path, ids in by_run.items())
-    return (f"{len(missing)} of the {expected} expected cases have no result ({listing}); finish "
-            "them first (`editbench slurm --resume RUN`, or rerun that shard's command), or pass "
-            "--allow-partial to merge what there is, marked partial")
+    return (
+        f"{len(missing)} of the {expected} expected cases have no result ({listing}); finish "
+        "them first (`editbench slurm --resume RUN`, or rerun that shard's command), or pass "
+        "--allow-partial to merge what there is, marked partial"
+    )
 
 
-def _merged_meta(loaded: list[tuple[Path, list, dict]], out: Path,
-                 missing: dict[str, Path]) -> dict[str, Any]:
+def _merged_meta(
+    loaded: list[tuple[Path, list, dict]], out: Path, missing: dict[str, Path]
+) -> dict[str, Any]:
     metas = [meta for _, _, meta in loaded]
     expected = [case_id for meta in metas for case_id in meta.get("expected_cases") or ()]
-    meta = {**metas[0], "run_id": out.name, "status": "partial" if missing else "merged",
-            "merged": now(), "shard": None, "expected_cases": expected, "expected_from": "merge",
-            "missing_cases": list(missing), "scheduler": scheduler_meta(os.environ),
-            "started": min((m.get("started") or "" for m in metas), default=None),
-            "finished": max((m.get("finished") or "" for m in metas), default=None),
-            "exit_status": max((m.get("exit_status") or 0 for m in metas), default=0),
-            "workers": {f"{m.get('run_id', i)}/{w}": v for i, m in enumerate(metas)
-                        for w, v in (m.get("workers") or {}).items()},
-            "merged_from": [{"run_dir": str(path.resolve()), "run_id": m.get("run_id"),
-                             "shard": m.get("shard"), "host": m.get("host"),
-                             "started": m.get("started"), "finished": m.get("finished"),
-                             "exit_status": m.get("exit_status"), "cases": len(part),
-                             "scheduler": m.get("scheduler"),
-                             "git": m.get("git")} for path, part, m in loaded]}
+    meta = {
+        **metas[0],
+        "run_id": out.name,
+        "status": "partial" if missing else "merged",
+        "merged": now(),
+        "shard": None,
+        "expected_cases": expected,
+        "expected_from": "merge",
+        "missing_cases": list(missing),
+        "scheduler": scheduler_meta(os.environ),
+        "started": min((m.get("started") or "" for m in metas), default=None),
+        "finished": max((m.get("finished") or "" for m in metas), default=None),
+        "exit_status": max((m.get("exit_status") or 0 for m in metas), default=0),
+        "workers": {
+            f"{m.get('run_id', i)}/{w}": v
+            for i, m in enumerate(metas)
+            for w, v in (m.get("workers") or {}).items()
+        },
+        "merged_from": [
+            {
+                "run_dir": str(path.resolve()),
+                "run_id": m.get("run_id"),
+                "shard": m.get("shard"),
+                "host": m.get("host"),
+                "started": m.get("started"),
+                "finished": m.get("finished"),
+                "exit_status": m.get("exit_status"),
+                "cases": len(part),
+                "scheduler": m.get("scheduler"),
+                "git": m.get("git"),
+            }
+            for path, part, m in loaded
+        ],
+    }
     if missing:
-        meta["note"] = " ".join(filter(None, (meta.get("note"), partial_note(len(missing),
-                                                                             len(expected)))))
+        meta["note"] = " ".join(
+            filter(None, (meta.get("note"), partial_note(len(missing), len(expected))))
+        )
     return meta
 
 
 def partial_note(missing: int, expected: int) -> str:
-    return (f"Partial: {missing} of the {expected} expected cases have no result (run.json "
-            "missing_cases); these reports cover only the cases present.")
+    return (
+        f"Partial: {missing} of the {expected} expected cases have no result (run.json "
+        "missing_cases); these reports cover only the cases present."
+    )
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="editbench merge", description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders to merge")
-    parser.add_argument("-o", "--output", type=Path,
-                        help="merged run folder (default: <first run's parent>/<time>-merged)")
-    parser.add_argument("--allow-partial", action="store_true",
-                        help="merge even when expected cases have no result; marks the run partial")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="merged run folder (default: <first run's parent>/<time>-merged)",
+    )
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="merge even when expected cases have no result; marks the run partial",
+    )
     args = parser.parse_args(argv)
     out = args.output or args.runs[0].resolve().parent / time.strftime("%Y%m%d-%H%M%S-merged")
     summary = merge(args.runs, out, allow_partial=args.allow_partial)
     lines = [*table_lines(summary), f"merged {len(args.runs)} runs into {out}"]
     meta = json.loads((out / RUN_META).read_text(encoding="utf-8"))
     if meta["missing_cases"]:
-        lines.append(f"PARTIAL: {len(meta['missing_cases'])} expected cases have no result: "
-                     f"{', '.join(meta['missing_cases'])}")
+        lines.append(
+            f"PARTIAL: {len(meta['missing_cases'])} expected cases have no result: "
+            f"{', '.join(meta['missing_cases'])}"
+        )
     print("\n".join(lines))
     return 0

@@ -29,7 +29,9 @@ class HtmlReportHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report, cells: list) -> None:
-        scores, thumbs = pytest_html_cells(self.run_dir, dict(getattr(report, "user_properties", ())))
+        scores, thumbs = pytest_html_cells(
+            self.run_dir, dict(getattr(report, "user_properties", ()))
+        )
         cells.insert(2, f'<td class="col-ebScores">{scores}</td>')
         cells.insert(3, f'<td class="col-ebImages">{thumbs}</td>')
 
@@ -41,7 +43,9 @@ def pytest_html_cells(run_dir: Path, props: dict[str, Any]) -> tuple[str, str]:
         if not key.startswith("status."):
             continue
         dim, value = key[7:], props.get("score." + key[7:])
-        shown = f"{value:.2f}" if status == Status.OK and isinstance(value, (int, float)) else status
+        shown = (
+            f"{value:.2f}" if status == Status.OK and isinstance(value, (int, float)) else status
+        )
         parts.append(f"{esc(dim)} {esc(shown)}")
     if props.get("status") not in (None, Status.OK):
         parts.append(f"status {esc(props.get('status'))}")

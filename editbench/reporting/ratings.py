@@ -24,8 +24,10 @@ from editbench.errors import ConfigError, EditbenchError
 from editbench.vocabulary import REPORTED_DIMENSIONS
 
 ABSOLUTE, PREFERENCE = "absolute", "preference"
-COLUMNS = {ABSOLUTE: ("case_id", "dimension", "score", "rater"),
-           PREFERENCE: ("case_id", "preferred", "dimension", "rater")}
+COLUMNS = {
+    ABSOLUTE: ("case_id", "dimension", "score", "rater"),
+    PREFERENCE: ("case_id", "preferred", "dimension", "rater"),
+}
 REQUIRED = {ABSOLUTE: ("case_id", "dimension", "score"), PREFERENCE: ("case_id", "preferred")}
 PREFERRED = ("a", "b", "tie")
 PREFERENCE_DIMENSION = "O"  # what a preference row without a dimension is about
@@ -56,8 +58,10 @@ def read_ratings(path: Path) -> Ratings:
     """Every row of a ratings file, checked for shape and values (not yet against a run)."""
     raw = _raw_rows(path)
     if not raw:
-        raise ConfigError(f"{path}: no ratings in the file; write one row per rating "
-                          "(case_id, dimension, score[, rater])")
+        raise ConfigError(
+            f"{path}: no ratings in the file; write one row per rating "
+            "(case_id, dimension, score[, rater])"
+        )
     kind = _kind(*raw[0])
     return Ratings(path, kind, tuple(_row(where, item, kind) for where, item in raw))
 
@@ -72,7 +76,9 @@ def _raw_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
             return [(f"{path}:{reader.line_num}", dict(item)) for item in reader]
     if suffix in (".jsonl", ".json"):
         return _json_lines(path)
-    raise ConfigError(f"{path}: ratings must be JSON Lines (.jsonl) or CSV (.csv); rename or convert it")
+    raise ConfigError(
+        f"{path}: ratings must be JSON Lines (.jsonl) or CSV (.csv); rename or convert it"
+    )
 
 
 def _json_lines(path: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -83,7 +89,9 @@ def _json_lines(path: Path) -> list[tuple[str, dict[str, Any]]]:
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{number}: not JSON ({exc.msg}); one JSON object per line") from None
+            raise ConfigError(
+                f"{path}:{number}: not JSON ({exc.msg}); one JSON object per line"
+            ) from None
         if not isinstance(item, dict):
             raise ConfigError(f"{path}:{number}: not a JSON object; write one object per line")
         rows.append((f"{path}:{number}", item))
@@ -92,27 +100,37 @@ def _json_lines(path: Path) -> list[tuple[str, dict[str, Any]]]:
 
 def _kind(where: str, item: dict[str, Any]) -> str:
     if ("score" in item) == ("preferred" in item):
-        raise ConfigError(f"{where}: a rating has either `score` (absolute ratings) or `preferred` "
-                          "(a preference between two runs), not both or neither")
+        raise ConfigError(
+            f"{where}: a rating has either `score` (absolute ratings) or `preferred` "
+            "(a preference between two runs), not both or neither"
+        )
     return ABSOLUTE if "score" in item else PREFERENCE
 
 
 def _row(where: str, item: dict[str, Any], kind: str) -> Row:
     for column in item:
         if column is None:  # csv.DictReader's key for values past the header's columns
-            raise ConfigError(f"{where}: more values than the header has columns; quote values "
-                              "that contain commas")
+            raise ConfigError(
+                f"{where}: more values than the header has columns; quote values "
+                "that contain commas"
+            )
         if column not in COLUMNS[kind]:
-            raise ConfigError(f"{where}: unknown column {column!r}{_hint(column, COLUMNS[kind])} "
-                              f"({kind} ratings have "
-                              f"{', '.join(COLUMNS[kind])}); remove or rename it")
+            raise ConfigError(
+                f"{where}: unknown column {column!r}{_hint(column, COLUMNS[kind])} "
+                f"({kind} ratings have "
+                f"{', '.join(COLUMNS[kind])}); remove or rename it"
+            )
     text = {k: "" if v is None else str(v).strip() for k, v in item.items()}
     for column in REQUIRED[kind]:
         if not text.get(column):
-            raise ConfigError(f"{where}: `{column}` is missing or empty; every {kind} rating needs "
-                              f"{', '.join(REQUIRED[kind])}")
+            raise ConfigError(
+                f"{where}: `{column}` is missing or empty; every {kind} rating needs "
+                f"{', '.join(REQUIRED[kind])}"
+            )
     dimension = text.get("dimension") or PREFERENCE_DIMENSION
-    value = _score(where, item["score"]) if kind == ABSOLUTE else _preferred(where, text["preferred"])
+    value = (
+        _score(where, item["score"]) if kind == ABSOLUTE else _preferred(where, text["preferred"])
+    )
     return Row(where, text["case_id"], dimension, text.get("rater", ""), value)
 
 
@@ -122,22 +140,28 @@ def _score(where: str, value: Any) -> float:
             raise ValueError
         number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{where}: score {value!r} is not a number; write the score as a number "
-                          "such as 7 or 6.5") from None
+        raise ConfigError(
+            f"{where}: score {value!r} is not a number; write the score as a number "
+            "such as 7 or 6.5"
+        ) from None
     if not math.isfinite(number):
-        raise ConfigError(f"{where}: score {value!r} is not a finite number; rate the edit or drop "
-                          "the row")
+        raise ConfigError(
+            f"{where}: score {value!r} is not a finite number; rate the edit or drop the row"
+        )
     return number
 
 
 def _preferred(where: str, value: str) -> str:
     if value.lower() not in PREFERRED:
-        raise ConfigError(f"{where}: preferred {value!r} is not one of a, b, tie (a: the first "
-                          "run's edit, b: the second's)")
+        raise ConfigError(
+            f"{where}: preferred {value!r} is not one of a, b, tie (a: the first "
+            "run's edit, b: the second's)"
+        )
     return value.lower()
 
 
 # -- matching rows to a run -----------------------------------------------------------------------
+
 
 @dataclass
 class CaseNames:
@@ -165,8 +189,9 @@ def _suite_names(meta: dict[str, Any]) -> dict[str, str] | None:
     if not suite.get("path"):
         return None
     try:
-        loaded = load_suite(Path(suite["path"]), suite.get("format") or "auto",
-                            suite.get("language") or "en")
+        loaded = load_suite(
+            Path(suite["path"]), suite.get("format") or "auto", suite.get("language") or "en"
+        )
     except (EditbenchError, OSError, ValueError):
         return None
     return {name: case.id for case in loaded.cases for name in (case.test_id, case.id)}
@@ -197,17 +222,21 @@ def match(ratings: Ratings, names: CaseNames, dimensions: list[str]) -> Matched:
             continue
         key = (case, row.dimension, row.rater)
         if key in first_seen:
-            raise ConfigError(f"{row.where}: case {case} is rated on {row.dimension} again by "
-                              f"rater {row.rater!r} (first at {first_seen[key]}); name each rater "
-                              "in a `rater` column or drop the repeat")
+            raise ConfigError(
+                f"{row.where}: case {case} is rated on {row.dimension} again by "
+                f"rater {row.rater!r} (first at {first_seen[key]}); name each rater "
+                "in a `rater` column or drop the repeat"
+            )
         first_seen[key] = row.where
         out.values.setdefault(row.dimension, {}).setdefault(case, {})[row.rater] = row.value
         out.raters.add(row.rater)
     if not out.values:
         example = ratings.rows[0]
-        raise ConfigError(f"{ratings.path}: no rated case is in the run {names.label} "
-                          f"({example.where} names {example.case!r}); rate this run's edits or "
-                          "pass the run that was rated")
+        raise ConfigError(
+            f"{ratings.path}: no rated case is in the run {names.label} "
+            f"({example.where} names {example.case!r}); rate this run's edits or "
+            "pass the run that was rated"
+        )
     return out
 
 
@@ -217,19 +246,25 @@ def _case(row: Row, names: CaseNames) -> str | None:
         return names.run[row.case]
     if names.suite is None or row.case in names.suite:
         return None
-    raise ConfigError(f"{row.where}: unknown case {row.case!r}{_hint(row.case, names.suite)}: neither a case id nor a "
-                      f"test id of the suite of {names.label}; fix the id")
+    raise ConfigError(
+        f"{row.where}: unknown case {row.case!r}{_hint(row.case, names.suite)}: neither a case id nor a "
+        f"test id of the suite of {names.label}; fix the id"
+    )
 
 
 def _check_dimension(row: Row, dimensions: list[str], label: str) -> None:
     if row.dimension not in dimensions:
-        raise ConfigError(f"{row.where}: unknown dimension {row.dimension!r}"
-                          f"{_hint(row.dimension, dimensions)} (the judge of "
-                          f"{label} scored {', '.join(dimensions) or 'nothing'})")
+        raise ConfigError(
+            f"{row.where}: unknown dimension {row.dimension!r}"
+            f"{_hint(row.dimension, dimensions)} (the judge of "
+            f"{label} scored {', '.join(dimensions) or 'nothing'})"
+        )
     bounds = scale(row.dimension)
     if bounds and isinstance(row.value, float) and not bounds[0] <= row.value <= bounds[1]:
-        raise ConfigError(f"{row.where}: score {row.value:g} is outside the {row.dimension} scale "
-                          f"{bounds[0]:g}-{bounds[1]:g}; rate on the judge's scale")
+        raise ConfigError(
+            f"{row.where}: score {row.value:g} is outside the {row.dimension} scale "
+            f"{bounds[0]:g}-{bounds[1]:g}; rate on the judge's scale"
+        )
 
 
 def _hint(value: str, choices: Any) -> str:

@@ -16,15 +16,27 @@ DIMENSIONS = ("SC", "PQ", "O", "criterion")
 def run(tmp_path, name, workers, judge_python, tiny_judge):
     folder = tmp_path / name
     folder.mkdir()
-    config = write_config(folder, judge={"backend": "qwen-vl", "model": str(tiny_judge),
-                                         "python": judge_python, "method": "logit", "max_pixels": 65536})
-    result = run_bench(config, "-n", str(workers), "-k", "物理", run_dir=folder / "run", timeout=600)
+    config = write_config(
+        folder,
+        judge={
+            "backend": "qwen-vl",
+            "model": str(tiny_judge),
+            "python": judge_python,
+            "method": "logit",
+            "max_pixels": 65536,
+        },
+    )
+    result = run_bench(
+        config, "-n", str(workers), "-k", "物理", run_dir=folder / "run", timeout=600
+    )
     assert result.returncode in (0, 1), result.stdout[-3000:] + result.stderr[-3000:]
     return {r["case_id"]: r for r in read_results(folder / "run")}, result
 
 
 @pytest.mark.timeout(900)
-def test_physical_cases_scored_and_identical_across_worker_counts(tmp_path, judge_python, tiny_judge):
+def test_physical_cases_scored_and_identical_across_worker_counts(
+    tmp_path, judge_python, tiny_judge
+):
     one, _ = run(tmp_path, "n1", 1, judge_python, tiny_judge)
     two, output = run(tmp_path, "n2", 2, judge_python, tiny_judge)
     assert len(two) == 5 and set(one) == set(two), output.stdout[-2000:]
@@ -36,7 +48,13 @@ def test_physical_cases_scored_and_identical_across_worker_counts(tmp_path, judg
             if status == "ok":
                 assert 0.0 <= score <= 10.0
             else:
-                assert score is None and status in ("unparseable", "out-of-range", "timeout", "judge-error",
-                                                    "judge-unavailable", "missing-input")
+                assert score is None and status in (
+                    "unparseable",
+                    "out-of-range",
+                    "timeout",
+                    "judge-error",
+                    "judge-unavailable",
+                    "missing-input",
+                )
         assert record["scores"] == one[case_id]["scores"], case_id  # bit-identical, -n 1 vs -n 2
     assert len({r["worker"] for r in two.values()}) == 2

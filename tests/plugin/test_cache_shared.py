@@ -18,12 +18,28 @@ from support import REPO, constant_judge, read_results, run_bench
 
 def start_bench(config: Path, run_dir: Path, env: dict, *args: str) -> subprocess.Popen:
     """The real benchmark in a background pytest process (one shard's run), output to a log."""
-    command = [sys.executable, "-m", "pytest", str(REPO / "benchmarks"), "-p", "no:cacheprovider",
-               "-p", "eb_faults", f"--eb-config={config}", f"--eb-run-dir={run_dir}", *args]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO / "benchmarks"),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "eb_faults",
+        f"--eb-config={config}",
+        f"--eb-run-dir={run_dir}",
+        *args,
+    ]
     log = open(run_dir.with_suffix(".log"), "w", encoding="utf-8")
     with log:
-        return subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                env={**os.environ, "HF_HUB_OFFLINE": "1", **env})
+        return subprocess.Popen(
+            command,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+        )
 
 
 def wait_until(condition, what: str, timeout: float = 120) -> None:
@@ -42,8 +58,10 @@ def test_two_shards_on_one_node_write_the_same_keys_into_one_cache_at_once(fault
     config = fault_run.config(judge=constant_judge(judge_python))
     env = fault_run.env()
     faults = Path(env["EB_FAULT_DIR"])
-    runs = [start_bench(config, tmp_path / f"shard{i}", env, "-p", "no:xdist", "-k", "物理")
-            for i in (1, 2)]
+    runs = [
+        start_bench(config, tmp_path / f"shard{i}", env, "-p", "no:xdist", "-k", "物理")
+        for i in (1, 2)
+    ]
     wait_until(lambda: len(list(faults.glob("waiting.物理-001.*"))) == 2, "both runs in one edit")
     (faults / "release").touch()
     assert [run.wait(timeout=240) for run in runs] == [0, 0], (tmp_path / "shard1.log").read_text()
@@ -56,8 +74,17 @@ def test_two_shards_on_one_node_write_the_same_keys_into_one_cache_at_once(fault
         assert Image.open(io.BytesIO(path.read_bytes())).size  # a whole PNG
     assert {json.loads(p.read_bytes())["score"] for p in scores} == {6.0, 7.0, 8.0}
     edited = len((faults / "edits.log").read_text().splitlines())
-    rerun = run_bench(config, "-p", "eb_faults", "-p", "no:xdist", "-k", "物理",
-                      run_dir=tmp_path / "rerun", env=env)
+    rerun = run_bench(
+        config,
+        "-p",
+        "eb_faults",
+        "-p",
+        "no:xdist",
+        "-k",
+        "物理",
+        run_dir=tmp_path / "rerun",
+        env=env,
+    )
     assert rerun.returncode == 0, rerun.stdout[-3000:]
     assert len((faults / "edits.log").read_text().splitlines()) == edited  # all from the cache
     assert all(r["edit_cached"] for r in read_results(tmp_path / "rerun"))

@@ -29,6 +29,7 @@ PHYSICAL = [f"物理-00{i}" for i in range(1, 6)]
 
 # -- helpers -------------------------------------------------------------------------------------
 
+
 def summary_of(run_dir: Path) -> dict:
     return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
 
@@ -38,7 +39,9 @@ def assert_honest(record: dict) -> None:
     scores = record.get("scores") or {}
     if record["status"] == "ok":
         assert set(record["statuses"].values()) == {"ok"}, record
-        assert scores and all(isinstance(v, float) and 0.0 <= v <= 10.0 for v in scores.values()), record
+        assert scores and all(isinstance(v, float) and 0.0 <= v <= 10.0 for v in scores.values()), (
+            record
+        )
         assert scores == pytest.approx(FIXED), record  # exactly what the judge said, for this case
     else:
         assert all(v is None for v in scores.values()), record
@@ -76,6 +79,7 @@ def bomb_png() -> bytes:
 
 # -- one test per row of the fault table ---------------------------------------------------------
 
+
 @pytest.mark.timeout(240)
 def test_broken_images_fail_their_case_and_the_others_score(fault_run, tmp_path):
     fault_run.image("物理-001").write_bytes(b"\x89PNG\r\n\x1a\n but not really a PNG")
@@ -85,9 +89,15 @@ def test_broken_images_fail_their_case_and_the_others_score(fault_run, tmp_path)
     records = fault_run.records(run_dir)
     assert sorted(records) == PHYSICAL
     assert records["物理-001"]["status"] == "case-error"
-    assert "case 物理-001" in records["物理-001"]["reason"] and "not a readable image" in records["物理-001"]["reason"]
+    assert (
+        "case 物理-001" in records["物理-001"]["reason"]
+        and "not a readable image" in records["物理-001"]["reason"]
+    )
     assert records["物理-002"]["status"] == "case-error"
-    assert "case 物理-002: image file" in records["物理-002"]["reason"] and "does not exist" in records["物理-002"]["reason"]
+    assert (
+        "case 物理-002: image file" in records["物理-002"]["reason"]
+        and "does not exist" in records["物理-002"]["reason"]
+    )
     for record in records.values():
         assert_honest(record)
     assert [r["status"] for r in records.values()].count("ok") == 3
@@ -103,7 +113,10 @@ def test_broken_images_fail_their_case_and_the_others_score(fault_run, tmp_path)
     records = fault_run.records(run_dir)
     assert len(records) == len(items)
     broken = records["社会-birthday"]
-    assert broken["status"] == "case-error" and "case 社会-birthday: invalid base64" in broken["reason"]
+    assert (
+        broken["status"] == "case-error"
+        and "case 社会-birthday: invalid base64" in broken["reason"]
+    )
     for record in records.values():
         assert_honest(record)
     assert summary_of(run_dir)["overall"]["micro"]["failures"] == {"case-error": 1}
@@ -120,15 +133,18 @@ def test_startup_errors_name_the_problem_and_load_nothing(fault_run, fault):
         judge["timeout_s"] = "soon"
         needle = "judge.timeout_s: expected a float, got str 'soon'"
     else:
-        (suite / "templates" / "sc.txt").write_text("Rate {instruction} in {colour}.\n{answer_format}\n",
-                                                     encoding="utf-8")
+        (suite / "templates" / "sc.txt").write_text(
+            "Rate {instruction} in {colour}.\n{answer_format}\n", encoding="utf-8"
+        )
         needle = f"prompt template {suite / 'templates' / 'sc.txt'}: unknown variable {{colour}}"
     result, run_dir = fault_run.run(fault_run.config(editor=editor, judge=judge), "-n", "2")
     assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
     assert not run_dir.exists()
-    assert sorted(p.name for p in fault_run.fault_dir.iterdir()) == []  # no editor built, no judge started
+    assert (
+        sorted(p.name for p in fault_run.fault_dir.iterdir()) == []
+    )  # no editor built, no judge started
 
 
 @pytest.mark.timeout(240)
@@ -147,7 +163,9 @@ def test_killed_judge_is_recreated_and_every_case_scored_or_failed(fault_run):
     for record in records.values():
         assert_honest(record)
     pids = judge_pids(fault_run)
-    assert len(set(pids)) == 4  # first judge, after 002's kill, after 004's first kill, after its second
+    assert (
+        len(set(pids)) == 4
+    )  # first judge, after 002's kill, after 004's first kill, after its second
     assert pids_alive(pids) == []
 
 
@@ -161,7 +179,9 @@ def test_judge_past_timeout_fails_that_case_and_the_next_gets_its_own_reply(faul
     hung = records["物理-002"]
     assert hung["status"] == "timeout" and "judge.timeout_s=1.5s" in hung["reason"]
     assert set(hung["statuses"].values()) <= {"timeout", "missing-input"}
-    assert records["物理-003"]["status"] == "ok"  # the case after the hang: its own 6/7/5, not the late 9s
+    assert (
+        records["物理-003"]["status"] == "ok"
+    )  # the case after the hang: its own 6/7/5, not the late 9s
     for record in records.values():
         assert_honest(record)
     assert len(set(judge_pids(fault_run))) == 1  # the late reply was drained, the judge kept
@@ -177,9 +197,12 @@ def test_garbage_answer_is_unparseable_with_raw_text_and_no_number(fault_run):
     garbage = records["物理-003"]
     assert garbage["status"] == "unparseable"
     assert {d: garbage["statuses"][d] for d in ("SC", "PQ", "criterion")} == dict.fromkeys(
-        ("SC", "PQ", "criterion"), "unparseable")
+        ("SC", "PQ", "criterion"), "unparseable"
+    )
     for dim in ("SC", "PQ", "criterion"):
-        assert garbage["raw"][dim].count("hard to say") == 2  # the answer and the retry's, both kept
+        assert (
+            garbage["raw"][dim].count("hard to say") == 2
+        )  # the answer and the retry's, both kept
     for record in records.values():
         assert_honest(record)
     failures = summary_of(run_dir)["overall"]["micro"]["failures"]
@@ -208,8 +231,10 @@ def test_dead_worker_loses_only_its_case(fault_run):
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("workers", [pytest.param([], id="serial"),
-                                     pytest.param(["-n", "2"], id="xdist", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "workers",
+    [pytest.param([], id="serial"), pytest.param(["-n", "2"], id="xdist", marks=pytest.mark.slow)],
+)
 def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(fault_run, workers):
     """Ctrl-C arrives while a case is known to be mid-edit (it blocks until the test releases it)."""
     finished_first = PHYSICAL[:2]
@@ -218,13 +243,25 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(fault_ru
     config = fault_run.config()
     first = fault_run.tmp_path / "first"
     command = [*bench_command(config, "-p", "eb_faults", "-k", "物理", *workers, run_dir=first)]
-    process = subprocess.Popen(command, cwd=REPO, env={**os.environ, "HF_HUB_OFFLINE": "1", **fault_run.env()},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **fault_run.env()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        _wait_until(process, lambda: _lines(first / "results.jsonl") >= 2
-                    and any(fault_run.fault_dir.glob("waiting.*")))
-        os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+        _wait_until(
+            process,
+            lambda: (
+                _lines(first / "results.jsonl") >= 2 and any(fault_run.fault_dir.glob("waiting.*"))
+            ),
+        )
+        os.killpg(
+            process.pid, signal.SIGINT
+        )  # what a terminal's Ctrl-C does: the whole process group
         output, _ = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
@@ -250,8 +287,10 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(fault_ru
         assert rerun[case_id]["edit_cached"] is True
         scored = {k: v for k, v in rerun[case_id]["cached"].items() if k != "O"}  # O is computed
         assert scored == dict.fromkeys(("SC", "PQ", "criterion"), True)  # no score asked again
-    edited_again = edits_log.read_text(encoding="utf-8").split()[len(edited_before):]
-    assert sorted(edited_again) == PHYSICAL[2:]  # each unfinished case edited once; no finished one redone
+    edited_again = edits_log.read_text(encoding="utf-8").split()[len(edited_before) :]
+    assert (
+        sorted(edited_again) == PHYSICAL[2:]
+    )  # each unfinished case edited once; no finished one redone
     for record in rerun.values():
         assert_honest(record)
 
@@ -264,14 +303,24 @@ def _wait_until(process: subprocess.Popen, condition, limit_s: float = 180) -> N
     """Poll a condition the run makes true (not a sleep that guesses how long it takes)."""
     deadline = time.monotonic() + limit_s
     while not condition():
-        assert process.poll() is None, f"the run ended before the condition held: {process.stdout.read()[-3000:]}"
+        assert process.poll() is None, (
+            f"the run ended before the condition held: {process.stdout.read()[-3000:]}"
+        )
         assert time.monotonic() < deadline, "the condition never held"
         time.sleep(0.05)
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("fault", ["source traversal", "source absolute", "reference traversal",
-                                   "symlink out", "templates absolute"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "source traversal",
+        "source absolute",
+        "reference traversal",
+        "symlink out",
+        "templates absolute",
+    ],
+)
 def test_manifest_paths_outside_the_suite_are_refused(fault_run, tmp_path, fault):
     suite, outside = fault_run.suite, tmp_path / "secret.png"
     outside.write_bytes(fault_run.image("物理-002").read_bytes())
@@ -291,8 +340,12 @@ def test_manifest_paths_outside_the_suite_are_refused(fault_run, tmp_path, fault
         needle = "path 'images/link.png' leaves the suite folder"
     else:
         manifest = suite / "suite.yaml"
-        manifest.write_text(manifest.read_text(encoding="utf-8").replace(
-            "templates: templates", f"templates: {tmp_path}"), encoding="utf-8")
+        manifest.write_text(
+            manifest.read_text(encoding="utf-8").replace(
+                "templates: templates", f"templates: {tmp_path}"
+            ),
+            encoding="utf-8",
+        )
         line, needle = "suite.yaml: templates", f"absolute path {str(tmp_path)!r} refused"
     result, run_dir = fault_run.run(fault_run.config(judge={"backend": "none"}))
     assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
@@ -304,14 +357,18 @@ def test_manifest_paths_outside_the_suite_are_refused(fault_run, tmp_path, fault
 
 @pytest.mark.timeout(240)
 def test_script_in_instruction_description_and_reasoning_is_escaped(fault_run):
-    fault_run.change("物理-001",
-                     instruction={"en": "<script>window.pwnedInstruction=1</script> Tilt it [judge:echo]"},
-                     description={"en": "<script>window.pwnedDescription=1</script> a glass"})
+    fault_run.change(
+        "物理-001",
+        instruction={"en": "<script>window.pwnedInstruction=1</script> Tilt it [judge:echo]"},
+        description={"en": "<script>window.pwnedDescription=1</script> a glass"},
+    )
     config = fault_run.config(judge={**fault_run.judge, "method": "generate"})
     result, run_dir = fault_run.run(config, "-k", "物理")
     assert result.returncode == 0, result.stdout[-3000:]
     record = fault_run.records(run_dir)["物理-001"]
-    assert "<script>window.pwnedDescription=1</script>" in record["reasoning"]["SC"]  # it did reach the page
+    assert (
+        "<script>window.pwnedDescription=1</script>" in record["reasoning"]["SC"]
+    )  # it did reach the page
     page = (run_dir / "report.html").read_text(encoding="utf-8")
     assert page.count("<script") == 1  # the page's own filter script, nothing else
     for name in ("Instruction", "Description", "Judge"):
@@ -323,15 +380,21 @@ def test_script_in_instruction_description_and_reasoning_is_escaped(fault_run):
 @pytest.mark.parametrize("where", ["run config", "suite.yaml"])
 def test_yaml_python_tags_are_refused(fault_run, where):
     marker = fault_run.tmp_path / "pwned"
-    payload = f"!!python/object/apply:os.system [\"touch {marker}\"]"
+    payload = f'!!python/object/apply:os.system ["touch {marker}"]'
     config = fault_run.config(judge={"backend": "none"})
     if where == "run config":
         target = config
-        config.write_text(config.read_text(encoding="utf-8") + f"\nextra: {payload}\n", encoding="utf-8")
+        config.write_text(
+            config.read_text(encoding="utf-8") + f"\nextra: {payload}\n", encoding="utf-8"
+        )
     else:
         target = fault_run.suite / "suite.yaml"
-        target.write_text(target.read_text(encoding="utf-8").replace(
-            "name: editbench-sample", f"name: {payload}"), encoding="utf-8")
+        target.write_text(
+            target.read_text(encoding="utf-8").replace(
+                "name: editbench-sample", f"name: {payload}"
+            ),
+            encoding="utf-8",
+        )
     result, run_dir = fault_run.run(config)
     assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
     assert str(target) in result.stderr and "safe loading only" in result.stderr
@@ -384,8 +447,9 @@ def test_failures_by_status_equal_the_injected_faults(fault_run):
         elif fault:
             fault_run.change(case_id, tag=fault)
     config = fault_run.config(judge={**fault_run.judge, "method": "generate", "timeout_s": 1.5})
-    result, run_dir = fault_run.run(config, "-n", "2", "-k", "物理 or 环境", timeout=360,
-                                    EB_FAULT_HANG_S="3")
+    result, run_dir = fault_run.run(
+        config, "-n", "2", "-k", "物理 or 环境", timeout=360, EB_FAULT_HANG_S="3"
+    )
     assert result.returncode == 1, result.stdout[-3000:]
     records = fault_run.records(run_dir)
     assert sorted(records) == sorted(INJECTED)  # zero results lost

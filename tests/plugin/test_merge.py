@@ -31,7 +31,11 @@ def summary_of(run_dir):
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("backend", ["none", "constant"], ids=["no-judge", "constant-judge"])
 def test_two_shards_partition_the_suite_and_merge_to_the_full_run(tmp_path, request, backend):
-    judge = constant_judge(request.getfixturevalue("judge_python")) if backend == "constant" else {"backend": "none"}
+    judge = (
+        constant_judge(request.getfixturevalue("judge_python"))
+        if backend == "constant"
+        else {"backend": "none"}
+    )
     config = write_config(tmp_path, judge=judge)
     full = run_bench(config, "-n", "2", run_dir=tmp_path / "full")
     assert full.returncode == 0, full.stdout[-3000:]
@@ -47,7 +51,9 @@ def test_two_shards_partition_the_suite_and_merge_to_the_full_run(tmp_path, requ
     assert parts[0] and parts[1] and not parts[0] & parts[1]
     assert parts[0] | parts[1] == everything and len(everything) == 25
     merged = tmp_path / "merged"
-    assert cli(["merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"), "-o", str(merged)]) == 0
+    assert (
+        cli(["merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"), "-o", str(merged)]) == 0
+    )
     assert summary_of(merged) == summary_of(tmp_path / "full")
     if judge["backend"] == "constant":
         overall = summary_of(merged)["overall"]["micro"]["dimensions"]
@@ -65,7 +71,9 @@ def test_merge_of_synthetic_parts_equals_the_whole(tmp_path):
     write_run(tmp_path / "whole", records)
     write_run(tmp_path / "p1", records[::2])
     write_run(tmp_path / "p2", records[1::2])
-    assert cli(["merge", str(tmp_path / "p2"), str(tmp_path / "p1"), "-o", str(tmp_path / "m")]) == 0
+    assert (
+        cli(["merge", str(tmp_path / "p2"), str(tmp_path / "p1"), "-o", str(tmp_path / "m")]) == 0
+    )
     assert summary_of(tmp_path / "m") == summary_of(tmp_path / "whole")
 
 
@@ -73,23 +81,50 @@ def test_merge_refuses_overlaps_mismatches_and_a_used_output(tmp_path, capsys):
     records = sample_records()
     write_run(tmp_path / "p1", records[:6])
     write_run(tmp_path / "p2", records[4:])
-    assert cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p2"), "-o", str(tmp_path / "m")]) == 2
+    assert (
+        cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p2"), "-o", str(tmp_path / "m")]) == 2
+    )
     assert "is in both" in capsys.readouterr().err
-    other = {"run_id": "x", "suite": {"name": "synthetic", "version": "1"},
-             "config": {"suite": {}, "editor": {"backend": "diffusers"}, "judge": {"backend": "constant"}}}
+    other = {
+        "run_id": "x",
+        "suite": {"name": "synthetic", "version": "1"},
+        "config": {
+            "suite": {},
+            "editor": {"backend": "diffusers"},
+            "judge": {"backend": "constant"},
+        },
+    }
     write_run(tmp_path / "p3", records[6:], meta=other)
-    assert cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p3"), "-o", str(tmp_path / "m")]) == 2
-    assert "config section 'editor' differs (backend: 'identity' vs 'diffusers')" in capsys.readouterr().err
+    assert (
+        cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p3"), "-o", str(tmp_path / "m")]) == 2
+    )
+    assert (
+        "config section 'editor' differs (backend: 'identity' vs 'diffusers')"
+        in capsys.readouterr().err
+    )
     write_run(tmp_path / "p4", records[6:])
-    assert cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p4"), "-o", str(tmp_path / "p2")]) == 2
+    assert (
+        cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p4"), "-o", str(tmp_path / "p2")]) == 2
+    )
     assert "already exists and is not empty" in capsys.readouterr().err
 
 
 def synthetic_meta(run_id: str, expected: list[str]) -> dict:
-    return {"run_id": run_id, "suite": {"name": "synthetic", "version": "1", "language": "en",
-                                        "categories": [list(c) for c in CATEGORIES]},
-            "config": {"suite": {}, "editor": {"backend": "identity"}, "judge": {"backend": "constant"}},
-            "expected_cases": expected}
+    return {
+        "run_id": run_id,
+        "suite": {
+            "name": "synthetic",
+            "version": "1",
+            "language": "en",
+            "categories": [list(c) for c in CATEGORIES],
+        },
+        "config": {
+            "suite": {},
+            "editor": {"backend": "identity"},
+            "judge": {"backend": "constant"},
+        },
+        "expected_cases": expected,
+    }
 
 
 def test_merge_refuses_missing_expected_cases_unless_allowed_partial(tmp_path, capsys):
@@ -98,19 +133,28 @@ def test_merge_refuses_missing_expected_cases_unless_allowed_partial(tmp_path, c
     lost = second.pop()  # the second run expected it but has no record of it
     ids = [r["case_id"] for r in records]
     write_run(tmp_path / "p1", first, meta=synthetic_meta("p1", [r["case_id"] for r in first]))
-    write_run(tmp_path / "p2", second,
-              meta=synthetic_meta("p2", [r["case_id"] for r in second] + [lost["case_id"]]))
+    write_run(
+        tmp_path / "p2",
+        second,
+        meta=synthetic_meta("p2", [r["case_id"] for r in second] + [lost["case_id"]]),
+    )
     runs = [str(tmp_path / "p1"), str(tmp_path / "p2")]
     assert cli(["merge", *runs, "-o", str(tmp_path / "m")]) == 2
     err = capsys.readouterr().err
-    assert f"1 of the {len(ids)} expected cases have no result ({tmp_path / 'p2'}: {lost['case_id']})" in err
+    assert (
+        f"1 of the {len(ids)} expected cases have no result ({tmp_path / 'p2'}: {lost['case_id']})"
+        in err
+    )
     assert "--allow-partial" in err and not (tmp_path / "m").exists()
     assert cli(["merge", *runs, "-o", str(tmp_path / "m"), "--allow-partial"]) == 0
     assert f"PARTIAL: 1 expected cases have no result: {lost['case_id']}" in capsys.readouterr().out
     meta = json.loads((tmp_path / "m" / "run.json").read_text(encoding="utf-8"))
     assert (meta["status"], meta["missing_cases"]) == ("partial", [lost["case_id"]])
     assert sorted(meta["expected_cases"]) == sorted(ids)
-    assert "Partial: 1 of the" in meta["note"] and "Partial: 1 of the" in (tmp_path / "m" / "report.md").read_text()
+    assert (
+        "Partial: 1 of the" in meta["note"]
+        and "Partial: 1 of the" in (tmp_path / "m" / "report.md").read_text()
+    )
     assert len(read_results(tmp_path / "m")) == len(records) - 1
 
 
@@ -118,7 +162,9 @@ def test_merge_of_covering_runs_is_not_partial(tmp_path):
     records = sample_records()
     for name, part in (("p1", records[::2]), ("p2", records[1::2])):
         write_run(tmp_path / name, part, meta=synthetic_meta(name, [r["case_id"] for r in part]))
-    assert cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p2"), "-o", str(tmp_path / "m")]) == 0
+    assert (
+        cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p2"), "-o", str(tmp_path / "m")]) == 0
+    )
     meta = json.loads((tmp_path / "m" / "run.json").read_text(encoding="utf-8"))
     assert (meta["status"], meta["missing_cases"], meta["expected_from"]) == ("merged", [], "merge")
     assert "Partial" not in (meta.get("note") or "")
@@ -129,11 +175,16 @@ def test_merge_of_covering_runs_is_not_partial(tmp_path):
 def test_run_json_lists_the_cases_collection_chose(tmp_path, workers):
     """expected_cases: the shard's cases narrowed by -k, whether the controller collects or not."""
     config = write_config(tmp_path)
-    done = run_bench(config, *workers, "-k", "物理 or 环境", "--eb-shard=1/2", run_dir=tmp_path / "run")
+    done = run_bench(
+        config, *workers, "-k", "物理 or 环境", "--eb-shard=1/2", run_dir=tmp_path / "run"
+    )
     assert done.returncode == 0, done.stdout[-3000:]
     meta = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
-    chosen = [c.id for c in load_suite(SAMPLE_SUITE).cases
-              if c.category.key in ("physical", "environmental") and in_shard(c.id, (1, 2))]
+    chosen = [
+        c.id
+        for c in load_suite(SAMPLE_SUITE).cases
+        if c.category.key in ("physical", "environmental") and in_shard(c.id, (1, 2))
+    ]
     assert chosen and meta["expected_from"] == "collection"
     assert sorted(meta["expected_cases"]) == sorted(chosen)
     assert sorted(r["case_id"] for r in read_results(tmp_path / "run")) == sorted(chosen)
