@@ -20,7 +20,7 @@ _PART = 1 << 20
 
 
 def folder_fingerprint(folder: Path) -> str:
-    """A checkpoint folder's identity: every file's path, size and content (big files by head and tail).
+    """A checkpoint folder's fingerprint: every file's path, size and content (big files by head and tail).
 
     Hidden files (build markers, locks) are left out, so building or locking a folder does not
     change it. This keys caches and goes into run.json for models given as local folders.

@@ -143,7 +143,7 @@ def _tiny(model: str, build: bool) -> str:
 
 
 def fingerprint(model: str | None) -> str | None:
-    """A local checkpoint's identity (None for a hub id)."""
+    """A local checkpoint's fingerprint (None for a hub id)."""
     if model is None or not Path(model).is_dir():
         return None
     return folder_fingerprint(Path(model))
