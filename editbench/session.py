@@ -46,7 +46,8 @@ def load_settings(config_path: str | None, overrides: list[str], gpus: str | Non
     """Read and check everything a run needs, loading no model; raises EditbenchError subclasses."""
     config = load_config(config_path, overrides)
     suite = load_suite(config.resolve(config.suite.path), config.suite.format, config.suite.language,
-                       config.suite.name, config.resolve(config.suite.templates))
+                       config.suite.name, config.resolve(config.suite.templates),
+                       config.resolve(config.suite.images))
     editors.check(config)
     judging.check(config, suite)
     chosen = parse_gpu_list(gpus)
