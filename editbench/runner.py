@@ -68,6 +68,8 @@ class CaseOutcome:
                 if result.get(extra) not in (None, ""):
                     props.append((f"{extra}.{name}", result[extra]))
         props.extend((f"image.{kind}", path) for kind, path in self.images.items())
+        if case.output_stem:
+            props.append(("output_stem", case.output_stem))
         if self.identity:
             props.append(("eb.identity", self.identity))
         return props
@@ -89,31 +91,50 @@ class CaseRunner:
             self._identity_sent = True
             outcome.identity = worker_identity(self.editor_identity, self.judge)
         try:
-            source, source_png = case.source.load()
+            loaded = [ref.load() for ref in case.sources]
         except CaseError as exc:
             return outcome.fail("case-error", str(exc))
+        images, pngs = [image for image, _ in loaded], [png for _, png in loaded]
         instruction, description = case.text(self.language)
-        outcome.images["source"] = self._save(case, "source", source_png)
-        edited_png = self._edit(outcome, source, source_png, instruction)
+        for number, png in enumerate(pngs, start=1):
+            kind = "source" if number == 1 else f"source{number}"
+            outcome.images[kind] = self._save(case, kind, png)
+        refusal = self._refusal(case)
+        if refusal:
+            return outcome.fail("case-error", refusal)
+        edited_png = self._edit(outcome, images, pngs, instruction)
         if edited_png is None:
             return outcome
         outcome.images["edited"] = self._save(case, "edited", edited_png)
-        self._judge(outcome, JudgeInput(case=case, source_png=source_png, edited_png=edited_png,
+        self._judge(outcome, JudgeInput(case=case, source_png=pngs[0], edited_png=edited_png,
                                         instruction=instruction, description=description,
-                                        seed=outcome.seed))
+                                        seed=outcome.seed, source_pngs=tuple(pngs)))
         return outcome
 
-    def _edit(self, outcome: CaseOutcome, source, source_png: bytes, instruction: str) -> bytes | None:
+    def _refusal(self, case: Case) -> str:
+        """Why the editor cannot take this case's inputs ('' when it can): never a silent first image."""
+        limit = getattr(self.editor, "max_images", 1)
+        count = len(case.sources)
+        if limit is None or count <= limit:
+            return ""
+        what = self.editor_identity.get("pipeline") or self.editor.name
+        return (f"case {case.id} has {count} input images but the editor ({what}) takes {limit}; "
+                "use one that takes several (editor.pipeline: QwenImageEditPlusPipeline) or leave "
+                f"the case out (-k \"not {case.test_id}\")")
+
+    def _edit(self, outcome: CaseOutcome, images: list, pngs: list[bytes], instruction: str) -> bytes | None:
+        inputs = {"source": sha256(pngs[0])} if len(pngs) == 1 else {"sources": [sha256(p) for p in pngs]}
         key = cache_key({"kind": "edit", "editor": self.editor_identity, "seed": outcome.seed,
-                         "source": sha256(source_png), "instruction": instruction})
+                         **inputs, "instruction": instruction})
         cached = self.cache.get("edits", key) if self.config.run.cache else None
         if cached is not None:
             outcome.edit_cached = True
             return cached
         start = time.perf_counter()
         try:
-            edited = self.editor.edit(EditRequest(case=outcome.case, image=source, instruction=instruction,
-                                                  seed=outcome.seed, source_png=source_png))
+            edited = self.editor.edit(EditRequest(case=outcome.case, image=images[0], instruction=instruction,
+                                                  seed=outcome.seed, source_png=pngs[0],
+                                                  images=tuple(images), source_pngs=tuple(pngs)))
         except CaseError as exc:
             outcome.fail("edit-error", str(exc))
             return None

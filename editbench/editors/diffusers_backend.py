@@ -25,6 +25,9 @@ from editbench.errors import ConfigError
 from editbench.tiny import check_name, ensure_tiny, tiny_name
 
 TINY_EDITORS = ("qwen-image-edit",)
+# Pipelines whose `image` argument takes several input images of one edit (not a batch).
+# Any other pipeline takes one: the runner fails a case with several inputs as case-error.
+MULTI_IMAGE_PIPELINES = ("QwenImageEditPlusPipeline",)
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
 
@@ -36,6 +39,7 @@ class DiffusersEditor:
         self.settings = config.editor
         self.source = _model_source(config)
         self.pipeline_class = _pipeline_class(self.settings.pipeline)
+        self.max_images = None if self.settings.pipeline in MULTI_IMAGE_PIPELINES else 1
         self.device = _pick_device(device)
         self.dtype = _pick_dtype(self.settings.dtype, self.device)
         self.call_kwargs = _call_kwargs(self.pipeline_class, self.settings)
@@ -72,13 +76,15 @@ class DiffusersEditor:
         pipe = self.pipeline()
         kwargs = dict(self.call_kwargs)
         kwargs.update(_size_kwargs(self.settings.size, request.image))
+        inputs = request.inputs
+        image = list(inputs) if self.max_images is None and len(inputs) > 1 else request.image
         generator = torch.Generator(device="cpu").manual_seed(request.seed)
         if self.device == "cuda":
             torch.cuda.reset_peak_memory_stats()
         start = time.perf_counter()
         try:
             with torch.inference_mode():
-                result = pipe(image=request.image, prompt=request.instruction, generator=generator,
+                result = pipe(image=image, prompt=request.instruction, generator=generator,
                               output_type="pil", **kwargs)
         except torch.OutOfMemoryError:
             torch.cuda.empty_cache()  # leave the GPU usable for the next case

@@ -55,14 +55,19 @@ class Scorer:
                 "samples": samples, "seed": int(seed)}
 
     def items(self, item: JudgeInput) -> dict[str, dict]:
-        """The request item (rendered prompt + images) of each configured dimension."""
-        pngs = {"source": item.source_png, "edited": item.edited_png}
+        """The request item (rendered prompt + images) of each configured dimension.
+
+        "source" stands for every input image of the case, in order (one for most cases).
+        """
+        pngs = {"source": list(item.source_pngs or (item.source_png,)), "edited": [item.edited_png]}
         out = {}
         for dimension in self.judge.dimensions:
-            images = OWN_IMAGES.get(dimension, self.judge.images)
+            kinds = OWN_IMAGES.get(dimension, self.judge.images)
+            names = [kind for kind in kinds for _ in pngs[kind]]
             prompt = self.templates.render(dimension, item.case, item.instruction, item.description,
-                                           images, self.judge.method)
-            out[dimension] = {"dimension": dimension, "prompt": prompt, "images": [pngs[i] for i in images]}
+                                           names, self.judge.method)
+            out[dimension] = {"dimension": dimension, "prompt": prompt,
+                              "images": [png for kind in kinds for png in pngs[kind]]}
         return out
 
     def key(self, request_item: dict, seed: int, digests: dict[int, str]) -> str:
@@ -75,7 +80,8 @@ class Scorer:
 
     def score(self, item: JudgeInput) -> dict[str, DimensionResult]:
         items = self.items(item)
-        digests = {id(png): sha256(png) for png in (item.source_png, item.edited_png)}
+        digests = {id(png): sha256(png)
+                   for png in (*(item.source_pngs or (item.source_png,)), item.edited_png)}
         keys = {d: self.key(i, item.seed, digests) for d, i in items.items()}
         results: dict[str, DimensionResult] = {}
         for dimension, key in keys.items():

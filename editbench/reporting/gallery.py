@@ -137,9 +137,23 @@ def _filters(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
             '<span id="shown"></span></div>')
 
 
+def image_kinds(images: dict[str, Any]) -> list[str]:
+    """The images of a case in display order: every input (source, source2, ...), then the edit."""
+    def number(kind: str) -> int:
+        return 1 if kind == "source" else int(kind[6:])
+
+    inputs = sorted((k for k in images if k == "source" or (k.startswith("source") and k[6:].isdigit())),
+                    key=number)
+    return inputs or ["source"]
+
+
+def _caption(kind: str) -> str:
+    return f"source {kind[6:]}" if kind.startswith("source") and kind[6:].isdigit() else kind
+
+
 def _case(record: dict[str, Any], run_dir: Path, language: str) -> str:
     images = record.get("images") or {}
-    thumbs = "".join(_thumb(run_dir, images.get(kind), kind) for kind in ("source", "edited"))
+    thumbs = "".join(_thumb(run_dir, images.get(kind), kind) for kind in (*image_kinds(images), "edited"))
     instruction = record.get("instruction") or {}
     if isinstance(instruction, dict):
         instruction = instruction.get(language) or next(iter(instruction.values()), "")
@@ -156,10 +170,11 @@ def _case(record: dict[str, Any], run_dir: Path, language: str) -> str:
 
 def _thumb(run_dir: Path, relative: str | None, kind: str) -> str:
     url = thumbnail_url(run_dir, relative)
+    caption = _caption(kind)
     if url is None:
-        return f'<figure class="missing"><figcaption>{esc(kind)}: no image</figcaption></figure>'
-    return (f'<figure><a href="{esc(relative)}"><img class="thumb" alt="{esc(kind)}" src="{url}"></a>'
-            f"<figcaption>{esc(kind)}</figcaption></figure>")
+        return f'<figure class="missing"><figcaption>{esc(caption)}: no image</figcaption></figure>'
+    return (f'<figure><a href="{esc(relative)}"><img class="thumb" alt="{esc(caption)}" src="{url}"></a>'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
 def _score(record: dict[str, Any], dim: str) -> str:
@@ -172,7 +187,7 @@ def _score(record: dict[str, Any], dim: str) -> str:
 
 
 def pytest_html_cells(run_dir: Path, props: dict[str, Any]) -> tuple[str, str]:
-    """Cells for pytest-html's results table: scores (or failure statuses) and two thumbnails."""
+    """Cells for pytest-html's results table: scores (or failure statuses) and the thumbnails."""
     parts = []
     for key, status in props.items():
         if not key.startswith("status."):
@@ -183,7 +198,8 @@ def pytest_html_cells(run_dir: Path, props: dict[str, Any]) -> tuple[str, str]:
     if props.get("status") not in (None, "ok"):
         parts.append(f"status {esc(props.get('status'))}")
     thumbs = []
-    for kind in ("source", "edited"):
+    images = {k[6:]: v for k, v in props.items() if k.startswith("image.")}
+    for kind in (*image_kinds(images), "edited"):
         relative = props.get(f"image.{kind}")
         url = thumbnail_url(run_dir, relative)
         if url is not None:
@@ -205,7 +221,7 @@ svg text{font-size:12px;fill:#333} svg .grid{stroke:#eee} svg .ci{stroke:#222;st
 .case{border:1px solid #ccc;border-radius:6px;padding:.5em;width:360px}
 .case.status-failed{border-color:#d62728;background:#fff6f6}
 .case h3{font-size:1em;margin:.2em 0}.badge{font-size:.8em;padding:0 .4em;border-radius:3px;background:#eee}
-.thumbs{display:flex;gap:.4em}figure{margin:0;text-align:center;font-size:.8em}
+.thumbs{display:flex;flex-wrap:wrap;gap:.4em}figure{margin:0;text-align:center;font-size:.8em}
 img.thumb{max-width:160px;max-height:160px;display:block}
 .scores th,.scores td{font-size:.85em}.reason{color:#a00;font-size:.85em}
 .hidden{display:none}
