@@ -17,6 +17,7 @@ COMMANDS = {
     "compare": ("editbench.reporting.compare:main", "compare two run folders per category"),
     "merge": ("editbench.reporting.merge:main", "merge run folders (shards) into one"),
     "perf": ("editbench.perf:main", "measure the harness's own overhead"),
+    "export": ("editbench.export:main", "write a run's edits in a benchmark's own layout"),
 }
 
 
