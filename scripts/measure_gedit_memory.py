@@ -3,8 +3,9 @@
 Builds a `save_to_disk` data set of 1,212 rows (606 en, 606 cn; 11 task types) whose
 `input_image` and `input_image_raw` are 512x512 PNGs of random noise (incompressible: about
 0.75 MiB each, 1.8 GiB of images in all), then runs the real benchmark on it with
-`pytest -n 2` twice: `--collect-only` (every process loads the suite) and a full run of the
-606 English cases with the identity editor and no judge (every worker reads its cases' images).
+`pytest -n 2` twice: a run that selects no case (`-k no_such_case`: the controller and both
+workers load the suite, collect and stop) and a full run of the 606 English cases with the
+identity editor and no judge (every worker reads its cases' images).
 The same two runs on the 25-case sample suite give the baseline of the processes themselves.
 Each process reports its peaks through scripts/rss_probe.py; the script prints a table and
 writes it as JSON. Usage: python scripts/measure_gedit_memory.py [--dir DIR] [--keep]
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
               "sample": {"path": str(REPO / "fixtures" / "sample_suite")}}
     rows = []
     for suite_name, suite in suites.items():
-        for mode, extra in (("collect", ("--collect-only",)), ("run", ())):
+        for mode, extra in (("load", ("-k", "no_such_case")), ("run", ())):
             records, seconds, _ = run(work, suite, f"{suite_name}-{mode}", *extra)
             for record in sorted(records, key=lambda r: r["process"]):
                 rows.append({"suite": suite_name, "mode": mode, "seconds": round(seconds, 1), **record})
