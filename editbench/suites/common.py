@@ -109,7 +109,3 @@ def content_hash(*parts: bytes | Path) -> str:
         digest.update(part.read_bytes() if isinstance(part, Path) else part)
         digest.update(b"\0")
     return digest.hexdigest()[:12]
-
-
-def no_cases(where: Path | str) -> SuiteError:
-    return SuiteError(f"{where}: no cases")

@@ -20,7 +20,3 @@ SOURCE_COPY = "_SRCIMG.png"  # GEdit's scorer reads the source next to the edit:
 def candidates(root: Path, stem: str, layout: str) -> list[Path]:
     """The files an edit may be in, in the order they are tried."""
     return [root / f"{stem}{ext}" for ext in READ_EXTENSIONS[layout]]
-
-
-def source_copy(root: Path, stem: str) -> Path:
-    return root / f"{stem}{SOURCE_COPY}"
