@@ -38,13 +38,14 @@ def load_suite(path: Path, fmt: str = "auto", language: str = "en", name: str | 
     fmt = ("gedit" if hub else detect(path)) if fmt == "auto" else fmt
     if fmt not in FORMATS:
         raise SuiteError(f"suite.format {fmt!r}: expected auto or one of {', '.join(FORMATS)}")
+    if hub and fmt != "gedit":
+        raise SuiteError(f"suite.path hf://datasets/{hub}: a hub data set is read as suite.format "
+                         "gedit only; for other formats point suite.path at the files")
     reader = importlib.import_module(f"editbench.suites.{fmt}")
     if fmt == "native":
         return reader.load(path, language)
     if fmt == "gedit":
         return reader.load(hub or path, language, name, templates)
-    if hub:
-        raise SuiteError(f"suite.path {path}: a hub data set is read as suite.format gedit only")
     if fmt == "b64":
         return reader.load(path, language, name, templates)
     return reader.load(path, language, name, templates, images)
