@@ -44,7 +44,9 @@ def folder_fingerprint(folder: Path) -> str:
 
 
 def cache_key(parts: dict[str, Any]) -> str:
-    canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    canonical = json.dumps(
+        parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

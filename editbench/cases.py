@@ -19,5 +19,16 @@ from editbench.suites.model import (
     marker_name,
 )
 
-__all__ = ["EXTRA_FIELDS", "FORMATS", "KNOWN_CATEGORIES", "LANGUAGES", "Case", "Category",
-           "ImageRef", "Suite", "case_seed", "load_suite", "marker_name"]
+__all__ = [
+    "EXTRA_FIELDS",
+    "FORMATS",
+    "KNOWN_CATEGORIES",
+    "LANGUAGES",
+    "Case",
+    "Category",
+    "ImageRef",
+    "Suite",
+    "case_seed",
+    "load_suite",
+    "marker_name",
+]

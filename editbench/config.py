@@ -85,8 +85,12 @@ class JudgeConfig:
     engine: str = "transformers"  # service mode without url: transformers (serve) | vllm
     api_key_env: str | None = None  # service mode: env var holding the endpoint's API key
     max_request_mb: float = 32.0  # service mode: refuse to send a request larger than this
-    serve_args: list[str] = field(default_factory=list)  # service mode: extra arguments for the started server
-    allow_remote: bool = False  # service mode: allow a judge.url that is not on this machine (loopback)
+    serve_args: list[str] = field(
+        default_factory=list
+    )  # service mode: extra arguments for the started server
+    allow_remote: bool = (
+        False  # service mode: allow a judge.url that is not on this machine (loopback)
+    )
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,9 @@ def load_config(path: str | os.PathLike | None, overrides: list[str] = ()) -> Co
     if path is not None:
         file = Path(path)
         if not file.is_file():
-            raise ConfigError(f"run config {file}: no such file; pass an existing YAML file to --eb-config")
+            raise ConfigError(
+                f"run config {file}: no such file; pass an existing YAML file to --eb-config"
+            )
         data = _read_yaml(file)
         source, base_dir = str(file), str(file.resolve().parent)
     for item in overrides:
@@ -150,8 +156,10 @@ def _read_yaml(file: Path) -> dict:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{file}{where}: not valid YAML ({problem}); python tags and other "
-                          "non-plain YAML are refused (safe loading only)") from None
+        raise ConfigError(
+            f"{file}{where}: not valid YAML ({problem}); python tags and other "
+            "non-plain YAML are refused (safe loading only)"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -206,8 +214,10 @@ def _build_section(cls: type, values: dict, section: str, source: str) -> Any:
 def _unknown_key(source: str, key: str, prefix: str, known) -> str:
     close = difflib.get_close_matches(str(key), list(known), n=1)
     hint = f"; did you mean {prefix}{close[0]}?" if close else ""
-    return (f"{source}: unknown config key {prefix}{key}{hint} "
-            f"(known: {', '.join(prefix + k for k in known)})")
+    return (
+        f"{source}: unknown config key {prefix}{key}{hint} "
+        f"(known: {', '.join(prefix + k for k in known)})"
+    )
 
 
 def _check_type(value: Any, hint: Any, dotted: str, source: str) -> Any:
@@ -227,8 +237,12 @@ def _check_type(value: Any, hint: Any, dotted: str, source: str) -> Any:
             raise ConfigError(_wrong_type(source, dotted, value, "a list"))
         return [_check_type(v, args[0], dotted, source) if args else v for v in value]
     expected = origin or hint
-    if expected is str and isinstance(value, (int, float)) and not isinstance(value, bool) \
-            and dotted == "judge.gpus":
+    if (
+        expected is str
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and dotted == "judge.gpus"
+    ):
         return str(value)
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise ConfigError(_wrong_type(source, dotted, value, f"a {expected.__name__}"))
@@ -236,5 +250,7 @@ def _check_type(value: Any, hint: Any, dotted: str, source: str) -> Any:
 
 
 def _wrong_type(source: str, dotted: str, value: Any, expected: str) -> str:
-    return (f"{source}: {dotted}: expected {expected}, got {type(value).__name__} {value!r}; "
-            f"fix the value in the config or pass --eb-set {dotted}=...")
+    return (
+        f"{source}: {dotted}: expected {expected}, got {type(value).__name__} {value!r}; "
+        f"fix the value in the config or pass --eb-set {dotted}=..."
+    )

@@ -24,8 +24,10 @@ def parse_gpu_list(text: str | None) -> list[str] | None:
     items = [item.strip() for item in text.split(",") if item.strip()]
     for item in items:
         if not (item.isdigit() or item.startswith(("GPU-", "MIG-"))):
-            raise ConfigError(f"--eb-gpus {text!r}: {item!r} is not a GPU index or UUID; "
-                              "use e.g. --eb-gpus 0,1,2,3")
+            raise ConfigError(
+                f"--eb-gpus {text!r}: {item!r} is not a GPU index or UUID; "
+                "use e.g. --eb-gpus 0,1,2,3"
+            )
     if len(set(items)) != len(items):
         raise ConfigError(f"--eb-gpus {text!r}: a GPU is listed twice")
     return items
@@ -39,8 +41,13 @@ def visible_gpus(environ: dict | None = None) -> list[str]:
     if shutil.which("nvidia-smi") is None:
         return []
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=20, check=True).stdout
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
     return [line.strip() for line in out.splitlines() if line.strip().isdigit()]
@@ -51,9 +58,11 @@ def gpu_groups(gpus: list[str], per_worker: int) -> list[list[str]]:
     if per_worker < 1:
         raise ConfigError(f"--eb-gpus-per-worker {per_worker}: must be at least 1")
     if gpus and len(gpus) % per_worker:
-        raise ConfigError(f"--eb-gpus-per-worker {per_worker} does not divide the {len(gpus)} GPUs "
-                          f"{','.join(gpus)}; list a multiple of {per_worker} GPUs with --eb-gpus")
-    return [gpus[i:i + per_worker] for i in range(0, len(gpus), per_worker)]
+        raise ConfigError(
+            f"--eb-gpus-per-worker {per_worker} does not divide the {len(gpus)} GPUs "
+            f"{','.join(gpus)}; list a multiple of {per_worker} GPUs with --eb-gpus"
+        )
+    return [gpus[i : i + per_worker] for i in range(0, len(gpus), per_worker)]
 
 
 def worker_specs(n_workers: int, groups: list[list[str]]) -> list[str]:
@@ -71,7 +80,9 @@ def worker_specs(n_workers: int, groups: list[list[str]]) -> list[str]:
     return specs
 
 
-def judge_devices(worker_gpus: list[str], judge_gpus: list[str] | None, worker_index: int) -> list[str]:
+def judge_devices(
+    worker_gpus: list[str], judge_gpus: list[str] | None, worker_index: int
+) -> list[str]:
     """The GPUs a worker's judge sees: the worker's own by default, else one of the judge GPU list."""
     if not judge_gpus:
         return worker_gpus

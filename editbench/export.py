@@ -30,36 +30,48 @@ def main(argv: list[str]) -> int:
     parser.add_argument("run", type=Path, help="a run folder, e.g. reports/latest")
     parser.add_argument("--layout", required=True, choices=LAYOUTS, help="the benchmark's layout")
     parser.add_argument("dir", type=Path, help="the output folder (the official scorer's input)")
-    parser.add_argument("--jpeg", action="store_true",
-                        help="KRIS-Bench only: write <id>.jpg JPEG files, as its published scripts read")
+    parser.add_argument(
+        "--jpeg",
+        action="store_true",
+        help="KRIS-Bench only: write <id>.jpg JPEG files, as its published scripts read",
+    )
     args = parser.parse_args(argv)
     records, meta = load_run(args.run)
     check(args.run, meta, args.layout, args.jpeg)
     written, missing = export(args.run, records, args.layout, args.dir, args.jpeg)
     copies = f" and {written} {SOURCE_COPY} source copies" if args.layout == "gedit" else ""
-    print(f"editbench export: wrote {written} edits{copies} to {args.dir} in the "
-          f"{NAMES[args.layout]} layout")
+    print(
+        f"editbench export: wrote {written} edits{copies} to {args.dir} in the "
+        f"{NAMES[args.layout]} layout"
+    )
     for test_id, status in missing[:20]:
         print(f"editbench export: no edit for case {test_id} (status {status})")
     if missing:
-        print(f"editbench export: {len(missing)} cases have no edit; the export is incomplete "
-              "(rerun them, or score the rest knowing these are absent)")
+        print(
+            f"editbench export: {len(missing)} cases have no edit; the export is incomplete "
+            "(rerun them, or score the rest knowing these are absent)"
+        )
     return 1 if missing else 0
 
 
 def check(run_dir: Path, meta: dict[str, Any], layout: str, jpeg: bool) -> None:
     fmt = (meta.get("suite") or {}).get("format")
     if fmt != layout:
-        raise ConfigError(f"{run_dir}: the run's suite was read as {fmt or 'an unknown format'}; "
-                          f"--layout {layout} needs a run of a {NAMES[layout]} suite "
-                          f"(suite.format: {layout})")
+        raise ConfigError(
+            f"{run_dir}: the run's suite was read as {fmt or 'an unknown format'}; "
+            f"--layout {layout} needs a run of a {NAMES[layout]} suite "
+            f"(suite.format: {layout})"
+        )
     if jpeg and layout != "kris":
-        raise ConfigError(f"--jpeg: only KRIS-Bench's scripts read JPEG edits; the {NAMES[layout]} "
-                          "scorer reads PNG, so leave --jpeg out")
+        raise ConfigError(
+            f"--jpeg: only KRIS-Bench's scripts read JPEG edits; the {NAMES[layout]} "
+            "scorer reads PNG, so leave --jpeg out"
+        )
 
 
-def export(run_dir: Path, records: list[dict[str, Any]], layout: str, out: Path,
-           jpeg: bool = False) -> tuple[int, list[tuple[str, str]]]:
+def export(
+    run_dir: Path, records: list[dict[str, Any]], layout: str, out: Path, jpeg: bool = False
+) -> tuple[int, list[tuple[str, str]]]:
     """Write every edit of the run into `out`; returns (edits written, [(test id, status)] without one)."""
     written, missing = 0, []
     for record in records:
@@ -73,7 +85,9 @@ def export(run_dir: Path, records: list[dict[str, Any]], layout: str, out: Path,
         target = _target(out, stem, ".jpg" if jpeg else ".png")
         _write(target, _as_jpeg(data, test_id) if jpeg else data)
         if layout == "gedit":
-            _write(_target(out, stem, SOURCE_COPY), _as_png(_read(run_dir, images["source"]), test_id))
+            _write(
+                _target(out, stem, SOURCE_COPY), _as_png(_read(run_dir, images["source"]), test_id)
+            )
         written += 1
     return written, missing
 
@@ -83,7 +97,9 @@ def _read(run_dir: Path, relative: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror}); the run folder is incomplete") from None
+        raise ConfigError(
+            f"{path}: cannot read it ({exc.strerror}); the run folder is incomplete"
+        ) from None
 
 
 def _target(out: Path, stem: str, suffix: str) -> Path:

@@ -51,8 +51,12 @@ def configure(config: pytest.Config) -> None:
     path = config_path(config)
     if path is None:
         return
-    current = load_settings(path, config.getoption("eb_set"), config.getoption("eb_gpus"),
-                            config.getoption("eb_gpus_per_worker"))
+    current = load_settings(
+        path,
+        config.getoption("eb_set"),
+        config.getoption("eb_gpus"),
+        config.getoption("eb_gpus_per_worker"),
+    )
     config.stash[SETTINGS] = current
     shard_text = config.getoption("eb_shard")
     config.stash[SHARD] = parse_shard(shard_text)
@@ -66,8 +70,9 @@ def configure(config: pytest.Config) -> None:
     _pin_workers(config, current)
     if not config.getoption("collectonly"):
         endpoint = _start_service(config, current, run_dir)
-        controller = Controller(current, run_dir, fail_under=config.getoption("eb_fail_under"),
-                                shard=shard_text)
+        controller = Controller(
+            current, run_dir, fail_under=config.getoption("eb_fail_under"), shard=shard_text
+        )
         controller.start()
         if endpoint is not None:
             _record_endpoint(controller, run_dir, endpoint)
@@ -177,7 +182,9 @@ def header(config: pytest.Config) -> list[str]:
         f"editbench: run folder {config.stash[RUN_DIR]}",
     ]
     if current.groups:
-        lines.append(f"editbench: GPUs {', '.join(','.join(g) for g in current.groups)} (one group per worker)")
+        lines.append(
+            f"editbench: GPUs {', '.join(','.join(g) for g in current.groups)} (one group per worker)"
+        )
     else:
         lines.append("editbench: no GPU visible: editor and judge run on CPU")
     return lines
@@ -186,7 +193,9 @@ def header(config: pytest.Config) -> list[str]:
 def parametrize(metafunc: pytest.Metafunc) -> None:
     current = settings(metafunc.config)
     if current is None:
-        raise pytest.UsageError("test_edit needs a run config: pass --eb-config PATH or set eb_config in pytest.ini")
+        raise pytest.UsageError(
+            "test_edit needs a run config: pass --eb-config PATH or set eb_config in pytest.ini"
+        )
     params = []
     for case in current.suite.cases:
         names = {case.category.key, *case.category.names, *case.tags}
@@ -230,7 +239,7 @@ def case_lookup(current: Settings) -> dict:
 
 
 def param_id(nodeid: str) -> str:
-    return nodeid[nodeid.index("[") + 1:-1] if nodeid.endswith("]") and "[" in nodeid else ""
+    return nodeid[nodeid.index("[") + 1 : -1] if nodeid.endswith("]") and "[" in nodeid else ""
 
 
 class ControllerHooks:
@@ -270,6 +279,8 @@ class HtmlReportHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report, cells: list) -> None:
-        scores, thumbs = pytest_html_cells(self.run_dir, dict(getattr(report, "user_properties", ())))
+        scores, thumbs = pytest_html_cells(
+            self.run_dir, dict(getattr(report, "user_properties", ()))
+        )
         cells.insert(2, f'<td class="col-ebScores">{scores}</td>')
         cells.insert(3, f'<td class="col-ebImages">{thumbs}</td>')

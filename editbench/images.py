@@ -21,10 +21,14 @@ def decode_png(data: bytes, what: str) -> Image.Image:
             image = Image.open(io.BytesIO(data))
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise CaseError(f"{what}: image refused by the size limit ({exc}); "
-                        f"images must stay under {limit:,} pixels — downscale the file") from None
+        raise CaseError(
+            f"{what}: image refused by the size limit ({exc}); "
+            f"images must stay under {limit:,} pixels — downscale the file"
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise CaseError(f"{what}: not a readable image ({exc}); replace the file with a valid PNG/JPEG") from None
+        raise CaseError(
+            f"{what}: not a readable image ({exc}); replace the file with a valid PNG/JPEG"
+        ) from None
     return image.convert("RGB") if image.mode != "RGB" else image
 
 
@@ -33,7 +37,9 @@ def read_image_file(path: Path, what: str) -> tuple[Image.Image, bytes]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise CaseError(f"{what}: image file {path} does not exist; add it or fix the path in the suite") from None
+        raise CaseError(
+            f"{what}: image file {path} does not exist; add it or fix the path in the suite"
+        ) from None
     except OSError as exc:
         raise CaseError(f"{what}: cannot read image file {path} ({exc.strerror})") from None
     return decode_png(data, f"{what}: {path}"), data

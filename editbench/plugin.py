@@ -14,16 +14,40 @@ from editbench.errors import EditbenchError
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("editbench", "editbench: image-editing evaluation")
-    group.addoption("--eb-config", metavar="PATH", help="run config YAML (default: the eb_config ini key)")
-    group.addoption("--eb-set", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a config value, e.g. --eb-set editor.steps=4 (repeatable)")
-    group.addoption("--eb-gpus", metavar="LIST", help="GPUs to use, e.g. 0,1,2,3 (default: all visible; 'none' for CPU)")
-    group.addoption("--eb-gpus-per-worker", type=int, default=1, metavar="K", help="GPUs per xdist worker")
-    group.addoption("--eb-run-dir", metavar="DIR", help="run folder (default: <run.dir>/<timestamp>-<name>)")
-    group.addoption("--eb-fail-under", action="append", default=[], metavar="DIM[@CATEGORY]=VALUE",
-                    help="fail the run when a mean falls below VALUE, e.g. O=6.5 or SC@physical=5")
-    group.addoption("--eb-shard", metavar="K/N", help="run only shard K of N (by a hash of the case id)")
-    parser.addini("eb_config", "run config used when --eb-config is not given (relative to the ini file)")
+    group.addoption(
+        "--eb-config", metavar="PATH", help="run config YAML (default: the eb_config ini key)"
+    )
+    group.addoption(
+        "--eb-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --eb-set editor.steps=4 (repeatable)",
+    )
+    group.addoption(
+        "--eb-gpus",
+        metavar="LIST",
+        help="GPUs to use, e.g. 0,1,2,3 (default: all visible; 'none' for CPU)",
+    )
+    group.addoption(
+        "--eb-gpus-per-worker", type=int, default=1, metavar="K", help="GPUs per xdist worker"
+    )
+    group.addoption(
+        "--eb-run-dir", metavar="DIR", help="run folder (default: <run.dir>/<timestamp>-<name>)"
+    )
+    group.addoption(
+        "--eb-fail-under",
+        action="append",
+        default=[],
+        metavar="DIM[@CATEGORY]=VALUE",
+        help="fail the run when a mean falls below VALUE, e.g. O=6.5 or SC@physical=5",
+    )
+    group.addoption(
+        "--eb-shard", metavar="K/N", help="run only shard K of N (by a hash of the case id)"
+    )
+    parser.addini(
+        "eb_config", "run config used when --eb-config is not given (relative to the ini file)"
+    )
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -55,10 +55,16 @@ class CaseOutcome:
         """Flat, builtin-typed properties for `record_property` (and so for JUnit XML)."""
         case = self.case
         props: list[tuple[str, Any]] = [
-            ("eb.version", RECORD_VERSION), ("case_id", case.id), ("test_id", case.test_id),
-            ("category", case.category.key), ("category_name", case.category.display),
-            ("status", self.status), ("reason", self.reason), ("seed", self.seed),
-            ("edit_s", round(self.edit_s, 6)), ("judge_s", round(self.judge_s, 6)),
+            ("eb.version", RECORD_VERSION),
+            ("case_id", case.id),
+            ("test_id", case.test_id),
+            ("category", case.category.key),
+            ("category_name", case.category.display),
+            ("status", self.status),
+            ("reason", self.reason),
+            ("seed", self.seed),
+            ("edit_s", round(self.edit_s, 6)),
+            ("judge_s", round(self.judge_s, 6)),
             ("edit_cached", self.edit_cached),
         ]
         for name, result in self.dimensions.items():
@@ -78,8 +84,15 @@ class CaseOutcome:
 class CaseRunner:
     """Holds what one worker needs to run cases: config, editor, judge, cache and run folder."""
 
-    def __init__(self, config: Config, editor: Editor, judge: Judge, run_dir: Path,
-                 cache: Cache, language: str) -> None:
+    def __init__(
+        self,
+        config: Config,
+        editor: Editor,
+        judge: Judge,
+        run_dir: Path,
+        cache: Cache,
+        language: str,
+    ) -> None:
         self.config, self.editor, self.judge = config, editor, judge
         self.run_dir, self.cache, self.language = run_dir, cache, language
         self.editor_identity = editor.describe()
@@ -106,9 +119,18 @@ class CaseRunner:
         if edited_png is None:
             return outcome
         outcome.images["edited"] = self._save(case, "edited", edited_png)
-        self._judge(outcome, JudgeInput(case=case, source_png=pngs[0], edited_png=edited_png,
-                                        instruction=instruction, description=description,
-                                        seed=outcome.seed, source_pngs=tuple(pngs)))
+        self._judge(
+            outcome,
+            JudgeInput(
+                case=case,
+                source_png=pngs[0],
+                edited_png=edited_png,
+                instruction=instruction,
+                description=description,
+                seed=outcome.seed,
+                source_pngs=tuple(pngs),
+            ),
+        )
         return outcome
 
     def _refusal(self, case: Case) -> str:
@@ -118,23 +140,46 @@ class CaseRunner:
         if limit is None or count <= limit:
             return ""
         what = self.editor_identity.get("pipeline") or self.editor.name
-        return (f"case {case.id} has {count} input images but the editor ({what}) takes {limit}; "
-                "use one that takes several (editor.pipeline: QwenImageEditPlusPipeline) or leave "
-                f"the case out (-k \"not {case.test_id}\")")
+        return (
+            f"case {case.id} has {count} input images but the editor ({what}) takes {limit}; "
+            "use one that takes several (editor.pipeline: QwenImageEditPlusPipeline) or leave "
+            f'the case out (-k "not {case.test_id}")'
+        )
 
-    def _edit(self, outcome: CaseOutcome, images: list, pngs: list[bytes], instruction: str) -> bytes | None:
-        inputs = {"source": sha256(pngs[0])} if len(pngs) == 1 else {"sources": [sha256(p) for p in pngs]}
-        key = cache_key({"kind": "edit", "editor": self.editor_identity, "seed": outcome.seed,
-                         **inputs, "instruction": instruction})
+    def _edit(
+        self, outcome: CaseOutcome, images: list, pngs: list[bytes], instruction: str
+    ) -> bytes | None:
+        inputs = (
+            {"source": sha256(pngs[0])}
+            if len(pngs) == 1
+            else {"sources": [sha256(p) for p in pngs]}
+        )
+        key = cache_key(
+            {
+                "kind": "edit",
+                "editor": self.editor_identity,
+                "seed": outcome.seed,
+                **inputs,
+                "instruction": instruction,
+            }
+        )
         cached = self.cache.get("edits", key) if self.config.run.cache else None
         if cached is not None:
             outcome.edit_cached = True
             return cached
         start = time.perf_counter()
         try:
-            edited = self.editor.edit(EditRequest(case=outcome.case, image=images[0], instruction=instruction,
-                                                  seed=outcome.seed, source_png=pngs[0],
-                                                  images=tuple(images), source_pngs=tuple(pngs)))
+            edited = self.editor.edit(
+                EditRequest(
+                    case=outcome.case,
+                    image=images[0],
+                    instruction=instruction,
+                    seed=outcome.seed,
+                    source_png=pngs[0],
+                    images=tuple(images),
+                    source_pngs=tuple(pngs),
+                )
+            )
         except CaseError as exc:
             outcome.fail("edit-error", str(exc))
             return None
@@ -160,7 +205,9 @@ class CaseRunner:
         outcome.dimensions.update(results)
         for name, result in results.items():
             if result["status"] != OK:
-                outcome.fail(result["status"], f"{name}: {result.get('reasoning') or result['status']}")
+                outcome.fail(
+                    result["status"], f"{name}: {result.get('reasoning') or result['status']}"
+                )
         if "SC" in results and "PQ" in results:
             outcome.dimensions["O"] = overall(results["SC"], results["PQ"])
 
@@ -176,10 +223,22 @@ def overall(sc: dict, pq: dict) -> dict:
     """O = sqrt(SC * PQ), only when both were read from the judge."""
     if sc["status"] == OK and pq["status"] == OK:
         score = math.sqrt(sc["score"] * pq["score"])
-        return {"score": score, "status": OK, "raw": "", "reasoning": "sqrt(SC*PQ)", "seconds": 0.0,
-                "cached": False}
-    return {"score": None, "status": "missing-input", "raw": "", "reasoning": "SC or PQ failed",
-            "seconds": 0.0, "cached": False}
+        return {
+            "score": score,
+            "status": OK,
+            "raw": "",
+            "reasoning": "sqrt(SC*PQ)",
+            "seconds": 0.0,
+            "cached": False,
+        }
+    return {
+        "score": None,
+        "status": "missing-input",
+        "raw": "",
+        "reasoning": "SC or PQ failed",
+        "seconds": 0.0,
+        "cached": False,
+    }
 
 
 def worker_identity(editor_identity: dict, judge: Judge) -> str:
@@ -188,7 +247,13 @@ def worker_identity(editor_identity: dict, judge: Judge) -> str:
         judge_identity = judge.describe()
     except Exception as exc:  # a description must never fail a case
         judge_identity = {"error": f"{type(exc).__name__}: {exc}"}
-    data = {"editor": editor_identity, "judge": judge_identity, "versions": versions(),
-            "devices": {"cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
-                        "slot": os.environ.get("EDITBENCH_SLOT")}}
+    data = {
+        "editor": editor_identity,
+        "judge": judge_identity,
+        "versions": versions(),
+        "devices": {
+            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+            "slot": os.environ.get("EDITBENCH_SLOT"),
+        },
+    }
     return json.dumps(data, ensure_ascii=False, default=str)

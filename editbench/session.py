@@ -41,18 +41,26 @@ class Settings:
         return self.config.suite.language
 
 
-def load_settings(config_path: str | None, overrides: list[str], gpus: str | None = None,
-                  gpus_per_worker: int = 1) -> Settings:
+def load_settings(
+    config_path: str | None, overrides: list[str], gpus: str | None = None, gpus_per_worker: int = 1
+) -> Settings:
     """Read and check everything a run needs, loading no model; raises EditbenchError subclasses."""
     config = load_config(config_path, overrides)
-    suite = load_suite(config.resolve(config.suite.path), config.suite.format, config.suite.language,
-                       config.suite.name, config.resolve(config.suite.templates),
-                       config.resolve(config.suite.images))
+    suite = load_suite(
+        config.resolve(config.suite.path),
+        config.suite.format,
+        config.suite.language,
+        config.suite.name,
+        config.resolve(config.suite.templates),
+        config.resolve(config.suite.images),
+    )
     editors.check(config)
     judging.check(config, suite)
     chosen = parse_gpu_list(gpus)
     chosen = visible_gpus() if chosen is None else chosen
-    return Settings(config=config, suite=suite, gpus=chosen, groups=gpu_groups(chosen, gpus_per_worker))
+    return Settings(
+        config=config, suite=suite, gpus=chosen, groups=gpu_groups(chosen, gpus_per_worker)
+    )
 
 
 def new_run_dir(config: Config, explicit: str | None) -> Path:
@@ -119,7 +127,9 @@ class Controller:
 
     def finish(self, exitstatus: int) -> int:
         """Write summaries, reports and the completed run.json; apply the gate to the exit status."""
-        summary = summarize(self.records, [(c.key, c.display) for c in self.settings.suite.categories])
+        summary = summarize(
+            self.records, [(c.key, c.display) for c in self.settings.suite.categories]
+        )
         self.gate = violations(summary, self.thresholds)
         if self.gate and exitstatus in (0, 5):
             exitstatus = 1  # pytest.ExitCode.TESTS_FAILED: the CI gate failed
@@ -132,8 +142,11 @@ class Controller:
     def summary_lines(self) -> list[str]:
         if self.summary is None:
             return []
-        lines = ["", "editbench scores (mean [95% CI] per category; failed cases counted, not scored):",
-                 *table_lines(self.summary)]
+        lines = [
+            "",
+            "editbench scores (mean [95% CI] per category; failed cases counted, not scored):",
+            *table_lines(self.summary),
+        ]
         lines += [f"editbench: FAILED --eb-fail-under {line}" for line in self.gate]
         if self.fail_under and not self.gate:
             lines.append(f"editbench: passed --eb-fail-under {' '.join(self.fail_under)}")

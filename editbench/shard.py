@@ -18,11 +18,15 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
         return None
     index, sep, count = str(text).strip().partition("/")
     if not sep or not index.strip().isdigit() or not count.strip().isdigit():
-        raise ConfigError(f"--eb-shard {text!r}: expected K/N with whole numbers, e.g. --eb-shard 1/4")
+        raise ConfigError(
+            f"--eb-shard {text!r}: expected K/N with whole numbers, e.g. --eb-shard 1/4"
+        )
     k, n = int(index), int(count)
     if n < 1 or not 1 <= k <= n:
-        raise ConfigError(f"--eb-shard {text!r}: K must be between 1 and N (shards are numbered "
-                          f"1..N), e.g. --eb-shard 1/{max(n, 1)}")
+        raise ConfigError(
+            f"--eb-shard {text!r}: K must be between 1 and N (shards are numbered "
+            f"1..N), e.g. --eb-shard 1/{max(n, 1)}"
+        )
     return k, n
 
 

@@ -14,7 +14,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--gpus", default=None)
     parser.add_argument("--gpus-per-worker", type=int, default=1)
-    parser.add_argument("--images", action="store_true", help="also open every image (slow on big suites)")
+    parser.add_argument(
+        "--images", action="store_true", help="also open every image (slow on big suites)"
+    )
     args = parser.parse_args(argv)
     settings = load_settings(args.config, args.overrides, args.gpus, args.gpus_per_worker)
     for line in describe(settings):
@@ -30,12 +32,21 @@ def main(argv: list[str]) -> int:
 def describe(settings: Settings) -> list[str]:
     cfg, suite = settings.config, settings.suite
     counts = suite.counts()
-    lines = [f"config   {cfg.source}", f"suite    {suite.name} {suite.version} ({suite.format}, "
-             f"{suite.language}) at {suite.root}: {len(suite.cases)} cases"]
+    lines = [
+        f"config   {cfg.source}",
+        f"suite    {suite.name} {suite.version} ({suite.format}, "
+        f"{suite.language}) at {suite.root}: {len(suite.cases)} cases",
+    ]
     lines += [f"  {c.display:<8} {c.key:<14} {counts[c.key]:>4} cases" for c in suite.categories]
-    lines.append(f"editor   {cfg.editor.backend} {cfg.editor.model or ''} steps={cfg.editor.steps}".rstrip())
+    lines.append(
+        f"editor   {cfg.editor.backend} {cfg.editor.model or ''} steps={cfg.editor.steps}".rstrip()
+    )
     lines.append(f"judge    {cfg.judge.backend} {cfg.judge.model or ''} method={cfg.judge.method}")
-    devices = "; ".join(",".join(g) for g in settings.groups) if settings.groups else "CPU (no GPU visible)"
+    devices = (
+        "; ".join(",".join(g) for g in settings.groups)
+        if settings.groups
+        else "CPU (no GPU visible)"
+    )
     lines.append(f"devices  {devices}")
     lines.append(f"run dir  {new_run_dir(cfg, None)}")
     lines.append(f"cache    {cfg.resolve(cfg.run.cache_dir) if cfg.run.cache else 'off'}")

@@ -31,18 +31,28 @@ def jpeg(index: int) -> bytes:
 
 # (task_type, key, language, intersection): 5 en rows (3 in the intersection), 3 cn rows.
 GEDIT_ROWS = [
-    ("text_change", "t01", "en", True), ("text_change", "t02", "en", False),
-    ("subject-add", "a01", "en", True), ("background_change", "b01", "en", True),
+    ("text_change", "t01", "en", True),
+    ("text_change", "t02", "en", False),
+    ("subject-add", "a01", "en", True),
+    ("background_change", "b01", "en", True),
     ("ps_human", "p01", "en", False),
-    ("text_change", "t01", "cn", True), ("subject-add", "a01", "cn", False),
+    ("text_change", "t01", "cn", True),
+    ("subject-add", "a01", "cn", False),
     ("tone_transfer", "o01", "cn", True),
 ]
 
 
 def gedit_columns(rows=GEDIT_ROWS, image_size: tuple[int, int] = (32, 32)) -> dict[str, list]:
     """The GEdit-Bench columns of `rows`, images as {"bytes", "path"} cells."""
-    columns: dict[str, list] = {"task_type": [], "key": [], "instruction": [], "instruction_language": [],
-                                "input_image": [], "input_image_raw": [], "Intersection_exist": []}
+    columns: dict[str, list] = {
+        "task_type": [],
+        "key": [],
+        "instruction": [],
+        "instruction_language": [],
+        "input_image": [],
+        "input_image_raw": [],
+        "Intersection_exist": [],
+    }
     for number, (task, key, language, intersection) in enumerate(rows):
         columns["task_type"].append(task)
         columns["key"].append(key)
@@ -58,11 +68,17 @@ def gedit_columns(rows=GEDIT_ROWS, image_size: tuple[int, int] = (32, 32)) -> di
 def gedit_dataset(columns: dict[str, list]):
     import datasets
 
-    features = datasets.Features({
-        "task_type": datasets.Value("string"), "key": datasets.Value("string"),
-        "instruction": datasets.Value("string"), "instruction_language": datasets.Value("string"),
-        "input_image": datasets.Image(), "input_image_raw": datasets.Image(),
-        "Intersection_exist": datasets.Value("bool")})
+    features = datasets.Features(
+        {
+            "task_type": datasets.Value("string"),
+            "key": datasets.Value("string"),
+            "instruction": datasets.Value("string"),
+            "instruction_language": datasets.Value("string"),
+            "input_image": datasets.Image(),
+            "input_image_raw": datasets.Image(),
+            "Intersection_exist": datasets.Value("bool"),
+        }
+    )
     return datasets.Dataset.from_dict(columns, features=features)
 
 
@@ -83,8 +99,10 @@ def write_gedit_parquet(folder: Path, rows=GEDIT_ROWS) -> Path:
 
 # key -> (image id under the image root, edit type)
 IMGEDIT_ENTRIES = {
-    "1082": ("animal/000342021.jpg", "adjust"), "673": ("style/000278574.jpg", "style"),
-    "628": ("daily object/000276684.jpg", "replace"), "510": ("transport/000351716.jpg", "remove"),
+    "1082": ("animal/000342021.jpg", "adjust"),
+    "673": ("style/000278574.jpg", "style"),
+    "628": ("daily object/000276684.jpg", "replace"),
+    "510": ("transport/000351716.jpg", "remove"),
     "17": ("for_add/000000017.jpg", "add"),
 }
 
@@ -97,7 +115,11 @@ def write_imgedit(folder: Path, entries=IMGEDIT_ENTRIES) -> tuple[Path, Path]:
         path = root / image_id
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(jpeg(number + 10))
-        data[key] = {"id": image_id, "prompt": f"{edit_type} the thing in {key}", "edit_type": edit_type}
+        data[key] = {
+            "id": image_id,
+            "prompt": f"{edit_type} the thing in {key}",
+            "edit_type": edit_type,
+        }
     file = folder / "basic_edit.json"
     file.write_text(json.dumps(data, indent=4), encoding="utf-8")
     return file, root
@@ -105,26 +127,56 @@ def write_imgedit(folder: Path, entries=IMGEDIT_ENTRIES) -> tuple[Path, Path]:
 
 # -- KRIS-Bench ----------------------------------------------------------------------------------
 
+
 def kris_entries() -> dict[str, dict[str, dict]]:
     """category -> annotation.json content: multi-image, ground-truth and explained cases."""
     return {
         "multi-element_composition": {
-            "1": {"ori_img": ["1-1.jpg", "1-2.jpg"], "gt_img": "",
-                  "ins_en": "Place the cat from the second image on the sofa in the first image.",
-                  "explain_en": ""}},
+            "1": {
+                "ori_img": ["1-1.jpg", "1-2.jpg"],
+                "gt_img": "",
+                "ins_en": "Place the cat from the second image on the sofa in the first image.",
+                "explain_en": "",
+            }
+        },
         "temporal_prediction": {
-            "1": {"ori_img": ["1-2.jpg", "1-3.jpg", "1-4.jpg"], "gt_img": "1-1.jpg",
-                  "ins_en": "Predict frame 1 from frames 2, 3 and 4.", "explain_en": ""}},
+            "1": {
+                "ori_img": ["1-2.jpg", "1-3.jpg", "1-4.jpg"],
+                "gt_img": "1-1.jpg",
+                "ins_en": "Predict frame 1 from frames 2, 3 and 4.",
+                "explain_en": "",
+            }
+        },
         "viewpoint_change": {
-            "1": {"ori_img": "1.jpg", "gt_img": "1_gt.jpg", "ins_en": "Show it from the left.",
-                  "explain_en": ""}},
+            "1": {
+                "ori_img": "1.jpg",
+                "gt_img": "1_gt.jpg",
+                "ins_en": "Show it from the left.",
+                "explain_en": "",
+            }
+        },
         "physics": {
-            "1": {"ori_img": "1.jpg", "gt_img": "", "ins_en": "Show the ice after an hour in the sun.",
-                  "explain_en": "Ice melts above 0 degrees Celsius."},
-            "2": {"ori_img": "2.png", "gt_img": "", "ins_en": "Drop the ball.",
-                  "explain_en": "Gravity pulls it down."}},
+            "1": {
+                "ori_img": "1.jpg",
+                "gt_img": "",
+                "ins_en": "Show the ice after an hour in the sun.",
+                "explain_en": "Ice melts above 0 degrees Celsius.",
+            },
+            "2": {
+                "ori_img": "2.png",
+                "gt_img": "",
+                "ins_en": "Drop the ball.",
+                "explain_en": "Gravity pulls it down.",
+            },
+        },
         "count_change": {
-            "1": {"ori_img": "1.jpg", "gt_img": "", "ins_en": "Make it three apples.", "explain_en": ""}},
+            "1": {
+                "ori_img": "1.jpg",
+                "gt_img": "",
+                "ins_en": "Make it three apples.",
+                "explain_en": "",
+            }
+        },
     }
 
 
@@ -140,35 +192,62 @@ def write_kris(folder: Path, entries: dict | None = None) -> Path:
             for name in [*names, entry.get("gt_img")]:
                 if name:
                     number += 1
-                    (target / name).write_bytes(png(number) if name.endswith(".png") else jpeg(number))
+                    (target / name).write_bytes(
+                        png(number) if name.endswith(".png") else jpeg(number)
+                    )
     return folder
 
 
 # -- RISEBench -----------------------------------------------------------------------------------
 
+
 def rise_items(release: int = 64) -> list[dict]:
     """Entries of the 64-case file (no subtask, no reasoning_img) or of the 360-case release."""
     items = [
-        {"index": "temporal_reasoning_1", "category": "temporal_reasoning",
-         "instruction": "Draw it a year later.", "image": "temporal_reasoning_images/1.png",
-         "reference": "Rotten, blackened banana."},
-        {"index": "causal_reasoning_1", "category": "causal_reasoning",
-         "instruction": "Draw it after the glass falls.", "image": "causal_reasoning_images/1.png",
-         "reference": "Shattered glass on the floor."},
-        {"index": "spatial_reasoning_1", "category": "spatial_reasoning",
-         "instruction": "Assemble the parts.", "image": "spatial_reasoning_images/1.png",
-         "reference_img": "spatial_reasoning_images/1_ref.png"},
-        {"index": "logical_reasoning_1", "category": "logical_reasoning",
-         "instruction": "Draw the path through the maze in blue.", "image": "logical_reasoning_images/1.jpg",
-         "reference_img": "logical_reasoning_images/1_ref.png"},
-        {"index": "logical_reasoning_2", "category": "logical_reasoning",
-         "instruction": "Draw the shortest path in red.", "image": "logical_reasoning_images/2.png",
-         "reference_txt": "Node 1 to node 2 to node 4."},
+        {
+            "index": "temporal_reasoning_1",
+            "category": "temporal_reasoning",
+            "instruction": "Draw it a year later.",
+            "image": "temporal_reasoning_images/1.png",
+            "reference": "Rotten, blackened banana.",
+        },
+        {
+            "index": "causal_reasoning_1",
+            "category": "causal_reasoning",
+            "instruction": "Draw it after the glass falls.",
+            "image": "causal_reasoning_images/1.png",
+            "reference": "Shattered glass on the floor.",
+        },
+        {
+            "index": "spatial_reasoning_1",
+            "category": "spatial_reasoning",
+            "instruction": "Assemble the parts.",
+            "image": "spatial_reasoning_images/1.png",
+            "reference_img": "spatial_reasoning_images/1_ref.png",
+        },
+        {
+            "index": "logical_reasoning_1",
+            "category": "logical_reasoning",
+            "instruction": "Draw the path through the maze in blue.",
+            "image": "logical_reasoning_images/1.jpg",
+            "reference_img": "logical_reasoning_images/1_ref.png",
+        },
+        {
+            "index": "logical_reasoning_2",
+            "category": "logical_reasoning",
+            "instruction": "Draw the shortest path in red.",
+            "image": "logical_reasoning_images/2.png",
+            "reference_txt": "Node 1 to node 2 to node 4.",
+        },
     ]
     if release == 360:
-        extra = [("Life Progression", 1.0, None), ("State Transition", None, True),
-                 ("Component Assembly", None, None), ("Puzzle Solving", None, None),
-                 ("Mathematical Derivation", None, None)]
+        extra = [
+            ("Life Progression", 1.0, None),
+            ("State Transition", None, True),
+            ("Component Assembly", None, None),
+            ("Puzzle Solving", None, None),
+            ("Mathematical Derivation", None, None),
+        ]
         for item, (subtask, reasoning_img, free) in zip(items, extra, strict=True):
             item.update(subtask=subtask, reasoning_img=reasoning_img, consistency_free=free)
     return items

@@ -34,20 +34,38 @@ def write_config(folder: Path, **sections) -> Path:
     return path
 
 
-def run_bench(config: Path, *args: str, run_dir: Path | None = None, timeout: float = 600,
-              env: dict | None = None) -> subprocess.CompletedProcess:
+def run_bench(
+    config: Path,
+    *args: str,
+    run_dir: Path | None = None,
+    timeout: float = 600,
+    env: dict | None = None,
+) -> subprocess.CompletedProcess:
     """Run the real benchmark (benchmarks/test_edit.py) in a fresh pytest process."""
-    command = [sys.executable, "-m", "pytest", str(REPO / "benchmarks"), "-p", "no:cacheprovider",
-               "--eb-config", str(config), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO / "benchmarks"),
+        "-p",
+        "no:cacheprovider",
+        "--eb-config",
+        str(config),
+        *args,
+    ]
     if run_dir is not None:
         command += ["--eb-run-dir", str(run_dir)]
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=full_env)
+    return subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=full_env
+    )
 
 
 def read_results(run_dir: Path) -> list[dict]:
     path = run_dir / "results.jsonl"
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 @pytest.fixture

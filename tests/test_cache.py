@@ -11,13 +11,23 @@ from editbench.cache import Cache, cache_key
 
 
 def test_key_is_canonical_and_sensitive_to_every_part():
-    parts = {"editor": {"model": "m", "call": {"steps": 2, "cfg": 4.0}}, "seed": 1, "source": "abc",
-             "instruction": "make it red"}
-    same = {"instruction": "make it red", "source": "abc", "seed": 1,
-            "editor": {"call": {"cfg": 4.0, "steps": 2}, "model": "m"}}
+    parts = {
+        "editor": {"model": "m", "call": {"steps": 2, "cfg": 4.0}},
+        "seed": 1,
+        "source": "abc",
+        "instruction": "make it red",
+    }
+    same = {
+        "instruction": "make it red",
+        "source": "abc",
+        "seed": 1,
+        "editor": {"call": {"cfg": 4.0, "steps": 2}, "model": "m"},
+    }
     assert cache_key(parts) == cache_key(same)
     changed = [
-        {**parts, "seed": 2}, {**parts, "source": "abd"}, {**parts, "instruction": "make it blue"},
+        {**parts, "seed": 2},
+        {**parts, "source": "abd"},
+        {**parts, "instruction": "make it blue"},
         {**parts, "editor": {"model": "m", "call": {"steps": 3, "cfg": 4.0}}},
         {**parts, "editor": {"model": "m2", "call": {"steps": 2, "cfg": 4.0}}},
     ]
@@ -53,8 +63,10 @@ def _writer(root: str, key: str, value: bytes) -> None:
 def test_concurrent_writers_never_leave_a_torn_entry(tmp_path):
     key = cache_key({"same": "key"})
     values = [bytes([i]) * 200_000 for i in (1, 2)]
-    procs = [multiprocessing.get_context("spawn").Process(target=_writer, args=(str(tmp_path), key, v))
-             for v in values]
+    procs = [
+        multiprocessing.get_context("spawn").Process(target=_writer, args=(str(tmp_path), key, v))
+        for v in values
+    ]
     for proc in procs:
         proc.start()
     cache = Cache(tmp_path)

@@ -46,7 +46,9 @@ def test_b64_suite_ids_are_stable_and_language_selectable():
     assert len(en.cases) >= 5
     assert [c.id for c in en.cases] == [c.id for c in zh.cases]
     assert en.cases[0].id == "物理-glass_edge" and en.cases[0].pair_id == "glass_edge"
-    assert en.cases[0].text("en")[0].startswith("Show") and zh.cases[0].text("zh")[0].startswith("展示")
+    assert en.cases[0].text("en")[0].startswith("Show") and zh.cases[0].text("zh")[0].startswith(
+        "展示"
+    )
     assert en.cases[0].category.key == "physical"
     assert en.cases[0].source.load()[0].size == (256, 256)
 
@@ -58,7 +60,9 @@ def test_b64_ids_fall_back_to_category_and_index(tmp_path):
         item["subset"] = "物理"
     path = tmp_path / "b.json"
     path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
-    assert [c.id for c in load_suite(path).cases] == [f"物理-{i:03d}" for i in range(1, len(items) + 1)]
+    assert [c.id for c in load_suite(path).cases] == [
+        f"物理-{i:03d}" for i in range(1, len(items) + 1)
+    ]
 
 
 def test_seed_depends_on_case_id_not_position():
@@ -72,7 +76,9 @@ def test_seed_depends_on_case_id_not_position():
 def test_missing_image_fails_that_case_only(suite_copy):
     (suite_copy / "images" / "physical-002.png").unlink()
     suite = load_suite(suite_copy)
-    with pytest.raises(CaseError, match=r"case 物理-002: image file .*physical-002.png does not exist"):
+    with pytest.raises(
+        CaseError, match=r"case 物理-002: image file .*physical-002.png does not exist"
+    ):
         suite.cases[1].source.load()
     suite.cases[0].source.load()
 
@@ -95,8 +101,10 @@ def test_corrupt_base64_names_the_case(tmp_path):
 
 def test_decompression_bomb_is_refused(tmp_path):
     from PIL import Image
+
     items = json.loads(SAMPLE_B64.read_text(encoding="utf-8"))
     import io
+
     buffer = io.BytesIO()
     Image.new("1", (20000, 20000)).save(buffer, format="PNG")
     items[0]["src_img_b64"] = base64.b64encode(buffer.getvalue()).decode()
@@ -107,14 +115,20 @@ def test_decompression_bomb_is_refused(tmp_path):
     assert Image.MAX_IMAGE_PIXELS is not None
 
 
-@pytest.mark.parametrize(("change", "needle"), [
-    ({"category": "cooking"}, "unknown category 'cooking'; known categories: causal, environmental"),
-    ({"id": "物理-001"}, "duplicate case id '物理-001' (first on line 1)"),
-    ({"source": "../../etc/passwd"}, "leaves the suite folder"),
-    ({"source": "/etc/passwd"}, "absolute path '/etc/passwd' refused"),
-    ({"colour": "red"}, "unknown key 'colour'"),
-    ({"instruction": {"en": "only english"}}, "has no zh instruction"),
-])
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        (
+            {"category": "cooking"},
+            "unknown category 'cooking'; known categories: causal, environmental",
+        ),
+        ({"id": "物理-001"}, "duplicate case id '物理-001' (first on line 1)"),
+        ({"source": "../../etc/passwd"}, "leaves the suite folder"),
+        ({"source": "/etc/passwd"}, "absolute path '/etc/passwd' refused"),
+        ({"colour": "red"}, "unknown key 'colour'"),
+        ({"instruction": {"en": "only english"}}, "has no zh instruction"),
+    ],
+)
 def test_structural_errors_name_the_line(suite_copy, change, needle):
     rewrite_line(suite_copy, 1, **change)
     with pytest.raises(SuiteError) as info:

@@ -11,18 +11,25 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def collected(result) -> list[str]:
-    return [line.split("[", 1)[1].rstrip("]") for line in result.stdout.splitlines() if "::test_edit[" in line]
+    return [
+        line.split("[", 1)[1].rstrip("]")
+        for line in result.stdout.splitlines()
+        if "::test_edit[" in line
+    ]
 
 
 @pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["no-xdist", "n2"])
-@pytest.mark.parametrize(("selection", "prefixes"), [
-    (["-k", "物理"], {"物理"}),
-    (["-k", "physical"], {"物理"}),
-    (["-m", "physical"], {"物理"}),
-    (["-m", "物理"], {"物理"}),
-    (["-k", "物理 or 因果"], {"物理", "因果"}),
-    (["-k", "not 指代"], {"物理", "环境", "社会", "因果"}),
-])
+@pytest.mark.parametrize(
+    ("selection", "prefixes"),
+    [
+        (["-k", "物理"], {"物理"}),
+        (["-k", "physical"], {"物理"}),
+        (["-m", "physical"], {"物理"}),
+        (["-m", "物理"], {"物理"}),
+        (["-k", "物理 or 因果"], {"物理", "因果"}),
+        (["-k", "not 指代"], {"物理", "环境", "社会", "因果"}),
+    ],
+)
 def test_category_selection(tmp_path, xdist, selection, prefixes):
     config = write_config(tmp_path)
     result = run_bench(config, "--collect-only", "-q", "--strict-markers", *selection, *xdist)
@@ -33,12 +40,15 @@ def test_category_selection(tmp_path, xdist, selection, prefixes):
 
 
 def test_tags_become_markers(tmp_path):
-    result = run_bench(write_config(tmp_path), "--collect-only", "-q", "--strict-markers", "-m", "sample")
+    result = run_bench(
+        write_config(tmp_path), "--collect-only", "-q", "--strict-markers", "-m", "sample"
+    )
     assert len(collected(result)) == 25
 
 
 def test_base64_suite_collects_with_category_prefix(tmp_path):
     from conftest import SAMPLE_B64
+
     config = write_config(tmp_path, suite={"path": str(SAMPLE_B64), "language": "zh"})
     result = run_bench(config, "--collect-only", "-q", "-k", "社会")
     assert collected(result) == ["社会-birthday"]
@@ -58,12 +68,15 @@ def test_identity_run_writes_every_case(tmp_path):
     assert "editbench run folder" in result.stdout
 
 
-@pytest.mark.parametrize(("setting", "needle"), [
-    ("editor.stepz=2", "unknown config key editor.stepz; did you mean editor.steps?"),
-    ("editor.steps=many", "editor.steps: expected a int"),
-    ("editor.backend=difusers", "unknown backend 'difusers'; did you mean 'diffusers'?"),
-    ("suite.path=/nonexistent/suite", "suite /nonexistent/suite: does not exist"),
-])
+@pytest.mark.parametrize(
+    ("setting", "needle"),
+    [
+        ("editor.stepz=2", "unknown config key editor.stepz; did you mean editor.steps?"),
+        ("editor.steps=many", "editor.steps: expected a int"),
+        ("editor.backend=difusers", "unknown backend 'difusers'; did you mean 'diffusers'?"),
+        ("suite.path=/nonexistent/suite", "suite /nonexistent/suite: does not exist"),
+    ],
+)
 def test_startup_errors_are_one_line_without_traceback(tmp_path, setting, needle):
     result = run_bench(write_config(tmp_path), "--eb-set", setting)
     assert result.returncode == 4  # pytest's usage error
@@ -80,5 +93,7 @@ def test_each_worker_gets_its_own_slot(tmp_path):
     result = run_bench(write_config(tmp_path), "-n", "2", "-k", "物理 or 因果", run_dir=run_dir)
     assert result.returncode == 0, result.stdout[-3000:]
     workers = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["workers"]
-    slots = sorted(w["devices"]["slot"] for w in (workers.values() if isinstance(workers, dict) else workers))
+    slots = sorted(
+        w["devices"]["slot"] for w in (workers.values() if isinstance(workers, dict) else workers)
+    )
     assert slots == ["0", "1"]

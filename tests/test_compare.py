@@ -26,13 +26,28 @@ def test_regression_is_flagged_and_written_as_json(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "REGRESSION" in out and "shared cases: 10 (only in A: 1, only in B: 0)" in out
     result = json.loads((tmp_path / "b" / "compare.json").read_text(encoding="utf-8"))
-    causal_sc = next(r for r in result["rows"] if r["category"] == "causal" and r["dimension"] == "SC")
+    causal_sc = next(
+        r for r in result["rows"] if r["category"] == "causal" and r["dimension"] == "SC"
+    )
     assert causal_sc["delta"] == -2.0 and causal_sc["n"] == 3  # shared, scored in both
     assert causal_sc["flag"] == "regression" and "causal/SC" in result["regressions"]
-    physical_sc = next(r for r in result["rows"] if r["category"] == "physical" and r["dimension"] == "SC")
+    physical_sc = next(
+        r for r in result["rows"] if r["category"] == "physical" and r["dimension"] == "SC"
+    )
     assert physical_sc["delta"] == 0.0 and physical_sc["flag"] == ""
-    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--fail-on-regression",
-                "-o", str(tmp_path / "c.json")]) == 1
+    assert (
+        cli(
+            [
+                "compare",
+                str(tmp_path / "a"),
+                str(tmp_path / "b"),
+                "--fail-on-regression",
+                "-o",
+                str(tmp_path / "c.json"),
+            ]
+        )
+        == 1
+    )
     assert (tmp_path / "c.json").is_file()
 
 

@@ -29,15 +29,18 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
     assert config.resolve(config.suite.path) == (tmp_path / "suite").resolve()
 
 
-@pytest.mark.parametrize(("data", "needle"), [
-    ({"editor": {"stepz": 3}}, "editor.stepz; did you mean editor.steps?"),
-    ({"editr": {}}, "unknown config key editr; did you mean editor?"),
-    ({"editor": {"steps": "four"}}, "editor.steps: expected a int, got str 'four'"),
-    ({"editor": {"steps": True}}, "editor.steps: expected a int"),
-    ({"judge": {"method": "vibes"}}, "judge.method: 'vibes' is not one of logit, generate"),
-    ({"suite": {"language": "fr"}}, "suite.language"),
-    ({"judge": {"images": "source"}}, "judge.images: expected a list"),
-])
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        ({"editor": {"stepz": 3}}, "editor.stepz; did you mean editor.steps?"),
+        ({"editr": {}}, "unknown config key editr; did you mean editor?"),
+        ({"editor": {"steps": "four"}}, "editor.steps: expected a int, got str 'four'"),
+        ({"editor": {"steps": True}}, "editor.steps: expected a int"),
+        ({"judge": {"method": "vibes"}}, "judge.method: 'vibes' is not one of logit, generate"),
+        ({"suite": {"language": "fr"}}, "suite.language"),
+        ({"judge": {"images": "source"}}, "judge.images: expected a list"),
+    ],
+)
 def test_bad_values_name_the_key(data, needle):
     with pytest.raises(ConfigError) as info:
         build_config(data, source="run.yaml")

@@ -8,15 +8,26 @@ from editbench.devices import gpu_groups, judge_devices, parse_gpu_list, visible
 from editbench.errors import ConfigError
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (None, None), ("", []), ("0,1,2", ["0", "1", "2"]), (" 3 , 1 ", ["3", "1"]), ("none", []),
-    ("cpu", []), ("-1", []), ("GPU-abc,MIG-def", ["GPU-abc", "MIG-def"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (None, None),
+        ("", []),
+        ("0,1,2", ["0", "1", "2"]),
+        (" 3 , 1 ", ["3", "1"]),
+        ("none", []),
+        ("cpu", []),
+        ("-1", []),
+        ("GPU-abc,MIG-def", ["GPU-abc", "MIG-def"]),
+    ],
+)
 def test_parse_gpu_list(text, expected):
     assert parse_gpu_list(text) == expected
 
 
-@pytest.mark.parametrize(("text", "needle"), [("0,x", "'x' is not a GPU index"), ("1,1", "listed twice")])
+@pytest.mark.parametrize(
+    ("text", "needle"), [("0,x", "'x' is not a GPU index"), ("1,1", "listed twice")]
+)
 def test_parse_gpu_list_rejects_bad_lists(text, needle):
     with pytest.raises(ConfigError, match=needle) as info:
         parse_gpu_list(text)
@@ -34,12 +45,15 @@ def test_visible_gpus_without_nvidia_smi_is_empty(monkeypatch):
     assert visible_gpus({}) == []
 
 
-@pytest.mark.parametrize(("gpus", "per_worker", "groups"), [
-    (["0", "1", "2", "3", "4", "5"], 1, [["0"], ["1"], ["2"], ["3"], ["4"], ["5"]]),
-    (["0", "1", "2", "3", "4", "5"], 2, [["0", "1"], ["2", "3"], ["4", "5"]]),
-    (["7", "3"], 2, [["7", "3"]]),
-    ([], 2, []),
-])
+@pytest.mark.parametrize(
+    ("gpus", "per_worker", "groups"),
+    [
+        (["0", "1", "2", "3", "4", "5"], 1, [["0"], ["1"], ["2"], ["3"], ["4"], ["5"]]),
+        (["0", "1", "2", "3", "4", "5"], 2, [["0", "1"], ["2", "3"], ["4", "5"]]),
+        (["7", "3"], 2, [["7", "3"]]),
+        ([], 2, []),
+    ],
+)
 def test_gpu_groups(gpus, per_worker, groups):
     assert gpu_groups(gpus, per_worker) == groups
 
@@ -53,8 +67,10 @@ def test_gpu_groups_rejects_remainder_and_zero():
 
 def test_worker_specs_pin_each_worker_before_cuda_starts():
     groups = [["0", "1"], ["2", "3"]]
-    assert worker_specs(2, groups) == ["popen//env:EDITBENCH_SLOT=0//env:CUDA_VISIBLE_DEVICES=0,1",
-                                       "popen//env:EDITBENCH_SLOT=1//env:CUDA_VISIBLE_DEVICES=2,3"]
+    assert worker_specs(2, groups) == [
+        "popen//env:EDITBENCH_SLOT=0//env:CUDA_VISIBLE_DEVICES=0,1",
+        "popen//env:EDITBENCH_SLOT=1//env:CUDA_VISIBLE_DEVICES=2,3",
+    ]
     # more workers than groups: round robin, never an unpinned worker
     assert worker_specs(3, groups)[2] == "popen//env:EDITBENCH_SLOT=2//env:CUDA_VISIBLE_DEVICES=0,1"
     assert worker_specs(2, []) == ["popen//env:EDITBENCH_SLOT=0", "popen//env:EDITBENCH_SLOT=1"]

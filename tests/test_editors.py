@@ -23,11 +23,15 @@ def suite():
 
 def request_for(case, seed: int = 0) -> EditRequest:
     image, data = case.source.load()
-    return EditRequest(case=case, image=image, instruction=case.text("en")[0], seed=seed, source_png=data)
+    return EditRequest(
+        case=case, image=image, instruction=case.text("en")[0], seed=seed, source_png=data
+    )
 
 
 def config(tmp_path, **editor):
-    return build_config({"editor": editor}, source=str(tmp_path / "run.yaml"), base_dir=str(tmp_path))
+    return build_config(
+        {"editor": editor}, source=str(tmp_path / "run.yaml"), base_dir=str(tmp_path)
+    )
 
 
 def test_identity_returns_the_source(suite, tmp_path):
@@ -45,10 +49,13 @@ def test_unknown_backend_names_the_closest(tmp_path):
 
 # -- replay --------------------------------------------------------------------------------------
 
+
 def test_replay_reads_case_id_layout(suite, tmp_path):
     case = suite.cases[0]
     (tmp_path / "edits").mkdir()
-    shutil.copyfile(SAMPLE_SUITE / "images" / "physical-002.png", tmp_path / "edits" / f"{case.id}.png")
+    shutil.copyfile(
+        SAMPLE_SUITE / "images" / "physical-002.png", tmp_path / "edits" / f"{case.id}.png"
+    )
     editor = editors.create(config(tmp_path, backend="replay", replay_dir="edits"), "cpu")
     edited = editor.edit(request_for(case))
     assert encode_png(edited) == encode_png(suite.cases[1].source.load()[0])
@@ -82,7 +89,9 @@ def test_replay_changed_file_changes_identity(suite, tmp_path):
     (tmp_path / "edits").mkdir()
     target = tmp_path / "edits" / f"{case.id}.png"
     shutil.copyfile(SAMPLE_SUITE / "images" / "physical-002.png", target)
-    before = editors.create(config(tmp_path, backend="replay", replay_dir="edits"), "cpu").describe()
+    before = editors.create(
+        config(tmp_path, backend="replay", replay_dir="edits"), "cpu"
+    ).describe()
     shutil.copyfile(SAMPLE_SUITE / "images" / "physical-003.png", target)
     after = editors.create(config(tmp_path, backend="replay", replay_dir="edits"), "cpu").describe()
     assert before != after
@@ -96,10 +105,14 @@ def test_replay_dir_checked_at_startup(tmp_path, value):
 
 # -- diffusers: startup checks (no model loads) --------------------------------------------------
 
+
 def test_unknown_pipeline_lists_close_matches(tmp_path):
     with pytest.raises(ConfigError) as info:
-        editors.check(config(tmp_path, backend="diffusers", model="org/model",
-                             pipeline="QwenImageEditPipelin"))
+        editors.check(
+            config(
+                tmp_path, backend="diffusers", model="org/model", pipeline="QwenImageEditPipelin"
+            )
+        )
     message = str(info.value)
     assert "editor.pipeline" in message and "QwenImageEditPipeline" in message
 
@@ -107,7 +120,9 @@ def test_unknown_pipeline_lists_close_matches(tmp_path):
 def test_missing_model_folder(tmp_path):
     with pytest.raises(ConfigError) as info:
         editors.check(config(tmp_path, backend="diffusers", model="./models/missing"))
-    assert "editor.model" in str(info.value) and str(tmp_path / "models" / "missing") in str(info.value)
+    assert "editor.model" in str(info.value) and str(tmp_path / "models" / "missing") in str(
+        info.value
+    )
 
 
 def test_folder_without_model_index(tmp_path):
@@ -133,10 +148,13 @@ def test_hub_id_offline_and_uncached(tmp_path, monkeypatch):
         editors.check(config(tmp_path, backend="diffusers", model="nobody/no-such-model"))
 
 
-@pytest.mark.parametrize(("key", "value", "needle"), [
-    ("size", "big", "editor.size"),
-    ("kwargs", {"num_inference_stepz": 3}, "did you mean 'num_inference_steps'"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("size", "big", "editor.size"),
+        ("kwargs", {"num_inference_stepz": 3}, "did you mean 'num_inference_steps'"),
+    ],
+)
 def test_bad_generation_settings(tmp_path, key, value, needle):
     (tmp_path / "ckpt").mkdir()
     (tmp_path / "ckpt" / "model_index.json").write_text("{}")

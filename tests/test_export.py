@@ -16,6 +16,7 @@ from editbench.cli import main as cli
 
 pytestmark = pytest.mark.timeout(300)
 
+
 def suite_section(tmp_path: Path, layout: str) -> dict:
     if layout == "gedit":
         return {"path": str(write_gedit(tmp_path / "gedit")), "format": "gedit"}
@@ -29,17 +30,25 @@ def suite_section(tmp_path: Path, layout: str) -> dict:
 
 # What the official scorer of each benchmark reads, for some of the cases of the test data.
 OFFICIAL = {
-    "gedit": ["fullset/text_change/en/t01.png", "fullset/text_change/en/t01_SRCIMG.png",
-              "fullset/subject-add/en/a01.png", "fullset/ps_human/en/p01_SRCIMG.png"],
+    "gedit": [
+        "fullset/text_change/en/t01.png",
+        "fullset/text_change/en/t01_SRCIMG.png",
+        "fullset/subject-add/en/a01.png",
+        "fullset/ps_human/en/p01_SRCIMG.png",
+    ],
     "imgedit": ["1082.png", "628.png", "17.png"],
     "kris": ["multi-element_composition/1.png", "temporal_prediction/1.png", "physics/2.png"],
-    "rise": ["images/temporal_reasoning/temporal_reasoning_1.png",
-             "images/logical_reasoning/logical_reasoning_2.png"],
+    "rise": [
+        "images/temporal_reasoning/temporal_reasoning_1.png",
+        "images/logical_reasoning/logical_reasoning_2.png",
+    ],
 }
 COUNTS = {"gedit": 5, "imgedit": 5, "kris": 6, "rise": 5}
 
 
-def run(tmp_path: Path, name: str, suite: dict, editor: dict, code: int = 0) -> tuple[Path, list[dict]]:
+def run(
+    tmp_path: Path, name: str, suite: dict, editor: dict, code: int = 0
+) -> tuple[Path, list[dict]]:
     folder = tmp_path / name
     folder.mkdir()
     config = write_config(folder, suite=suite, editor=editor)
@@ -63,8 +72,12 @@ def test_export_then_replay_gives_byte_identical_edits(tmp_path, layout, capsys)
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert set(OFFICIAL[layout]) <= set(written)
     assert len(written) == COUNTS[layout] * (2 if layout == "gedit" else 1)
-    replay_dir, replayed = run(tmp_path, "replay", suite,
-                               {"backend": "replay", "replay_dir": str(out), "replay_layout": layout})
+    replay_dir, replayed = run(
+        tmp_path,
+        "replay",
+        suite,
+        {"backend": "replay", "replay_dir": str(out), "replay_layout": layout},
+    )
     assert all(r["status"] == "ok" for r in replayed)
     assert edited_bytes(replay_dir, replayed) == edited_bytes(first_dir, first)
     assert len(first) == COUNTS[layout]
@@ -82,13 +95,16 @@ def test_gedit_source_copy_is_the_case_input(tmp_path):
 def test_kris_jpeg_for_the_published_scripts_and_incomplete_runs(tmp_path, capsys):
     root = write_kris(tmp_path / "KRIS_Bench")
     (root / "physics" / "2.png").unlink()  # that case fails with case-error; the rest export
-    run_dir, records = run(tmp_path, "identity", {"path": str(root), "format": "kris"},
-                           {"backend": "identity"}, code=1)
+    run_dir, records = run(
+        tmp_path, "identity", {"path": str(root), "format": "kris"}, {"backend": "identity"}, code=1
+    )
     assert {r["test_id"]: r["status"] for r in records}["physics-2"] == "case-error"
     out = tmp_path / "out"
     assert cli(["export", str(run_dir), "--layout", "kris", "--jpeg", str(out)]) == 1
     printed = capsys.readouterr().out
-    assert "wrote 5 edits" in printed and "no edit for case physics-2 (status case-error)" in printed
+    assert (
+        "wrote 5 edits" in printed and "no edit for case physics-2 (status case-error)" in printed
+    )
     assert (out / "physics" / "1.jpg").read_bytes()[:3] == b"\xff\xd8\xff"  # what metrics_*.py read
     assert not (out / "physics" / "2.jpg").exists()
 
@@ -96,8 +112,10 @@ def test_kris_jpeg_for_the_published_scripts_and_incomplete_runs(tmp_path, capsy
 def test_export_refuses_a_layout_of_another_benchmark(tmp_path, capsys):
     run_dir, _ = run(tmp_path, "identity", suite_section(tmp_path, "kris"), {"backend": "identity"})
     assert cli(["export", str(run_dir), "--layout", "gedit", str(tmp_path / "out")]) == 2
-    assert ("the run's suite was read as kris; --layout gedit needs a run of a GEdit-Bench suite"
-            in capsys.readouterr().err)
+    assert (
+        "the run's suite was read as kris; --layout gedit needs a run of a GEdit-Bench suite"
+        in capsys.readouterr().err
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -112,8 +130,15 @@ def test_replay_names_the_expected_path_of_a_missing_edit(tmp_path):
     (tmp_path / "outputs" / "images" / "causal_reasoning").mkdir(parents=True)
     folder = tmp_path / "replay"
     folder.mkdir()
-    config = write_config(folder, suite=suite, editor={
-        "backend": "replay", "replay_dir": str(tmp_path / "outputs"), "replay_layout": "rise"})
+    config = write_config(
+        folder,
+        suite=suite,
+        editor={
+            "backend": "replay",
+            "replay_dir": str(tmp_path / "outputs"),
+            "replay_layout": "rise",
+        },
+    )
     result = run_bench(config, "-k", "causal_reasoning", run_dir=folder / "run")
     assert result.returncode == 1
     (record,) = read_results(folder / "run")
@@ -124,8 +149,15 @@ def test_replay_names_the_expected_path_of_a_missing_edit(tmp_path):
 def test_replay_layout_of_another_benchmark_is_a_startup_error(tmp_path):
     suite = suite_section(tmp_path, "kris")
     (tmp_path / "outputs").mkdir()
-    config = write_config(tmp_path, suite={**suite, "format": "auto"}, editor={
-        "backend": "replay", "replay_dir": str(tmp_path / "outputs"), "replay_layout": "gedit"})
+    config = write_config(
+        tmp_path,
+        suite={**suite, "format": "auto"},
+        editor={
+            "backend": "replay",
+            "replay_dir": str(tmp_path / "outputs"),
+            "replay_layout": "gedit",
+        },
+    )
     result = run_bench(config, "--collect-only", "-q")
     assert result.returncode == 4 and "Traceback" not in result.stderr
     assert "editor.replay_layout gedit: the suite is read as kris" in result.stderr

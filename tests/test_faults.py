@@ -33,6 +33,7 @@ PHYSICAL = [f"物理-00{i}" for i in range(1, 6)]
 
 # -- helpers -------------------------------------------------------------------------------------
 
+
 def copy_suite(tmp_path: Path) -> Path:
     target = tmp_path / "suite"
     shutil.copytree(SAMPLE_SUITE, target)
@@ -72,10 +73,23 @@ def fault_env(tmp_path: Path, **extra: str) -> dict:
     return {"PYTHONPATH": path, "EB_FAULT_DIR": str(folder), **extra}
 
 
-def bench(tmp_path: Path, config: Path, *args: str, run_dir: Path, env: dict | None = None,
-          timeout: float = 240) -> subprocess.CompletedProcess:
-    return run_bench(config, "-p", "eb_faults", *args, run_dir=run_dir, timeout=timeout,
-                     env=env or fault_env(tmp_path))
+def bench(
+    tmp_path: Path,
+    config: Path,
+    *args: str,
+    run_dir: Path,
+    env: dict | None = None,
+    timeout: float = 240,
+) -> subprocess.CompletedProcess:
+    return run_bench(
+        config,
+        "-p",
+        "eb_faults",
+        *args,
+        run_dir=run_dir,
+        timeout=timeout,
+        env=env or fault_env(tmp_path),
+    )
 
 
 def by_id(records: list[dict]) -> dict[str, dict]:
@@ -93,7 +107,9 @@ def assert_honest(record: dict) -> None:
     scores = record.get("scores") or {}
     if record["status"] == "ok":
         assert set(record["statuses"].values()) == {"ok"}, record
-        assert scores and all(isinstance(v, float) and 0.0 <= v <= 10.0 for v in scores.values()), record
+        assert scores and all(isinstance(v, float) and 0.0 <= v <= 10.0 for v in scores.values()), (
+            record
+        )
         assert scores == pytest.approx(FIXED), record  # exactly what the judge said, for this case
     else:
         assert all(v is None for v in scores.values()), record
@@ -131,21 +147,30 @@ def bomb_png() -> bytes:
 
 # -- one test per row of the fault table ---------------------------------------------------------
 
+
 @pytest.mark.timeout(240)
 def test_broken_images_fail_their_case_and_the_others_score(tmp_path):
     suite = copy_suite(tmp_path)
     image_of(suite, "物理-001").write_bytes(b"\x89PNG\r\n\x1a\n but not really a PNG")
     image_of(suite, "物理-002").unlink()
-    config = write_config(tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"}, judge=JUDGE)
+    config = write_config(
+        tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"}, judge=JUDGE
+    )
     run_dir = tmp_path / "native"
     result = bench(tmp_path, config, "-k", "物理", run_dir=run_dir)
     assert result.returncode == 1, result.stdout[-3000:]
     records = by_id(read_results(run_dir))
     assert sorted(records) == PHYSICAL
     assert records["物理-001"]["status"] == "case-error"
-    assert "case 物理-001" in records["物理-001"]["reason"] and "not a readable image" in records["物理-001"]["reason"]
+    assert (
+        "case 物理-001" in records["物理-001"]["reason"]
+        and "not a readable image" in records["物理-001"]["reason"]
+    )
     assert records["物理-002"]["status"] == "case-error"
-    assert "case 物理-002: image file" in records["物理-002"]["reason"] and "does not exist" in records["物理-002"]["reason"]
+    assert (
+        "case 物理-002: image file" in records["物理-002"]["reason"]
+        and "does not exist" in records["物理-002"]["reason"]
+    )
     for record in records.values():
         assert_honest(record)
     assert [r["status"] for r in records.values()].count("ok") == 3
@@ -156,13 +181,18 @@ def test_broken_images_fail_their_case_and_the_others_score(tmp_path):
     items[2]["src_img_b64"] = "@@ not base64 @@"
     b64 = tmp_path / "b64.json"
     b64.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
-    config = write_config(tmp_path, suite={"path": str(b64)}, editor={"backend": "fault"}, judge=JUDGE)
+    config = write_config(
+        tmp_path, suite={"path": str(b64)}, editor={"backend": "fault"}, judge=JUDGE
+    )
     result = bench(tmp_path, config, run_dir=tmp_path / "b64")
     assert result.returncode == 1, result.stdout[-3000:]
     records = by_id(read_results(tmp_path / "b64"))
     assert len(records) == len(items)
     broken = records["社会-birthday"]
-    assert broken["status"] == "case-error" and "case 社会-birthday: invalid base64" in broken["reason"]
+    assert (
+        broken["status"] == "case-error"
+        and "case 社会-birthday: invalid base64" in broken["reason"]
+    )
     for record in records.values():
         assert_honest(record)
     assert summary_of(tmp_path / "b64")["overall"]["micro"]["failures"] == {"case-error": 1}
@@ -180,8 +210,9 @@ def test_startup_errors_name_the_problem_and_load_nothing(tmp_path, fault):
         judge["timeout_s"] = "soon"
         needle = "judge.timeout_s: expected a float, got str 'soon'"
     else:
-        (suite / "templates" / "sc.txt").write_text("Rate {instruction} in {colour}.\n{answer_format}\n",
-                                                     encoding="utf-8")
+        (suite / "templates" / "sc.txt").write_text(
+            "Rate {instruction} in {colour}.\n{answer_format}\n", encoding="utf-8"
+        )
         needle = f"prompt template {suite / 'templates' / 'sc.txt'}: unknown variable {{colour}}"
     config = write_config(tmp_path, suite={"path": str(suite)}, editor=editor, judge=judge)
     run_dir = tmp_path / "run"
@@ -190,7 +221,9 @@ def test_startup_errors_name_the_problem_and_load_nothing(tmp_path, fault):
     assert needle in result.stderr
     assert "Traceback" not in result.stderr
     assert not run_dir.exists()
-    assert sorted(p.name for p in (tmp_path / "faults").iterdir()) == []  # no editor built, no judge started
+    assert (
+        sorted(p.name for p in (tmp_path / "faults").iterdir()) == []
+    )  # no editor built, no judge started
 
 
 @pytest.mark.timeout(240)
@@ -198,7 +231,9 @@ def test_killed_judge_is_recreated_and_every_case_scored_or_failed(tmp_path):
     suite = copy_suite(tmp_path)
     change_case(suite, "物理-002", tag="[judge:kill-once]")
     change_case(suite, "物理-004", tag="[judge:kill]")
-    config = write_config(tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"}, judge=JUDGE)
+    config = write_config(
+        tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"}, judge=JUDGE
+    )
     run_dir = tmp_path / "run"
     result = bench(tmp_path, config, "-k", "物理", run_dir=run_dir)
     assert result.returncode == 1, result.stdout[-3000:]
@@ -211,7 +246,9 @@ def test_killed_judge_is_recreated_and_every_case_scored_or_failed(tmp_path):
     for record in records.values():
         assert_honest(record)
     pids = judge_pids(tmp_path)
-    assert len(set(pids)) == 4  # first judge, after 002's kill, after 004's first kill, after its second
+    assert (
+        len(set(pids)) == 4
+    )  # first judge, after 002's kill, after 004's first kill, after its second
     assert pids_alive(pids) == []
 
 
@@ -219,17 +256,29 @@ def test_killed_judge_is_recreated_and_every_case_scored_or_failed(tmp_path):
 def test_judge_past_timeout_fails_that_case_and_the_next_gets_its_own_reply(tmp_path):
     suite = copy_suite(tmp_path)
     change_case(suite, "物理-002", tag="[judge:hang]")
-    config = write_config(tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"},
-                          judge={**JUDGE, "timeout_s": 1.5})
+    config = write_config(
+        tmp_path,
+        suite={"path": str(suite)},
+        editor={"backend": "fault"},
+        judge={**JUDGE, "timeout_s": 1.5},
+    )
     run_dir = tmp_path / "run"
-    result = bench(tmp_path, config, "-k", "物理", run_dir=run_dir,
-                   env=fault_env(tmp_path, EB_FAULT_HANG_S="3"))
+    result = bench(
+        tmp_path,
+        config,
+        "-k",
+        "物理",
+        run_dir=run_dir,
+        env=fault_env(tmp_path, EB_FAULT_HANG_S="3"),
+    )
     assert result.returncode == 1, result.stdout[-3000:]
     records = by_id(read_results(run_dir))
     hung = records["物理-002"]
     assert hung["status"] == "timeout" and "judge.timeout_s=1.5s" in hung["reason"]
     assert set(hung["statuses"].values()) <= {"timeout", "missing-input"}
-    assert records["物理-003"]["status"] == "ok"  # the case after the hang: its own 6/7/5, not the late 9s
+    assert (
+        records["物理-003"]["status"] == "ok"
+    )  # the case after the hang: its own 6/7/5, not the late 9s
     for record in records.values():
         assert_honest(record)
     assert len(set(judge_pids(tmp_path))) == 1  # the late reply was drained, the judge kept
@@ -239,8 +288,12 @@ def test_judge_past_timeout_fails_that_case_and_the_next_gets_its_own_reply(tmp_
 def test_garbage_answer_is_unparseable_with_raw_text_and_no_number(tmp_path):
     suite = copy_suite(tmp_path)
     change_case(suite, "物理-003", tag="[judge:garbage]")
-    config = write_config(tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"},
-                          judge={**JUDGE, "method": "generate"})
+    config = write_config(
+        tmp_path,
+        suite={"path": str(suite)},
+        editor={"backend": "fault"},
+        judge={**JUDGE, "method": "generate"},
+    )
     run_dir = tmp_path / "run"
     result = bench(tmp_path, config, "-k", "物理", run_dir=run_dir)
     assert result.returncode == 1, result.stdout[-3000:]
@@ -248,9 +301,12 @@ def test_garbage_answer_is_unparseable_with_raw_text_and_no_number(tmp_path):
     garbage = records["物理-003"]
     assert garbage["status"] == "unparseable"
     assert {d: garbage["statuses"][d] for d in ("SC", "PQ", "criterion")} == dict.fromkeys(
-        ("SC", "PQ", "criterion"), "unparseable")
+        ("SC", "PQ", "criterion"), "unparseable"
+    )
     for dim in ("SC", "PQ", "criterion"):
-        assert garbage["raw"][dim].count("hard to say") == 2  # the answer and the retry's, both kept
+        assert (
+            garbage["raw"][dim].count("hard to say") == 2
+        )  # the answer and the retry's, both kept
     for record in records.values():
         assert_honest(record)
     failures = summary_of(run_dir)["overall"]["micro"]["failures"]
@@ -262,7 +318,9 @@ def test_garbage_answer_is_unparseable_with_raw_text_and_no_number(tmp_path):
 def test_dead_worker_loses_only_its_case(tmp_path):
     suite = copy_suite(tmp_path)
     change_case(suite, "物理-003", tag="[edit:exit]")
-    config = write_config(tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"}, judge=JUDGE)
+    config = write_config(
+        tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"}, judge=JUDGE
+    )
     run_dir = tmp_path / "run"
     result = bench(tmp_path, config, "-n", "2", "-k", "物理", run_dir=run_dir)
     assert result.returncode == 1, result.stdout[-3000:]
@@ -281,19 +339,45 @@ def test_dead_worker_loses_only_its_case(tmp_path):
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("workers", [pytest.param([], id="serial"),
-                                     pytest.param(["-n", "2"], id="xdist", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "workers",
+    [pytest.param([], id="serial"), pytest.param(["-n", "2"], id="xdist", marks=pytest.mark.slow)],
+)
 def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(tmp_path, workers):
     suite = copy_suite(tmp_path)
     for case_id in PHYSICAL:
         change_case(suite, case_id, tag="[edit:slow]")
-    config = write_config(tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"}, judge=JUDGE)
+    config = write_config(
+        tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"}, judge=JUDGE
+    )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", **fault_env(tmp_path, EB_FAULT_SLOW_S="1.5")}
     first = tmp_path / "first"
-    command = [sys.executable, "-m", "pytest", str(REPO / "benchmarks"), "-p", "no:cacheprovider",
-               "-p", "eb_faults", "--eb-config", str(config), "--eb-run-dir", str(first), "-k", "物理", *workers]
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO / "benchmarks"),
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "eb_faults",
+        "--eb-config",
+        str(config),
+        "--eb-run-dir",
+        str(first),
+        "-k",
+        "物理",
+        *workers,
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and process.poll() is None:
@@ -301,7 +385,9 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(tmp_path
             if results.exists() and len(results.read_text(encoding="utf-8").splitlines()) >= 2:
                 break
             time.sleep(0.05)
-        os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+        os.killpg(
+            process.pid, signal.SIGINT
+        )  # what a terminal's Ctrl-C does: the whole process group
         output, _ = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
@@ -310,7 +396,10 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(tmp_path
     finished = by_id(read_results(first))
     assert 2 <= len(finished) < 5 and {r["status"] for r in finished.values()} == {"ok"}
     summary = summary_of(first)
-    assert summary["overall"]["micro"]["n"] == len(finished) and summary["overall"]["micro"]["failed"] == 0
+    assert (
+        summary["overall"]["micro"]["n"] == len(finished)
+        and summary["overall"]["micro"]["failed"] == 0
+    )
     page = (first / "report.html").read_text(encoding="utf-8")
     assert page.count('<div class="case ') == len(finished)
     assert "Interrupted: these reports cover only the cases that finished" in page
@@ -327,17 +416,27 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_finishes_from_the_cache(tmp_path
         assert rerun[case_id]["edit_cached"] is True
         scored = {k: v for k, v in rerun[case_id]["cached"].items() if k != "O"}  # O is computed
         assert scored == dict.fromkeys(("SC", "PQ", "criterion"), True)  # no score asked again
-    edited_again = edits_log.read_text(encoding="utf-8").split()[len(edited_before):]
+    edited_again = edits_log.read_text(encoding="utf-8").split()[len(edited_before) :]
     assert len(edited_again) == len(set(edited_again))
     assert not set(edited_again) & set(finished)  # no finished edit redone
-    assert set(PHYSICAL) - set(edited_before) <= set(edited_again)  # everything never edited is edited now
+    assert set(PHYSICAL) - set(edited_before) <= set(
+        edited_again
+    )  # everything never edited is edited now
     for record in rerun.values():
         assert_honest(record)
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("fault", ["source traversal", "source absolute", "reference traversal",
-                                   "symlink out", "templates absolute"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "source traversal",
+        "source absolute",
+        "reference traversal",
+        "symlink out",
+        "templates absolute",
+    ],
+)
 def test_manifest_paths_outside_the_suite_are_refused(tmp_path, fault):
     suite = copy_suite(tmp_path)
     outside = tmp_path / "secret.png"
@@ -358,8 +457,12 @@ def test_manifest_paths_outside_the_suite_are_refused(tmp_path, fault):
         needle = "path 'images/link.png' leaves the suite folder"
     else:
         manifest = suite / "suite.yaml"
-        manifest.write_text(manifest.read_text(encoding="utf-8").replace(
-            "templates: templates", f"templates: {tmp_path}"), encoding="utf-8")
+        manifest.write_text(
+            manifest.read_text(encoding="utf-8").replace(
+                "templates: templates", f"templates: {tmp_path}"
+            ),
+            encoding="utf-8",
+        )
         line, needle = "suite.yaml: templates", f"absolute path {str(tmp_path)!r} refused"
     config = write_config(tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"})
     result = bench(tmp_path, config, run_dir=tmp_path / "run")
@@ -373,16 +476,25 @@ def test_manifest_paths_outside_the_suite_are_refused(tmp_path, fault):
 @pytest.mark.timeout(240)
 def test_script_in_instruction_description_and_reasoning_is_escaped(tmp_path):
     suite = copy_suite(tmp_path)
-    change_case(suite, "物理-001",
-                instruction={"en": "<script>window.pwnedInstruction=1</script> Tilt it [judge:echo]"},
-                description={"en": "<script>window.pwnedDescription=1</script> a glass"})
-    config = write_config(tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"},
-                          judge={**JUDGE, "method": "generate"})
+    change_case(
+        suite,
+        "物理-001",
+        instruction={"en": "<script>window.pwnedInstruction=1</script> Tilt it [judge:echo]"},
+        description={"en": "<script>window.pwnedDescription=1</script> a glass"},
+    )
+    config = write_config(
+        tmp_path,
+        suite={"path": str(suite)},
+        editor={"backend": "fault"},
+        judge={**JUDGE, "method": "generate"},
+    )
     run_dir = tmp_path / "run"
     result = bench(tmp_path, config, "-k", "物理", run_dir=run_dir)
     assert result.returncode == 0, result.stdout[-3000:]
     record = by_id(read_results(run_dir))["物理-001"]
-    assert "<script>window.pwnedDescription=1</script>" in record["reasoning"]["SC"]  # it did reach the page
+    assert (
+        "<script>window.pwnedDescription=1</script>" in record["reasoning"]["SC"]
+    )  # it did reach the page
     page = (run_dir / "report.html").read_text(encoding="utf-8")
     assert page.count("<script") == 1  # the page's own filter script, nothing else
     for name in ("Instruction", "Description", "Judge"):
@@ -395,15 +507,21 @@ def test_script_in_instruction_description_and_reasoning_is_escaped(tmp_path):
 def test_yaml_python_tags_are_refused(tmp_path, where):
     suite = copy_suite(tmp_path)
     marker = tmp_path / "pwned"
-    payload = f"!!python/object/apply:os.system [\"touch {marker}\"]"
+    payload = f'!!python/object/apply:os.system ["touch {marker}"]'
     config = write_config(tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"})
     if where == "run config":
         target = config
-        config.write_text(config.read_text(encoding="utf-8") + f"\nextra: {payload}\n", encoding="utf-8")
+        config.write_text(
+            config.read_text(encoding="utf-8") + f"\nextra: {payload}\n", encoding="utf-8"
+        )
     else:
         target = suite / "suite.yaml"
-        target.write_text(target.read_text(encoding="utf-8").replace(
-            "name: editbench-sample", f"name: {payload}"), encoding="utf-8")
+        target.write_text(
+            target.read_text(encoding="utf-8").replace(
+                "name: editbench-sample", f"name: {payload}"
+            ),
+            encoding="utf-8",
+        )
     result = bench(tmp_path, config, run_dir=tmp_path / "run")
     assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
     assert str(target) in result.stderr and "safe loading only" in result.stderr
@@ -417,7 +535,9 @@ def test_decompression_bomb_is_refused_and_pillow_keeps_its_limit(tmp_path):
     default_limit = Image.MAX_IMAGE_PIXELS
     suite = copy_suite(tmp_path)
     image_of(suite, "物理-002").write_bytes(bomb_png())
-    config = write_config(tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"}, judge=JUDGE)
+    config = write_config(
+        tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"}, judge=JUDGE
+    )
     run_dir = tmp_path / "run"
     result = bench(tmp_path, config, "-k", "物理", run_dir=run_dir)
     assert result.returncode == 1, result.stdout[-3000:]
@@ -458,11 +578,24 @@ def test_failures_by_status_equal_the_injected_faults(tmp_path):
             image_of(suite, case_id).unlink()
         elif fault:
             change_case(suite, case_id, tag=fault)
-    config = write_config(tmp_path, suite={"path": str(suite)}, editor={"backend": "fault"},
-                          judge={**JUDGE, "method": "generate", "timeout_s": 1.5})
+    config = write_config(
+        tmp_path,
+        suite={"path": str(suite)},
+        editor={"backend": "fault"},
+        judge={**JUDGE, "method": "generate", "timeout_s": 1.5},
+    )
     run_dir = tmp_path / "run"
-    result = bench(tmp_path, config, "-n", "2", "-k", "物理 or 环境", run_dir=run_dir, timeout=360,
-                   env=fault_env(tmp_path, EB_FAULT_HANG_S="3"))
+    result = bench(
+        tmp_path,
+        config,
+        "-n",
+        "2",
+        "-k",
+        "物理 or 环境",
+        run_dir=run_dir,
+        timeout=360,
+        env=fault_env(tmp_path, EB_FAULT_HANG_S="3"),
+    )
     assert result.returncode == 1, result.stdout[-3000:]
     records = by_id(read_results(run_dir))
     assert sorted(records) == sorted(INJECTED)  # zero results lost

@@ -12,23 +12,39 @@ from reportdata import record, sample_records, write_run
 
 from editbench.reporting.gallery import pytest_html_cells
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-dev-shm-usage", "--hide-scrollbars"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+]
 
 
 def chromium() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install chromium); "
-                    "CI installs it, so the page is checked there")
+        pytest.skip(
+            "chromium is not installed (Debian: apt-get install chromium); "
+            "CI installs it, so the page is checked there"
+        )
     return found
 
 
 def browse(tmp_path: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    command = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-               "--virtual-time-budget=5000", *extra, url]
+    command = [
+        chromium(),
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=5000",
+        *extra,
+        url,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
@@ -40,7 +56,9 @@ def test_page_is_self_contained_and_escapes_suite_and_judge_text(tmp_path):
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert evil not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "<img src=x" not in page
-    assert not re.search(r'(src|href)="(https?:)?//', page), "the page must not load anything remote"
+    assert not re.search(r'(src|href)="(https?:)?//', page), (
+        "the page must not load anything remote"
+    )
     assert page.count('src="data:image/jpeg;base64,') == 2 * len(records)
     assert 'href="images/physical/物理-001.edited.png"' in page
     assert page.count('class="case ') == len(records)
@@ -58,7 +76,9 @@ def test_chromium_renders_the_table_chart_thumbnails_and_filters(tmp_path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
     assert re.search(r'<table id="summary">.*物理.*社会.*因果.*overall \(macro\)', html, re.S)
-    assert len(re.findall(r'<rect class="bar"', html)) == 4 * 3  # 3 categories + overall, dims SC PQ O
+    assert (
+        len(re.findall(r'<rect class="bar"', html)) == 4 * 3
+    )  # 3 categories + overall, dims SC PQ O
     total = 2 * len(records)
     assert f'data-thumbs-loaded="{total}"' in html and f'data-thumbs-total="{total}"' in html
     assert f'data-shown="{len(records)}"' in html
@@ -71,9 +91,15 @@ def test_chromium_renders_the_table_chart_thumbnails_and_filters(tmp_path):
 
 def test_pytest_html_cells_carry_scores_and_thumbnails(tmp_path):
     write_run(tmp_path, sample_records())
-    props = {"status": "ok", "score.SC": 6.0, "status.SC": "ok", "score.PQ": None,
-             "status.PQ": "timeout", "image.source": "images/physical/物理-001.source.png",
-             "image.edited": "images/physical/物理-001.edited.png"}
+    props = {
+        "status": "ok",
+        "score.SC": 6.0,
+        "status.SC": "ok",
+        "score.PQ": None,
+        "status.PQ": "timeout",
+        "image.source": "images/physical/物理-001.source.png",
+        "image.edited": "images/physical/物理-001.edited.png",
+    }
     scores, thumbs = pytest_html_cells(tmp_path, props)
     assert "SC 6.00" in scores and "PQ timeout" in scores
     assert thumbs.count("data:image/jpeg;base64,") == 2

@@ -19,8 +19,17 @@ from tiny_judge import REPO, judge_python, tiny_judge_folder
 
 from conftest import read_results, write_config
 
-LEGACY = ["transformers==4.57.6", "diffusers", "pillow", "pyyaml", "numpy", "execnet", "pytest", "pytest-xdist",
-          "pytest-timeout"]
+LEGACY = [
+    "transformers==4.57.6",
+    "diffusers",
+    "pillow",
+    "pyyaml",
+    "numpy",
+    "execnet",
+    "pytest",
+    "pytest-xdist",
+    "pytest-timeout",
+]
 
 
 def legacy_python() -> Path:
@@ -36,8 +45,12 @@ def legacy_python() -> Path:
 
 
 def version_of(python: Path | str, package: str) -> str:
-    return subprocess.run([str(python), "-c", f"import {package}; print({package}.__version__)"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [str(python), "-c", f"import {package}; print({package}.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 @pytest.mark.slow
@@ -46,14 +59,42 @@ def test_editor_and_judge_run_on_different_transformers_majors(tmp_path):
     python = legacy_python()
     assert version_of(python, "transformers").startswith("4.57.")
     assert version_of(judge_python(), "transformers").startswith("5.")
-    config = write_config(tmp_path, judge={"backend": "qwen-vl", "model": str(tiny_judge_folder()),
-                                           "python": judge_python(), "max_pixels": 65536})
+    config = write_config(
+        tmp_path,
+        judge={
+            "backend": "qwen-vl",
+            "model": str(tiny_judge_folder()),
+            "python": judge_python(),
+            "max_pixels": 65536,
+        },
+    )
     run_dir = tmp_path / "run"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}  # this checkout's editbench
-    result = subprocess.run([str(python), "-m", "pytest", str(REPO / "benchmarks"), "-p", "no:cacheprovider",
-                             "--eb-config", str(config), "--eb-run-dir", str(run_dir),
-                             "-k", "物理-001 or 物理-002"], cwd=REPO, capture_output=True, text=True,
-                            timeout=900, env=env)
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(REPO),
+    }  # this checkout's editbench
+    result = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pytest",
+            str(REPO / "benchmarks"),
+            "-p",
+            "no:cacheprovider",
+            "--eb-config",
+            str(config),
+            "--eb-run-dir",
+            str(run_dir),
+            "-k",
+            "物理-001 or 物理-002",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
     assert result.returncode in (0, 1), result.stdout[-3000:] + result.stderr[-3000:]
     records = read_results(run_dir)
     assert len(records) == 2

@@ -17,9 +17,19 @@ DIMENSIONS = ("SC", "PQ", "O", "criterion")
 def run(tmp_path, name, workers):
     folder = tmp_path / name
     folder.mkdir()
-    config = write_config(folder, judge={"backend": "qwen-vl", "model": str(tiny_judge_folder()),
-                                         "python": judge_python(), "method": "logit", "max_pixels": 65536})
-    result = run_bench(config, "-n", str(workers), "-k", "物理", run_dir=folder / "run", timeout=600)
+    config = write_config(
+        folder,
+        judge={
+            "backend": "qwen-vl",
+            "model": str(tiny_judge_folder()),
+            "python": judge_python(),
+            "method": "logit",
+            "max_pixels": 65536,
+        },
+    )
+    result = run_bench(
+        config, "-n", str(workers), "-k", "物理", run_dir=folder / "run", timeout=600
+    )
     assert result.returncode in (0, 1), result.stdout[-3000:] + result.stderr[-3000:]
     return {r["case_id"]: r for r in read_results(folder / "run")}, result
 
@@ -37,7 +47,13 @@ def test_physical_cases_scored_and_identical_across_worker_counts(tmp_path):
             if status == "ok":
                 assert 0.0 <= score <= 10.0
             else:
-                assert score is None and status in ("unparseable", "out-of-range", "timeout", "judge-error",
-                                                    "judge-unavailable", "missing-input")
+                assert score is None and status in (
+                    "unparseable",
+                    "out-of-range",
+                    "timeout",
+                    "judge-error",
+                    "judge-unavailable",
+                    "missing-input",
+                )
         assert record["scores"] == one[case_id]["scores"], case_id  # bit-identical, -n 1 vs -n 2
     assert len({r["worker"] for r in two.values()}) == 2

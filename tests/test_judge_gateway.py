@@ -29,16 +29,24 @@ WORKER = WorkerInfo(index=0, id="gw0", gpus=[])
 
 def config(tmp_path: Path, **judge):
     data = {"backend": "constant", "python": judge_python(), "scores": SCORES, **judge}
-    return build_config({"judge": data, "run": {"cache_dir": str(tmp_path / "cache"), "cache": False}},
-                        base_dir=str(tmp_path))
+    return build_config(
+        {"judge": data, "run": {"cache_dir": str(tmp_path / "cache"), "cache": False}},
+        base_dir=str(tmp_path),
+    )
 
 
 def item(index: int = 0, instruction: str | None = None) -> JudgeInput:
     case = SUITE.cases[index]
     _, png = case.source.load()
     text, description = case.text("en")
-    return JudgeInput(case=case, source_png=png, edited_png=png, instruction=instruction or text,
-                      description=description, seed=index)
+    return JudgeInput(
+        case=case,
+        source_png=png,
+        edited_png=png,
+        instruction=instruction or text,
+        description=description,
+        seed=index,
+    )
 
 
 def backend_file(tmp_path: Path, body: str) -> str:
@@ -82,14 +90,17 @@ def test_missing_judge_python_is_one_line(tmp_path):
     assert "\n" not in message and "tox -e judge" in message and "judge.python" in message
 
 
-@pytest.mark.parametrize(("judge", "expected"), [
-    ({"backend": "qwen_vl"}, "did you mean 'qwen-vl'"),
-    ({"backend": "constant", "scores": {"SC": 7}}, "judge.scores.PQ"),
-    ({"backend": "qwen-vl"}, "judge.model is required"),
-    ({"backend": "qwen-vl", "model": "./no/such/folder"}, "not a checkpoint folder"),
-    ({"dimensions": ["SC", "aesthetics"]}, "judge.dimensions"),
-    ({"samples": 3}, "judge.temperature > 0"),
-])
+@pytest.mark.parametrize(
+    ("judge", "expected"),
+    [
+        ({"backend": "qwen_vl"}, "did you mean 'qwen-vl'"),
+        ({"backend": "constant", "scores": {"SC": 7}}, "judge.scores.PQ"),
+        ({"backend": "qwen-vl"}, "judge.model is required"),
+        ({"backend": "qwen-vl", "model": "./no/such/folder"}, "not a checkpoint folder"),
+        ({"dimensions": ["SC", "aesthetics"]}, "judge.dimensions"),
+        ({"samples": 3}, "judge.temperature > 0"),
+    ],
+)
 def test_check_rejects_bad_judge_config(tmp_path, judge, expected):
     with pytest.raises(ConfigError, match=expected):
         check(config(tmp_path, **judge), SUITE)
@@ -97,7 +108,9 @@ def test_check_rejects_bad_judge_config(tmp_path, judge, expected):
 
 @pytest.mark.timeout(120)
 def test_garbage_answer_is_unparseable_with_raw_text(tmp_path, opened):
-    backend = backend_file(tmp_path, """
+    backend = backend_file(
+        tmp_path,
+        """
         class Faulty:
             def __init__(self, options):
                 self.calls = 0
@@ -106,16 +119,21 @@ def test_garbage_answer_is_unparseable_with_raw_text(tmp_path, opened):
             def generate(self, items, decoding):
                 self.calls += 1
                 return [[f"no idea, call {self.calls}"] for _ in items]
-    """)
+    """,
+    )
     results = opened(config(tmp_path, backend=backend, method="generate")).score(item())
     for result in results.values():
         assert result["status"] == "unparseable" and result["score"] is None
-        assert '"no idea, call 1"' in result["raw"] and '"no idea, call 2"' in result["raw"]  # one retry
+        assert (
+            '"no idea, call 1"' in result["raw"] and '"no idea, call 2"' in result["raw"]
+        )  # one retry
 
 
 @pytest.mark.timeout(120)
 def test_retry_with_reminder_recovers(tmp_path, opened):
-    backend = backend_file(tmp_path, """
+    backend = backend_file(
+        tmp_path,
+        """
         class Faulty:
             def __init__(self, options):
                 pass
@@ -124,14 +142,17 @@ def test_retry_with_reminder_recovers(tmp_path, opened):
             def generate(self, items, decoding):
                 return [['{"score": 4, "reasoning": "ok"}' if "could not be read" in i["prompt"] else "hmm"]
                         for i in items]
-    """)
+    """,
+    )
     results = opened(config(tmp_path, backend=backend, method="generate")).score(item())
     assert {r["score"] for r in results.values()} == {4.0}
 
 
 @pytest.mark.timeout(120)
 def test_exception_in_judge_is_judge_error_and_channel_stays_usable(tmp_path, opened):
-    backend = backend_file(tmp_path, """
+    backend = backend_file(
+        tmp_path,
+        """
         class Faulty:
             def __init__(self, options):
                 pass
@@ -141,7 +162,8 @@ def test_exception_in_judge_is_judge_error_and_channel_stays_usable(tmp_path, op
                 if "EXPLODE" in items[0]["prompt"]:
                     raise ZeroDivisionError("judge blew up")
                 return [{"score": 5.0, "mass": 1.0, "probs": []} for _ in items]
-    """)
+    """,
+    )
     judge = opened(config(tmp_path, backend=backend))
     failed = judge.score(item(0, instruction="EXPLODE"))
     assert {r["status"] for r in failed.values()} == {"judge-error"}
@@ -205,7 +227,7 @@ def test_killed_judge_is_recreated(tmp_path, opened):
 def test_judge_exits_when_its_worker_dies(tmp_path):
     script = textwrap.dedent(f"""
         import sys, time
-        sys.path.insert(0, {str(REPO / 'tests')!r})
+        sys.path.insert(0, {str(REPO / "tests")!r})
         from test_judge_gateway import SUITE, WORKER, config
         from pathlib import Path
         from editbench.judging import open_judge
@@ -213,7 +235,9 @@ def test_judge_exits_when_its_worker_dies(tmp_path):
         print(judge.conn.pid, flush=True)
         time.sleep(600)
     """)
-    worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
     try:
         pid = int(worker.stdout.readline())
         assert Path(f"/proc/{pid}").exists()
@@ -222,7 +246,10 @@ def test_judge_exits_when_its_worker_dies(tmp_path):
         deadline = time.monotonic() + 10
         while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
             time.sleep(0.1)
-        alive = Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        alive = (
+            Path(f"/proc/{pid}").exists()
+            and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
+        )
         assert not alive
     finally:
         worker.kill()
@@ -233,18 +260,27 @@ def test_scores_are_cached_and_a_changed_prompt_rescores(tmp_path, opened):
     templates = tmp_path / "templates"
     templates.mkdir()
     for name in ("sc.txt", "pq.txt", "criterion.txt"):
-        (templates / name).write_text((SUITE.templates / name).read_text(encoding="utf-8"), encoding="utf-8")
+        (templates / name).write_text(
+            (SUITE.templates / name).read_text(encoding="utf-8"), encoding="utf-8"
+        )
     suite = load_suite(REPO / "fixtures" / "sample_suite")
     object.__setattr__(suite, "templates", templates)
-    cfg = build_config({"judge": {"backend": "constant", "python": judge_python(), "scores": SCORES},
-                        "run": {"cache_dir": str(tmp_path / "cache")}}, base_dir=str(tmp_path))
+    cfg = build_config(
+        {
+            "judge": {"backend": "constant", "python": judge_python(), "scores": SCORES},
+            "run": {"cache_dir": str(tmp_path / "cache")},
+        },
+        base_dir=str(tmp_path),
+    )
     first = open_judge(cfg, suite, WORKER)
     try:
         assert not any(r["cached"] for r in first.score(item()).values())
         assert all(r["cached"] for r in first.score(item()).values())
     finally:
         first.close()
-    (templates / "pq.txt").write_text("Rate the image. {images}\n{answer_format}\n", encoding="utf-8")
+    (templates / "pq.txt").write_text(
+        "Rate the image. {images}\n{answer_format}\n", encoding="utf-8"
+    )
     second = open_judge(cfg, suite, WORKER)
     try:
         again = second.score(item())
@@ -253,14 +289,17 @@ def test_scores_are_cached_and_a_changed_prompt_rescores(tmp_path, opened):
     assert again["SC"]["cached"] and again["criterion"]["cached"] and not again["PQ"]["cached"]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Rate {instruction} {colour}\n", "unknown variable {colour}"),
-    ("Rate {instrution}\n", "did you mean {instruction}"),
-    ("Answer as JSON {\"score\": 1}\n", "stray brace"),
-    ("Rate { instruction\n", "stray"),
-    ("Rate the edit }\n", "stray"),
-    ("Rate {instruction!r}\n", "format spec or conversion"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Rate {instruction} {colour}\n", "unknown variable {colour}"),
+        ("Rate {instrution}\n", "did you mean {instruction}"),
+        ('Answer as JSON {"score": 1}\n', "stray brace"),
+        ("Rate { instruction\n", "stray"),
+        ("Rate the edit }\n", "stray"),
+        ("Rate {instruction!r}\n", "format spec or conversion"),
+    ],
+)
 def test_bad_template_rejected_at_startup_naming_the_file(tmp_path, text, expected):
     templates = tmp_path / "templates"
     templates.mkdir()

@@ -17,8 +17,14 @@ WORKER = WorkerInfo(index=0, id="gw0", gpus=[])
 
 
 def judge_config(**judge):
-    data = {"backend": "qwen-vl", "model": str(tiny_judge_folder()), "python": judge_python(),
-            "max_pixels": 65536, "max_new_tokens": 16, **judge}
+    data = {
+        "backend": "qwen-vl",
+        "model": str(tiny_judge_folder()),
+        "python": judge_python(),
+        "max_pixels": 65536,
+        "max_new_tokens": 16,
+        **judge,
+    }
     return build_config({"judge": data, "run": {"cache": False}})
 
 
@@ -26,15 +32,21 @@ def item(index: int) -> JudgeInput:
     case = SUITE.cases[index]
     _, png = case.source.load()
     instruction, description = case.text("en")
-    return JudgeInput(case=case, source_png=png, edited_png=png, instruction=instruction,
-                      description=description, seed=index)
+    return JudgeInput(
+        case=case,
+        source_png=png,
+        edited_png=png,
+        instruction=instruction,
+        description=description,
+        seed=index,
+    )
 
 
 def test_expected_score_reads_ten_as_two_tokens():
     p = [0.0] * 10
-    p[1] = 1.0                      # the judge starts its answer with "1" ...
+    p[1] = 1.0  # the judge starts its answer with "1" ...
     q = [0.0] * 10
-    q[0] = 0.75                     # ... then writes "0" with 0.75, stops with 0.25
+    q[0] = 0.75  # ... then writes "0" with 0.75, stops with 0.25
     score, mass, probs = expected_score(p, q)
     assert probs[10] == pytest.approx(0.75) and probs[1] == pytest.approx(0.25)
     assert score == pytest.approx(0.75 * 10 + 0.25 * 1) and mass == pytest.approx(1.0)
@@ -50,10 +62,19 @@ def test_tiny_judge_is_reproducible(tmp_path):
     build_tiny_judge(tmp_path / "b", seed=0)
     build_tiny_judge(tmp_path / "c", seed=1)
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert {"config.json", "model.safetensors", "preprocessor_config.json", "tokenizer.json",
-            "tokenizer_config.json"} <= set(names)
-    assert all((tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes() for n in names)
-    assert (tmp_path / "a" / "model.safetensors").read_bytes() != (tmp_path / "c" / "model.safetensors").read_bytes()
+    assert {
+        "config.json",
+        "model.safetensors",
+        "preprocessor_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    } <= set(names)
+    assert all(
+        (tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes() for n in names
+    )
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() != (
+        tmp_path / "c" / "model.safetensors"
+    ).read_bytes()
 
 
 @pytest.mark.timeout(300)
@@ -65,15 +86,19 @@ def test_logit_scores_in_range_deterministic_batch_equals_single():
         second = judge.score(item(0))
         scorer = judge.scorer
         items = scorer.items(item(0))
-        singles = {d: judge.request([i], "logit", scorer.decoding(0))["results"][0]["score"]
-                   for d, i in items.items()}
+        singles = {
+            d: judge.request([i], "logit", scorer.decoding(0))["results"][0]["score"]
+            for d, i in items.items()
+        }
     finally:
         judge.close()
     assert set(first) == {"SC", "PQ", "criterion"}
     for name, result in first.items():
         assert result["status"] == "ok" and 0.0 <= result["score"] <= 10.0
-        assert result["score"] == second[name]["score"]          # bit-identical
-        assert singles[name] == pytest.approx(result["score"], abs=1e-5)  # batch (left padded) == single
+        assert result["score"] == second[name]["score"]  # bit-identical
+        assert singles[name] == pytest.approx(
+            result["score"], abs=1e-5
+        )  # batch (left padded) == single
 
 
 @pytest.mark.timeout(300)
@@ -90,7 +115,10 @@ def test_generate_gives_a_score_or_an_explicit_failure():
             assert 0.0 <= result["score"] <= 10.0
         else:
             assert result["status"] in ("unparseable", "out-of-range") and result["score"] is None
-        assert (again[name]["raw"], again[name]["status"]) == (result["raw"], result["status"])  # greedy
+        assert (again[name]["raw"], again[name]["status"]) == (
+            result["raw"],
+            result["status"],
+        )  # greedy
 
 
 @pytest.mark.timeout(300)
@@ -107,6 +135,8 @@ def test_logit_vs_generate_timing(record_property):
         finally:
             judge.close()
         record_property(f"{method}_s_per_case", round(timings[method], 3))
-    print(f"tiny judge, per case (3 dimensions): logit {timings['logit']:.3f}s, "
-          f"generate (16 new tokens) {timings['generate']:.3f}s")
+    print(
+        f"tiny judge, per case (3 dimensions): logit {timings['logit']:.3f}s, "
+        f"generate (16 new tokens) {timings['generate']:.3f}s"
+    )
     assert all(t > 0 for t in timings.values())

@@ -13,7 +13,11 @@ from editbench.cli import main as cli
 
 STATS_KEYS = ("categories", "overall", "dimensions", "bootstrap")
 JUDGE_PYTHON = judge_python()
-CONSTANT = {"backend": "constant", "python": JUDGE_PYTHON, "scores": {"SC": 7, "PQ": 8, "criterion": 6}}
+CONSTANT = {
+    "backend": "constant",
+    "python": JUDGE_PYTHON,
+    "scores": {"SC": 7, "PQ": 8, "criterion": 6},
+}
 
 
 def summary_of(run_dir):
@@ -22,7 +26,9 @@ def summary_of(run_dir):
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("judge", [{"backend": "none"}, CONSTANT], ids=["no-judge", "constant-judge"])
+@pytest.mark.parametrize(
+    "judge", [{"backend": "none"}, CONSTANT], ids=["no-judge", "constant-judge"]
+)
 def test_two_shards_partition_the_suite_and_merge_to_the_full_run(tmp_path, judge):
     config = write_config(tmp_path, judge=judge)
     full = run_bench(config, "-n", "2", run_dir=tmp_path / "full")
@@ -39,7 +45,9 @@ def test_two_shards_partition_the_suite_and_merge_to_the_full_run(tmp_path, judg
     assert parts[0] and parts[1] and not parts[0] & parts[1]
     assert parts[0] | parts[1] == everything and len(everything) == 25
     merged = tmp_path / "merged"
-    assert cli(["merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"), "-o", str(merged)]) == 0
+    assert (
+        cli(["merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"), "-o", str(merged)]) == 0
+    )
     assert summary_of(merged) == summary_of(tmp_path / "full")
     if judge["backend"] == "constant":
         overall = summary_of(merged)["overall"]["micro"]["dimensions"]
@@ -57,7 +65,9 @@ def test_merge_of_synthetic_parts_equals_the_whole(tmp_path):
     write_run(tmp_path / "whole", records)
     write_run(tmp_path / "p1", records[::2])
     write_run(tmp_path / "p2", records[1::2])
-    assert cli(["merge", str(tmp_path / "p2"), str(tmp_path / "p1"), "-o", str(tmp_path / "m")]) == 0
+    assert (
+        cli(["merge", str(tmp_path / "p2"), str(tmp_path / "p1"), "-o", str(tmp_path / "m")]) == 0
+    )
     assert summary_of(tmp_path / "m") == summary_of(tmp_path / "whole")
 
 
@@ -65,13 +75,29 @@ def test_merge_refuses_overlaps_mismatches_and_a_used_output(tmp_path, capsys):
     records = sample_records()
     write_run(tmp_path / "p1", records[:6])
     write_run(tmp_path / "p2", records[4:])
-    assert cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p2"), "-o", str(tmp_path / "m")]) == 2
+    assert (
+        cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p2"), "-o", str(tmp_path / "m")]) == 2
+    )
     assert "is in both" in capsys.readouterr().err
-    other = {"run_id": "x", "suite": {"name": "synthetic", "version": "1"},
-             "config": {"suite": {}, "editor": {"backend": "diffusers"}, "judge": {"backend": "constant"}}}
+    other = {
+        "run_id": "x",
+        "suite": {"name": "synthetic", "version": "1"},
+        "config": {
+            "suite": {},
+            "editor": {"backend": "diffusers"},
+            "judge": {"backend": "constant"},
+        },
+    }
     write_run(tmp_path / "p3", records[6:], meta=other)
-    assert cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p3"), "-o", str(tmp_path / "m")]) == 2
-    assert "config section 'editor' differs (backend: 'identity' vs 'diffusers')" in capsys.readouterr().err
+    assert (
+        cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p3"), "-o", str(tmp_path / "m")]) == 2
+    )
+    assert (
+        "config section 'editor' differs (backend: 'identity' vs 'diffusers')"
+        in capsys.readouterr().err
+    )
     write_run(tmp_path / "p4", records[6:])
-    assert cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p4"), "-o", str(tmp_path / "p2")]) == 2
+    assert (
+        cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p4"), "-o", str(tmp_path / "p2")]) == 2
+    )
     assert "already exists and is not empty" in capsys.readouterr().err

@@ -10,22 +10,58 @@ import pytest
 from editbench.judging import messages, server
 
 SAMPLES = {
-    messages.SetupRequest: {"version": 1, "kind": "setup", "backend": "qwen-vl",
-                            "options": {"model": "/m", "revision": None, "dtype": "auto", "device": "cpu",
-                                        "max_pixels": 65536, "scores": {"SC": 7.0}}, "parent_pid": 123},
-    messages.ReadyReply: {"version": 1, "kind": "ready", "pid": 42, "load_s": 1.5, "info": {"backend": "x"},
-                          "versions": {"python": "3.11.7", "executable": "/p", "torch": "2.13.0",
-                                       "transformers": "5.24.0"}},
-    messages.ScoreRequest: {"version": 1, "kind": "score", "id": "ab12", "method": "logit",
-                            "items": [{"dimension": "SC", "prompt": "物理 ７", "images": [b"\x89PNG\x00", b""]}],
-                            "decoding": {"max_new_tokens": 8, "temperature": 0.0, "samples": 1, "seed": 7}},
-    messages.ScoreReply: {"version": 1, "kind": "scored", "id": "ab12", "seconds": 0.25,
-                          "results": [{"dimension": "SC", "score": 4.5, "mass": 0.9, "probs": [0.1] * 11,
-                                       "texts": []},
-                                      {"dimension": "PQ", "score": None, "mass": None, "probs": [],
-                                       "texts": ['{"score": 7}']}],
-                          "versions": {"python": "3.11.7", "executable": "/p", "torch": None,
-                                       "transformers": None}},
+    messages.SetupRequest: {
+        "version": 1,
+        "kind": "setup",
+        "backend": "qwen-vl",
+        "options": {
+            "model": "/m",
+            "revision": None,
+            "dtype": "auto",
+            "device": "cpu",
+            "max_pixels": 65536,
+            "scores": {"SC": 7.0},
+        },
+        "parent_pid": 123,
+    },
+    messages.ReadyReply: {
+        "version": 1,
+        "kind": "ready",
+        "pid": 42,
+        "load_s": 1.5,
+        "info": {"backend": "x"},
+        "versions": {
+            "python": "3.11.7",
+            "executable": "/p",
+            "torch": "2.13.0",
+            "transformers": "5.24.0",
+        },
+    },
+    messages.ScoreRequest: {
+        "version": 1,
+        "kind": "score",
+        "id": "ab12",
+        "method": "logit",
+        "items": [{"dimension": "SC", "prompt": "物理 ７", "images": [b"\x89PNG\x00", b""]}],
+        "decoding": {"max_new_tokens": 8, "temperature": 0.0, "samples": 1, "seed": 7},
+    },
+    messages.ScoreReply: {
+        "version": 1,
+        "kind": "scored",
+        "id": "ab12",
+        "seconds": 0.25,
+        "results": [
+            {"dimension": "SC", "score": 4.5, "mass": 0.9, "probs": [0.1] * 11, "texts": []},
+            {
+                "dimension": "PQ",
+                "score": None,
+                "mass": None,
+                "probs": [],
+                "texts": ['{"score": 7}'],
+            },
+        ],
+        "versions": {"python": "3.11.7", "executable": "/p", "torch": None, "transformers": None},
+    },
     messages.ErrorReply: {"version": 1, "kind": "error", "id": None, "error": "Traceback ..."},
     messages.CloseRequest: {"version": 1, "kind": "close"},
 }
@@ -52,6 +88,7 @@ def test_numpy_or_str_subclass_would_not_cross():
 
 def test_server_replies_have_the_written_shapes():
     """The dicts the server builds (scored, error) carry exactly the TypedDict keys."""
+
     class Backend:
         def logit(self, items):
             return [{"score": 3.0, "mass": 0.5, "probs": [0.0] * 11} for _ in items]

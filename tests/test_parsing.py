@@ -44,8 +44,18 @@ def test_nested_sub_score_is_not_the_score():
     assert not parsed.ok and parsed.score is None
 
 
-@pytest.mark.parametrize("text", ["sharpness score: 3", "There are 3 cups on 2 tables", "", "   ",
-                                  "The edit looks good.", '{"score": "high"}', '{"score": null}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sharpness score: 3",
+        "There are 3 cups on 2 tables",
+        "",
+        "   ",
+        "The edit looks good.",
+        '{"score": "high"}',
+        '{"score": null}',
+    ],
+)
 def test_unparseable(text):
     parsed = parse_score(text)
     assert parsed.status == "unparseable" and parsed.score is None and parsed.reason

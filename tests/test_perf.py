@@ -19,17 +19,56 @@ from editbench.perf.report import TARGETS, judge_targets, table
 
 FIELDS = {
     "overhead": {"definition", "workers", "sizes", "elapsed_s"},
-    "transport": {"definition", "cases", "size", "gateway_s_per_case", "in_process_s_per_case",
-                  "old_way_s_per_case", "gateway_vs_in_process", "old_way_vs_gateway",
-                  "gateway_scores_equal_in_process", "elapsed_s"},
+    "transport": {
+        "definition",
+        "cases",
+        "size",
+        "gateway_s_per_case",
+        "in_process_s_per_case",
+        "old_way_s_per_case",
+        "gateway_vs_in_process",
+        "old_way_vs_gateway",
+        "gateway_scores_equal_in_process",
+        "elapsed_s",
+    },
     "scaling": {"definition", "cases", "size", "n1", "n2", "speedup", "elapsed_s"},
-    "cache": {"definition", "cases", "size", "first_calls_s", "rerun_calls_s", "speedup", "first_run_wall_s",
-              "rerun_wall_s", "rerun_fully_cached_cases", "elapsed_s"},
-    "method": {"definition", "cases", "size", "max_new_tokens", "logit_s_per_case", "generate_s_per_case",
-               "generate_vs_logit", "logit_bit_identical", "generated_chars_per_answer", "elapsed_s"},
+    "cache": {
+        "definition",
+        "cases",
+        "size",
+        "first_calls_s",
+        "rerun_calls_s",
+        "speedup",
+        "first_run_wall_s",
+        "rerun_wall_s",
+        "rerun_fully_cached_cases",
+        "elapsed_s",
+    },
+    "method": {
+        "definition",
+        "cases",
+        "size",
+        "max_new_tokens",
+        "logit_s_per_case",
+        "generate_s_per_case",
+        "generate_vs_logit",
+        "logit_bit_identical",
+        "generated_chars_per_answer",
+        "elapsed_s",
+    },
 }
-SIZE_FIELDS = {"cases", "cycles_timed", "harness_ms_per_case", "loop_ms_per_case", "loop_ms_before_after",
-               "overhead_ms_per_case", "loop_spread_ms", "median_call_ms", "run_wall_s", "test_phase_s"}
+SIZE_FIELDS = {
+    "cases",
+    "cycles_timed",
+    "harness_ms_per_case",
+    "loop_ms_per_case",
+    "loop_ms_before_after",
+    "overhead_ms_per_case",
+    "loop_spread_ms",
+    "median_call_ms",
+    "run_wall_s",
+    "test_phase_s",
+}
 SCALING_FIELDS = {"test_phase_s", "cases_per_s", "median_call_s", "run_wall_s"}
 
 
@@ -37,11 +76,25 @@ SCALING_FIELDS = {"test_phase_s", "cases_per_s", "median_call_s", "run_wall_s"}
 @pytest.mark.timeout(1800)
 def test_quick_run_writes_every_field(tmp_path):
     out = tmp_path / "perf"
-    done = subprocess.run([sys.executable, "-m", "editbench.cli", "perf", "--quick", "--out", str(out)],
-                          capture_output=True, text=True, timeout=1700, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "editbench.cli", "perf", "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=1700,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     data = json.loads((out / "perf.json").read_text(encoding="utf-8"))
-    assert {"version", "created", "elapsed_s", "machine", "options", "measurements", "targets", "log"} <= set(data)
+    assert {
+        "version",
+        "created",
+        "elapsed_s",
+        "machine",
+        "options",
+        "measurements",
+        "targets",
+        "log",
+    } <= set(data)
     measurements = data["measurements"]
     assert set(measurements) == set(MEASUREMENTS)
     for name, fields in FIELDS.items():
@@ -61,8 +114,13 @@ def test_quick_run_writes_every_field(tmp_path):
 
 
 def test_a_failed_measurement_is_reported_not_measured():
-    rows = judge_targets({"transport": {"error": "judge did not start\ntraceback"},
-                          "cache": {"speedup": 80.0}, "scaling": {"speedup": 1.2}})
+    rows = judge_targets(
+        {
+            "transport": {"error": "judge did not start\ntraceback"},
+            "cache": {"speedup": 80.0},
+            "scaling": {"speedup": 1.2},
+        }
+    )
     by_name = {row["target"]: row for row in rows}
     assert by_name["judge: gateway vs in-process"]["met"] is None
     assert "judge did not start" in by_name["judge: gateway vs in-process"]["why"]
@@ -87,8 +145,13 @@ def test_real_size_without_cuda_fails_fast(tmp_path):
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("a CUDA GPU is present: the real-size mode would run")
-    done = subprocess.run([sys.executable, "-m", "editbench.cli", "perf", "--real-size", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=100, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    done = subprocess.run(
+        [sys.executable, "-m", "editbench.cli", "perf", "--real-size", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=100,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert done.returncode == 2
     assert "--real-size needs a CUDA GPU" in done.stderr
     assert not (tmp_path / "work").exists()

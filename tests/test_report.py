@@ -40,7 +40,9 @@ def test_failed_cases_are_counted_beside_the_means_never_in_them():
 
 def test_micro_weighs_cases_macro_weighs_categories():
     summary = summarize(sample_records(), CATEGORIES)
-    sc_means = [by_key(summary)[k]["dimensions"]["SC"]["mean"] for k in ("physical", "social", "causal")]
+    sc_means = [
+        by_key(summary)[k]["dimensions"]["SC"]["mean"] for k in ("physical", "social", "causal")
+    ]
     macro = summary["overall"]["macro"]["dimensions"]["SC"]
     micro = summary["overall"]["micro"]["dimensions"]["SC"]
     assert macro["mean"] == pytest.approx(statistics.fmean(sc_means))
@@ -68,8 +70,10 @@ def test_terminal_table_aligns_cjk_names_by_display_width():
     assert display_width("物理") == 4 and display_width("overall") == 7
     assert len({display_width(line.rstrip()) for line in lines[:2]}) == 1
     # every row's first score column starts at the same display column
-    starts = {display_width(line[:line.index("  ", line.index(name) + len(name))])
-              for line, name in zip(lines[2:5], ["物理", "社会", "因果"], strict=True)}
+    starts = {
+        display_width(line[: line.index("  ", line.index(name) + len(name))])
+        for line, name in zip(lines[2:5], ["物理", "社会", "因果"], strict=True)
+    }
     assert len(starts) == 1
     assert any(line.startswith("物理") and "[" in line for line in lines)
 
@@ -98,9 +102,16 @@ def test_gate_parses_dimensions_and_categories():
     categories = [(key, (name, key)) for key, name in CATEGORIES]
     thresholds = parse_thresholds(["O=6.5", "SC@物理=5", "PQ@macro=1"], categories)
     assert [(t.dimension, t.category, t.value) for t in thresholds] == [
-        ("O", None, 6.5), ("SC", "physical", 5.0), ("PQ", "macro", 1.0)]
-    for bad, hint in [("X=1", "DIM one of"), ("O=high", "not a number"), ("O", "DIM"),
-                      ("SC@nowhere=1", "unknown category 'nowhere'")]:
+        ("O", None, 6.5),
+        ("SC", "physical", 5.0),
+        ("PQ", "macro", 1.0),
+    ]
+    for bad, hint in [
+        ("X=1", "DIM one of"),
+        ("O=high", "not a number"),
+        ("O", "DIM"),
+        ("SC@nowhere=1", "unknown category 'nowhere'"),
+    ]:
         with pytest.raises(ConfigError, match=hint):
             parse_thresholds([bad], categories)
 
@@ -110,23 +121,41 @@ def test_gate_fails_below_the_threshold_and_without_scores():
     summary = summarize(sample_records(), CATEGORIES)
     micro_o = summary["overall"]["micro"]["dimensions"]["O"]["mean"]
     assert violations(summary, parse_thresholds([f"O={micro_o - 0.01}"], categories)) == []
-    failed = violations(summary, parse_thresholds([f"O={micro_o + 0.01}", "SC@social=3"], categories))
+    failed = violations(
+        summary, parse_thresholds([f"O={micro_o + 0.01}", "SC@social=3"], categories)
+    )
     assert len(failed) == 2 and "overall (micro)" in failed[0] and "社会 (social)" in failed[1]
     empty = summarize([record("物理-9", "physical", None, None, "timeout")], CATEGORIES)
     assert "no scored O" in violations(empty, parse_thresholds(["O=1"], categories))[0]
 
 
 def make_report(nodeid, when, outcome, props, longrepr=None):
-    return TestReport(nodeid, ("benchmarks/test_edit.py", 0, "test_edit"), {}, outcome, longrepr,
-                      when, user_properties=props)
+    return TestReport(
+        nodeid,
+        ("benchmarks/test_edit.py", 0, "test_edit"),
+        {},
+        outcome,
+        longrepr,
+        when,
+        user_properties=props,
+    )
 
 
 def test_record_from_report_rebuilds_properties_and_identity():
     case = load_suite(SAMPLE_SUITE).cases[0]
-    props = [("eb.version", 1), ("case_id", case.id), ("status", "ok"), ("score.SC", 7.0),
-             ("status.SC", "ok"), ("reasoning.SC", "fine"), ("image.edited", "images/x.png"),
-             ("eb.identity", json.dumps({"editor": {"backend": "identity"}}))]
-    rec = record_from_report(make_report(f"t::test_edit[{case.test_id}]", "call", "passed", props), case)
+    props = [
+        ("eb.version", 1),
+        ("case_id", case.id),
+        ("status", "ok"),
+        ("score.SC", 7.0),
+        ("status.SC", "ok"),
+        ("reasoning.SC", "fine"),
+        ("image.edited", "images/x.png"),
+        ("eb.identity", json.dumps({"editor": {"backend": "identity"}})),
+    ]
+    rec = record_from_report(
+        make_report(f"t::test_edit[{case.test_id}]", "call", "passed", props), case
+    )
     assert rec["scores"] == {"SC": 7.0} and rec["statuses"] == {"SC": "ok"}
     assert rec["reasoning"] == {"SC": "fine"} and rec["images"] == {"edited": "images/x.png"}
     assert rec["identity"] == {"editor": {"backend": "identity"}}
@@ -135,8 +164,13 @@ def test_record_from_report_rebuilds_properties_and_identity():
 
 def test_a_crashed_worker_case_is_a_crashed_record_without_scores():
     case = load_suite(SAMPLE_SUITE).cases[0]
-    report = make_report(f"t::test_edit[{case.test_id}]", "???", "failed", [],
-                         longrepr="worker 'gw0' crashed while running 't::test_edit'")
+    report = make_report(
+        f"t::test_edit[{case.test_id}]",
+        "???",
+        "failed",
+        [],
+        longrepr="worker 'gw0' crashed while running 't::test_edit'",
+    )
     rec = record_from_report(report, case)
     assert rec["status"] == "crashed" and rec["scores"] == {} and "crashed" in rec["reason"]
 
@@ -146,4 +180,5 @@ def test_run_folder_reports_are_written(tmp_path):
     for name in ("summary.json", "summary.csv", "report.md", "report.html"):
         assert (tmp_path / name).is_file(), name
     assert json.loads((tmp_path / "summary.json").read_text(encoding="utf-8")) == json.loads(
-        json.dumps(summary))
+        json.dumps(summary)
+    )

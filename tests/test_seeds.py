@@ -17,8 +17,10 @@ PHYSICAL = ["物理-001", "物理-002", "物理-003", "物理-004", "物理-005"
 
 
 def edited_pngs(run_dir) -> dict[str, bytes]:
-    return {p.name.removesuffix(".edited.png"): p.read_bytes()
-            for p in (run_dir / "images" / "physical").glob("*.edited.png")}
+    return {
+        p.name.removesuffix(".edited.png"): p.read_bytes()
+        for p in (run_dir / "images" / "physical").glob("*.edited.png")
+    }
 
 
 @pytest.mark.slow
@@ -26,8 +28,9 @@ def edited_pngs(run_dir) -> dict[str, bytes]:
 def test_seeds_and_cache_across_worker_counts(tmp_path, tmp_path_factory):
     tiny = tmp_path_factory.getbasetemp() / "tiny-shared"
     env = {"EDITBENCH_TINY_DIR": str(tiny)}
-    config = write_config(tmp_path, editor={"backend": "diffusers", "model": "tiny:qwen-image-edit",
-                                            "steps": 2})
+    config = write_config(
+        tmp_path, editor={"backend": "diffusers", "model": "tiny:qwen-image-edit", "steps": 2}
+    )
     runs = {
         "n1": ("-n", "1", "-k", "物理"),
         "n2": ("-n", "2", "-k", "物理"),
@@ -35,8 +38,14 @@ def test_seeds_and_cache_across_worker_counts(tmp_path, tmp_path_factory):
     }
     images = {}
     for name, args in runs.items():
-        result = run_bench(config, *args, "--eb-set", f"run.cache_dir={tmp_path / ('cache-' + name)}",
-                           run_dir=tmp_path / name, env=env)
+        result = run_bench(
+            config,
+            *args,
+            "--eb-set",
+            f"run.cache_dir={tmp_path / ('cache-' + name)}",
+            run_dir=tmp_path / name,
+            env=env,
+        )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert all(not r["edit_cached"] for r in read_results(tmp_path / name))
         images[name] = edited_pngs(tmp_path / name)
@@ -46,8 +55,17 @@ def test_seeds_and_cache_across_worker_counts(tmp_path, tmp_path_factory):
     assert len(set(images["n1"].values())) == len(PHYSICAL)  # different cases, different seeds
 
     # the same config again: every edit from the cache, byte for byte
-    again = run_bench(config, "-n", "2", "-k", "物理", "--eb-set", f"run.cache_dir={tmp_path / 'cache-n1'}",
-                      run_dir=tmp_path / "again", env=env)
+    again = run_bench(
+        config,
+        "-n",
+        "2",
+        "-k",
+        "物理",
+        "--eb-set",
+        f"run.cache_dir={tmp_path / 'cache-n1'}",
+        run_dir=tmp_path / "again",
+        env=env,
+    )
     assert again.returncode == 0, again.stdout[-3000:]
     records = read_results(tmp_path / "again")
     assert len(records) == 5 and all(r["edit_cached"] for r in records)
@@ -55,9 +73,19 @@ def test_seeds_and_cache_across_worker_counts(tmp_path, tmp_path_factory):
     assert edited_pngs(tmp_path / "again") == images["n1"]
 
     # any generation parameter changed: every edit misses
-    changed = run_bench(config, "-n", "1", "-k", "物理-001", "--eb-set", "editor.true_cfg_scale=2.0",
-                        "--eb-set", f"run.cache_dir={tmp_path / 'cache-n1'}", run_dir=tmp_path / "changed",
-                        env=env)
+    changed = run_bench(
+        config,
+        "-n",
+        "1",
+        "-k",
+        "物理-001",
+        "--eb-set",
+        "editor.true_cfg_scale=2.0",
+        "--eb-set",
+        f"run.cache_dir={tmp_path / 'cache-n1'}",
+        run_dir=tmp_path / "changed",
+        env=env,
+    )
     assert changed.returncode == 0, changed.stdout[-3000:]
     assert [r["edit_cached"] for r in read_results(tmp_path / "changed")] == [False]
     assert edited_pngs(tmp_path / "changed")["物理-001"] != images["n1"]["物理-001"]

@@ -40,7 +40,15 @@ class ImageOnlyQwen3VLProcessor(Qwen3VLProcessor):
     def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
         super().__init__(image_processor, tokenizer, None, chat_template=chat_template, **kwargs)
 '''
-STATUSES = ("ok", "unparseable", "out-of-range", "timeout", "judge-error", "judge-unavailable", "missing-input")
+STATUSES = (
+    "ok",
+    "unparseable",
+    "out-of-range",
+    "timeout",
+    "judge-error",
+    "judge-unavailable",
+    "missing-input",
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,19 +56,37 @@ def served_judge(tmp_path_factory) -> Path:
     """A copy of the tiny judge that `transformers serve` can load without torchvision."""
     folder = tmp_path_factory.mktemp("served") / "qwen3-vl"
     shutil.copytree(tiny_judge_folder(), folder)
-    template = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))["chat_template"]
+    template = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))[
+        "chat_template"
+    ]
     (folder / "chat_template.jinja").write_text(template, encoding="utf-8")
     (folder / "processing_image_only.py").write_text(PROCESSOR, encoding="utf-8")
-    (folder / "processor_config.json").write_text(json.dumps(
-        {"processor_class": "ImageOnlyQwen3VLProcessor",
-         "auto_map": {"AutoProcessor": "processing_image_only.ImageOnlyQwen3VLProcessor"}}), encoding="utf-8")
+    (folder / "processor_config.json").write_text(
+        json.dumps(
+            {
+                "processor_class": "ImageOnlyQwen3VLProcessor",
+                "auto_map": {"AutoProcessor": "processing_image_only.ImageOnlyQwen3VLProcessor"},
+            }
+        ),
+        encoding="utf-8",
+    )
     return folder
 
 
 def service_judge(model: Path, **extra) -> dict:
-    return {"backend": "qwen-vl", "model": str(model), "python": judge_python(), "method": "generate",
-            "mode": "service", "device": "cpu", "max_pixels": 65536, "max_new_tokens": 16, "timeout_s": 120,
-            "serve_args": ["--trust-remote-code"], **extra}
+    return {
+        "backend": "qwen-vl",
+        "model": str(model),
+        "python": judge_python(),
+        "method": "generate",
+        "mode": "service",
+        "device": "cpu",
+        "max_pixels": 65536,
+        "max_new_tokens": 16,
+        "timeout_s": 120,
+        "serve_args": ["--trust-remote-code"],
+        **extra,
+    }
 
 
 def alive(pid: int) -> bool:
@@ -81,17 +107,28 @@ def png(width: int, height: int) -> bytes:
 
 # -- plain functions -----------------------------------------------------------------------------
 
+
 def test_digit_probs_and_expected_score_from_top_logprobs():
     import math
 
-    top = [{"token": "7", "logprob": math.log(0.5)}, {"token": "1", "logprob": math.log(0.25)},
-           {"token": " 7", "logprob": math.log(0.125)}, {"token": "x", "logprob": math.log(0.125)}]
+    top = [
+        {"token": "7", "logprob": math.log(0.5)},
+        {"token": "1", "logprob": math.log(0.25)},
+        {"token": " 7", "logprob": math.log(0.125)},
+        {"token": "x", "logprob": math.log(0.125)},
+    ]
     p = service.digit_probs({"choices": [{"logprobs": {"content": [{"top_logprobs": top}]}}]})
-    assert p[7] == pytest.approx(0.625) and p[1] == pytest.approx(0.25) and sum(p) == pytest.approx(0.875)
+    assert (
+        p[7] == pytest.approx(0.625)
+        and p[1] == pytest.approx(0.25)
+        and sum(p) == pytest.approx(0.875)
+    )
     q = [0.0] * 10
     q[0] = 1.0  # after "1" the judge always writes "0": P(1) goes to 10
     score, mass, probs = expected_score(p, q)
-    assert probs[10] == pytest.approx(0.25 / 0.875) and score == pytest.approx((7 * 0.625 + 10 * 0.25) / 0.875)
+    assert probs[10] == pytest.approx(0.25 / 0.875) and score == pytest.approx(
+        (7 * 0.625 + 10 * 0.25) / 0.875
+    )
     with pytest.raises(ValueError, match="no top_logprobs"):
         service.digit_probs({"choices": [{"message": {"content": "7"}}]})
 
@@ -100,12 +137,18 @@ def test_chat_body_puts_images_first_as_downscaled_png_data_urls():
     item = {"dimension": "SC", "prompt": "score it", "images": [png(400, 100), png(32, 32)]}
     body = service.chat_body("m", item, max_pixels=10000, max_tokens=8, temperature=0.0, seed=3)
     content = body["messages"][0]["content"]
-    assert [c["type"] for c in content] == ["image_url", "image_url", "text"] and content[2]["text"] == "score it"
+    assert [c["type"] for c in content] == ["image_url", "image_url", "text"] and content[2][
+        "text"
+    ] == "score it"
     import base64
 
-    first = Image.open(io.BytesIO(base64.b64decode(content[0]["image_url"]["url"].split(",", 1)[1])))
+    first = Image.open(
+        io.BytesIO(base64.b64decode(content[0]["image_url"]["url"].split(",", 1)[1]))
+    )
     assert first.width * first.height <= 10000 and first.width == 4 * first.height
-    assert content[1]["image_url"]["url"].endswith(service.data_url(png(32, 32), 10000).split(",", 1)[1])
+    assert content[1]["image_url"]["url"].endswith(
+        service.data_url(png(32, 32), 10000).split(",", 1)[1]
+    )
     assert body["seed"] == 3 and body["max_tokens"] == 8 and body["stream"] is False
 
 
@@ -117,37 +160,66 @@ def test_a_request_over_the_size_limit_is_not_sent():
 
 
 def test_an_unreachable_service_is_judge_unavailable():
-    endpoint = serve.Endpoint(url=f"http://127.0.0.1:{serve.free_port()}", key=None, model="m", engine="vllm")
+    endpoint = serve.Endpoint(
+        url=f"http://127.0.0.1:{serve.free_port()}", key=None, model="m", engine="vllm"
+    )
     with pytest.raises(JudgeFailure) as info:
         service.post(endpoint, {"model": "m"}, timeout=5, max_bytes=2**20)
     assert info.value.status == "judge-unavailable" and "after one retry" in info.value.reason
 
 
-@pytest.mark.parametrize(("judge", "message"), [
-    ({"method": "logit"}, "transformers serve does not return them"),
-    ({"url": "http://10.1.2.3:8000", "method": "generate"}, "judge.allow_remote"),
-    ({"url": "ftp://127.0.0.1", "method": "generate"}, "expected http"),
-])
+@pytest.mark.parametrize(
+    ("judge", "message"),
+    [
+        ({"method": "logit"}, "transformers serve does not return them"),
+        ({"url": "http://10.1.2.3:8000", "method": "generate"}, "judge.allow_remote"),
+        ({"url": "ftp://127.0.0.1", "method": "generate"}, "expected http"),
+    ],
+)
 def test_service_config_errors_at_startup(judge, message):
-    config = build_config({"judge": {"backend": "qwen-vl", "model": "Qwen/Qwen3-VL-8B-Instruct", "mode": "service",
-                                     **judge}})
+    config = build_config(
+        {
+            "judge": {
+                "backend": "qwen-vl",
+                "model": "Qwen/Qwen3-VL-8B-Instruct",
+                "mode": "service",
+                **judge,
+            }
+        }
+    )
     with pytest.raises(ConfigError, match=message):
         serve.check(config)
 
 
 def test_remote_url_is_allowed_when_asked_and_recorded_as_not_loopback():
-    config = build_config({"judge": {"backend": "qwen-vl", "mode": "service", "method": "generate",
-                                     "url": "http://10.1.2.3:8000", "allow_remote": True}})
+    config = build_config(
+        {
+            "judge": {
+                "backend": "qwen-vl",
+                "mode": "service",
+                "method": "generate",
+                "url": "http://10.1.2.3:8000",
+                "allow_remote": True,
+            }
+        }
+    )
     serve.check(config)
     assert not serve.is_loopback("http://10.1.2.3:8000") and serve.is_loopback("http://[::1]:8000")
 
 
 # -- a real transformers serve -------------------------------------------------------------------
 
+
 @pytest.mark.timeout(300)
-def test_transformers_serve_ignores_logprobs_so_logit_on_its_url_fails_at_startup(tmp_path, served_judge):
-    config = build_config({"suite": {"path": str(SAMPLE_SUITE)},
-                           "judge": service_judge(served_judge, method="generate")})
+def test_transformers_serve_ignores_logprobs_so_logit_on_its_url_fails_at_startup(
+    tmp_path, served_judge
+):
+    config = build_config(
+        {
+            "suite": {"path": str(SAMPLE_SUITE)},
+            "judge": service_judge(served_judge, method="generate"),
+        }
+    )
     server = serve.start_server(config, tmp_path)
     try:
         endpoint = server.endpoint
@@ -156,11 +228,15 @@ def test_transformers_serve_ignores_logprobs_so_logit_on_its_url_fails_at_startu
         assert service.probe_logprobs(endpoint, 60) is False
         folder = tmp_path / "bench"
         folder.mkdir()
-        url_config = write_config(folder, judge={**service_judge(served_judge, method="logit"),
-                                                 "url": endpoint.url})
+        url_config = write_config(
+            folder, judge={**service_judge(served_judge, method="logit"), "url": endpoint.url}
+        )
         result = run_bench(url_config, "-k", "物理-001", timeout=240)
         assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
-        assert "carried no top_logprobs" in result.stderr and "transformers serve does not return them" in result.stderr
+        assert (
+            "carried no top_logprobs" in result.stderr
+            and "transformers serve does not return them" in result.stderr
+        )
     finally:
         server.stop()
     assert server.process.poll() is not None
@@ -191,24 +267,50 @@ def test_two_workers_share_one_server_that_stops_at_the_end(tmp_path, served_jud
                 assert 0.0 <= score <= 10.0
     meta = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     endpoint = meta["judge"]["service"]
-    assert endpoint["engine"] == "transformers" and endpoint["engine_version"] and endpoint["started"]
-    assert endpoint["key"] == "set" and endpoint["loopback"] and endpoint["model"] == str(served_judge)
+    assert (
+        endpoint["engine"] == "transformers" and endpoint["engine_version"] and endpoint["started"]
+    )
+    assert (
+        endpoint["key"] == "set" and endpoint["loopback"] and endpoint["model"] == str(served_judge)
+    )
     workers = meta["workers"]
     assert set(workers) == {"gw0", "gw1"}
-    assert {w["judge"]["server_pid"] for w in workers.values()} == {endpoint["pid"]}  # one server for both
+    assert {w["judge"]["server_pid"] for w in workers.values()} == {
+        endpoint["pid"]
+    }  # one server for both
     assert not alive(endpoint["pid"])
     log = (run_dir / serve.LOG_NAME).read_text(encoding="utf-8")
     assert log.count("POST /v1/chat/completions") >= 15  # 5 cases x 3 dimensions, all through it
 
 
 @pytest.mark.timeout(600)
-def test_server_killed_mid_run_fails_the_rest_as_unavailable_and_keeps_what_finished(tmp_path, served_judge):
+def test_server_killed_mid_run_fails_the_rest_as_unavailable_and_keeps_what_finished(
+    tmp_path, served_judge
+):
     config = write_config(tmp_path, judge=service_judge(served_judge), run={"cache": False})
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "pytest", str(REPO / "benchmarks"), "-p", "no:cacheprovider", "--eb-config",
-               str(config), "--eb-run-dir", str(run_dir), "-k", "物理"]
-    bench = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO / "benchmarks"),
+        "-p",
+        "no:cacheprovider",
+        "--eb-config",
+        str(config),
+        "--eb-run-dir",
+        str(run_dir),
+        "-k",
+        "物理",
+    ]
+    bench = subprocess.Popen(
+        command,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     try:
         results = run_dir / "results.jsonl"
         deadline = time.monotonic() + 300
@@ -216,7 +318,9 @@ def test_server_killed_mid_run_fails_the_rest_as_unavailable_and_keeps_what_fini
             assert bench.poll() is None and time.monotonic() < deadline, "no case finished"
             time.sleep(0.2)
         finished_before = read_results(run_dir)
-        pid = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["judge"]["service"]["pid"]
+        pid = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["judge"]["service"][
+            "pid"
+        ]
         os.kill(pid, signal.SIGKILL)
         output, _ = bench.communicate(timeout=280)
     finally:
@@ -226,22 +330,44 @@ def test_server_killed_mid_run_fails_the_rest_as_unavailable_and_keeps_what_fini
     assert len(records) == 5, output[-3000:]
     for early in finished_before:  # nothing finished is lost or changed
         assert records[early["case_id"]] == early
-    later = [r for r in records.values() if r["case_id"] not in {e["case_id"] for e in finished_before}]
+    later = [
+        r for r in records.values() if r["case_id"] not in {e["case_id"] for e in finished_before}
+    ]
     assert later and any(r["status"] == "judge-unavailable" for r in later), output[-3000:]
     for record in later:
         assert record["status"] in ("judge-unavailable", "unparseable", "out-of-range")
         assert all(s is None for d, s in record["scores"].items() if record["statuses"][d] != "ok")
-    assert "is unreachable" in json.dumps([r["reason"] for r in later if r["status"] == "judge-unavailable"])
+    assert "is unreachable" in json.dumps(
+        [r["reason"] for r in later if r["status"] == "judge-unavailable"]
+    )
 
 
 @pytest.mark.timeout(300)
 def test_ctrl_c_stops_the_server(tmp_path, served_judge):
     config = write_config(tmp_path, judge=service_judge(served_judge), run={"cache": False})
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "pytest", str(REPO / "benchmarks"), "-p", "no:cacheprovider", "--eb-config",
-               str(config), "--eb-run-dir", str(run_dir), "-k", "物理"]
-    bench = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO / "benchmarks"),
+        "-p",
+        "no:cacheprovider",
+        "--eb-config",
+        str(config),
+        "--eb-run-dir",
+        str(run_dir),
+        "-k",
+        "物理",
+    ]
+    bench = subprocess.Popen(
+        command,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     try:
         meta, deadline = {}, time.monotonic() + 200
         while "service" not in meta.get("judge", {}):

@@ -10,7 +10,9 @@ from editbench.errors import ConfigError
 from editbench.shard import in_shard, parse_shard, shard_of
 
 
-@pytest.mark.parametrize("text, expected", [("1/2", (1, 2)), (" 3/3 ", (3, 3)), (None, None), ("", None)])
+@pytest.mark.parametrize(
+    "text, expected", [("1/2", (1, 2)), (" 3/3 ", (3, 3)), (None, None), ("", None)]
+)
 def test_parse(text, expected):
     assert parse_shard(text) == expected
 

@@ -15,8 +15,11 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def collected(result) -> list[str]:
-    return sorted(line.split("[", 1)[1].rstrip("]") for line in result.stdout.splitlines()
-                  if "::test_edit[" in line)
+    return sorted(
+        line.split("[", 1)[1].rstrip("]")
+        for line in result.stdout.splitlines()
+        if "::test_edit[" in line
+    )
 
 
 def suite_section(tmp_path, fmt: str) -> dict:
@@ -33,15 +36,27 @@ def suite_section(tmp_path, fmt: str) -> dict:
 
 
 CASES = [
-    ("gedit", ["-m", "intersection", "-k", "text_change or subject-add"],
-     ["subject-add-a01", "text_change-t01"]),
-    ("gedit-parquet", ["-m", "intersection and not text_change"],
-     ["background_change-b01", "subject-add-a01"]),
+    (
+        "gedit",
+        ["-m", "intersection", "-k", "text_change or subject-add"],
+        ["subject-add-a01", "text_change-t01"],
+    ),
+    (
+        "gedit-parquet",
+        ["-m", "intersection and not text_change"],
+        ["background_change-b01", "subject-add-a01"],
+    ),
     ("imgedit", ["-k", "replace or remove"], ["remove-510", "replace-628"]),
-    ("kris", ["-m", "natural_science or procedural_knowledge"],
-     ["multi-element_composition-1", "physics-1", "physics-2"]),
-    ("rise", ["-m", "life_progression or logical_reasoning", "-k", "not logical_reasoning_2"],
-     ["logical_reasoning_1", "temporal_reasoning_1"]),
+    (
+        "kris",
+        ["-m", "natural_science or procedural_knowledge"],
+        ["multi-element_composition-1", "physics-1", "physics-2"],
+    ),
+    (
+        "rise",
+        ["-m", "life_progression or logical_reasoning", "-k", "not logical_reasoning_2"],
+        ["logical_reasoning_1", "temporal_reasoning_1"],
+    ),
 ]
 
 
@@ -49,7 +64,14 @@ CASES = [
 @pytest.mark.parametrize(("fmt", "selection", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_selection_by_category_and_tag(tmp_path, fmt, selection, expected, xdist):
     config = write_config(tmp_path, suite=suite_section(tmp_path, fmt))
-    result = run_bench(config, "--collect-only", "-q", "--strict-markers", *selection, *xdist,
-                       env={"HF_DATASETS_CACHE": str(tmp_path / "hf-datasets")})
+    result = run_bench(
+        config,
+        "--collect-only",
+        "-q",
+        "--strict-markers",
+        *selection,
+        *xdist,
+        env={"HF_DATASETS_CACHE": str(tmp_path / "hf-datasets")},
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert collected(result) == expected

@@ -34,18 +34,44 @@ def gedit(request, tmp_path):
 
 def test_english_rows_become_cases_by_task_type(gedit):
     suite = load_suite(gedit)  # auto: recognised as GEdit-Bench
-    assert suite.format == "gedit" and suite.name == "GEdit-Bench" and suite.version.startswith("arrow-")
-    assert [c.test_id for c in suite.cases] == ["text_change-t01", "text_change-t02", "subject-add-a01",
-                                               "background_change-b01", "ps_human-p01"]
-    assert [c.key for c in suite.categories] == ["background_change", "ps_human", "subject-add",
-                                                 "text_change"]  # the benchmark's order
-    assert suite.counts() == {"background_change": 1, "ps_human": 1, "subject-add": 1, "text_change": 2}
+    assert (
+        suite.format == "gedit"
+        and suite.name == "GEdit-Bench"
+        and suite.version.startswith("arrow-")
+    )
+    assert [c.test_id for c in suite.cases] == [
+        "text_change-t01",
+        "text_change-t02",
+        "subject-add-a01",
+        "background_change-b01",
+        "ps_human-p01",
+    ]
+    assert [c.key for c in suite.categories] == [
+        "background_change",
+        "ps_human",
+        "subject-add",
+        "text_change",
+    ]  # the benchmark's order
+    assert suite.counts() == {
+        "background_change": 1,
+        "ps_human": 1,
+        "subject-add": 1,
+        "text_change": 2,
+    }
     first = suite.cases[0]
     assert first.text("en") == ("do text_change on t01", "")
-    assert first.extra == {"key": "t01", "task_type": "text_change", "language": "en", "intersection": True}
+    assert first.extra == {
+        "key": "t01",
+        "task_type": "text_change",
+        "language": "en",
+        "intersection": True,
+    }
     assert first.output_stem == "fullset/text_change/en/t01"
     assert [c.id for c in suite.cases if "intersection" in c.tags] == [
-        "text_change-t01", "subject-add-a01", "background_change-b01"]
+        "text_change-t01",
+        "subject-add-a01",
+        "background_change-b01",
+    ]
 
 
 def test_each_case_reads_its_own_row_image_when_it_runs(gedit):
@@ -58,7 +84,11 @@ def test_each_case_reads_its_own_row_image_when_it_runs(gedit):
 
 def test_zh_selects_the_cn_rows(gedit):
     suite = load_suite(gedit, "gedit", "zh")
-    assert [c.test_id for c in suite.cases] == ["text_change-t01", "subject-add-a01", "tone_transfer-o01"]
+    assert [c.test_id for c in suite.cases] == [
+        "text_change-t01",
+        "subject-add-a01",
+        "tone_transfer-o01",
+    ]
     case = suite.cases[0]
     assert case.text("zh")[0] == "对t01做text_change" and case.extra["language"] == "cn"
     assert case.output_stem == "fullset/text_change/cn/t01"
@@ -66,7 +96,9 @@ def test_zh_selects_the_cn_rows(gedit):
 
 
 def test_unknown_task_type_lists_the_known_ones(tmp_path):
-    folder = write_gedit(tmp_path / "g", rows=[*GEDIT_ROWS[:2], ("colour_alter", "c01", "en", False)])
+    folder = write_gedit(
+        tmp_path / "g", rows=[*GEDIT_ROWS[:2], ("colour_alter", "c01", "en", False)]
+    )
     with pytest.raises(SuiteError) as info:
         load_suite(folder, "gedit")
     message = str(info.value)
@@ -85,7 +117,9 @@ def test_missing_column_is_named(tmp_path):
 
 
 def test_duplicate_key_in_one_language_is_refused(tmp_path):
-    folder = write_gedit(tmp_path / "g", rows=[*GEDIT_ROWS[:2], ("text_change", "t01", "en", False)])
+    folder = write_gedit(
+        tmp_path / "g", rows=[*GEDIT_ROWS[:2], ("text_change", "t01", "en", False)]
+    )
     with pytest.raises(SuiteError, match="duplicate key 't01' in task type text_change"):
         load_suite(folder, "gedit")
 
@@ -101,7 +135,9 @@ def test_a_row_without_its_image_fails_that_case_only(tmp_path):
     features["input_image"] = features["input_image_raw"] = cell
     datasets.Dataset.from_dict(columns, features=features).save_to_disk(str(tmp_path / "g"))
     suite = load_suite(tmp_path / "g", "gedit")
-    with pytest.raises(CaseError, match=r"case text_change-t02: image file .*lost/t02.png .*cannot be read"):
+    with pytest.raises(
+        CaseError, match=r"case text_change-t02: image file .*lost/t02.png .*cannot be read"
+    ):
         suite.cases[1].source.load()
     assert suite.cases[0].source.load()[1] == png(0)
     assert suite.cases[2].source.load()[1] == png(2)

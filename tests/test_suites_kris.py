@@ -15,16 +15,34 @@ from editbench.suites.kris import CATEGORIES
 def test_folders_become_categories_tagged_by_dimension_and_meta_category(tmp_path):
     suite = load_suite(write_kris(tmp_path / "KRIS_Bench"))  # auto: recognised as KRIS-Bench
     assert suite.format == "kris" and suite.name == "KRIS-Bench" and len(suite.version) == 12
-    assert [c.key for c in suite.categories] == ["count_change", "viewpoint_change", "temporal_prediction",
-                                                 "physics", "multi-element_composition"]
+    assert [c.key for c in suite.categories] == [
+        "count_change",
+        "viewpoint_change",
+        "temporal_prediction",
+        "physics",
+        "multi-element_composition",
+    ]
     by_id = {c.test_id: c for c in suite.cases}
-    assert sorted(by_id) == ["count_change-1", "multi-element_composition-1", "physics-1", "physics-2",
-                             "temporal_prediction-1", "viewpoint_change-1"]
+    assert sorted(by_id) == [
+        "count_change-1",
+        "multi-element_composition-1",
+        "physics-1",
+        "physics-2",
+        "temporal_prediction-1",
+        "viewpoint_change-1",
+    ]
     assert by_id["physics-1"].tags == ("natural_science", "conceptual_knowledge")
     assert by_id["count_change-1"].tags == ("attribute_perception", "factual_knowledge")
-    assert by_id["multi-element_composition-1"].tags == ("instruction_decomposition", "procedural_knowledge")
-    assert by_id["physics-1"].extra == {"key": "1", "explanation": "Ice melts above 0 degrees Celsius.",
-                                        "dimension": "natural_science", "meta_category": "conceptual_knowledge"}
+    assert by_id["multi-element_composition-1"].tags == (
+        "instruction_decomposition",
+        "procedural_knowledge",
+    )
+    assert by_id["physics-1"].extra == {
+        "key": "1",
+        "explanation": "Ice melts above 0 degrees Celsius.",
+        "dimension": "natural_science",
+        "meta_category": "conceptual_knowledge",
+    }
     assert by_id["physics-2"].output_stem == "physics/2"
 
 
@@ -76,5 +94,7 @@ def test_a_missing_input_image_fails_that_case_only(tmp_path):
     suite = load_suite(root, "kris")
     multi = next(c for c in suite.cases if c.id == "multi-element_composition-1")
     multi.sources[0].load()
-    with pytest.raises(CaseError, match=r"case multi-element_composition-1 input 2: image file .*1-2.jpg"):
+    with pytest.raises(
+        CaseError, match=r"case multi-element_composition-1 input 2: image file .*1-2.jpg"
+    ):
         multi.sources[1].load()

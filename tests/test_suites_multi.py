@@ -23,12 +23,17 @@ from editbench.editors import EditRequest, create
 from editbench.images import encode_png
 
 MULTI = "multi-element_composition-1"
-PLUS = {"backend": "diffusers", "model": "tiny:qwen-image-edit", "pipeline": "QwenImageEditPlusPipeline",
-        "steps": 2, "size": "64x64"}  # a small output halves the CPU time of an edit
+PLUS = {
+    "backend": "diffusers",
+    "model": "tiny:qwen-image-edit",
+    "pipeline": "QwenImageEditPlusPipeline",
+    "steps": 2,
+    "size": "64x64",
+}  # a small output halves the CPU time of an edit
 
 # Runs inside the judge interpreter (standard library only): score = number of images received;
 # reasoning = their sha256 prefixes and the prompt's line that says which image is which.
-ECHO_JUDGE = '''
+ECHO_JUDGE = """
 import hashlib, json
 
 class EchoJudge:
@@ -46,7 +51,7 @@ class EchoJudge:
             reasoning = digests + " | " + said
             out.append([json.dumps({"score": len(item["images"]), "reasoning": reasoning})] * decoding["samples"])
         return out
-'''
+"""
 
 
 def digest(path: Path) -> str:
@@ -58,9 +63,17 @@ def test_multi_image_kris_case_end_to_end(tmp_path):
     root = write_kris(tmp_path / "KRIS_Bench")
     judge_file = tmp_path / "echo_judge.py"
     judge_file.write_text(textwrap.dedent(ECHO_JUDGE), encoding="utf-8")
-    config = write_config(tmp_path, suite={"path": str(root), "format": "kris"}, editor=PLUS, judge={
-        "backend": f"{judge_file}:EchoJudge", "python": judge_python(), "method": "generate",
-        "dimensions": ["SC", "PQ"]})
+    config = write_config(
+        tmp_path,
+        suite={"path": str(root), "format": "kris"},
+        editor=PLUS,
+        judge={
+            "backend": f"{judge_file}:EchoJudge",
+            "python": judge_python(),
+            "method": "generate",
+            "dimensions": ["SC", "PQ"],
+        },
+    )
     run_dir = tmp_path / "run"
     result = run_bench(config, "-k", MULTI, run_dir=run_dir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
@@ -72,7 +85,7 @@ def test_multi_image_kris_case_end_to_end(tmp_path):
     assert (run_dir / images["source2"]).read_bytes() == (folder / "1-2.jpg").read_bytes()
     assert Image.open(run_dir / images["edited"]).size == (64, 64)
     # SC saw both inputs then the edit, in order, and was told so; PQ saw the edit alone
-    assert record["scores"] == {"SC": 3.0, "PQ": 1.0, "O": pytest.approx(3.0 ** 0.5)}
+    assert record["scores"] == {"SC": 3.0, "PQ": 1.0, "O": pytest.approx(3.0**0.5)}
     hashes = [digest(run_dir / images[k]) for k in ("source", "source2", "edited")]
     sc_reasoning = record["reasoning"]["SC"]
     assert sc_reasoning.startswith(",".join(hashes) + " | Images 1-2 are the 2 source images")
@@ -87,15 +100,21 @@ def test_multi_image_kris_case_end_to_end(tmp_path):
 @pytest.mark.timeout(300)
 def test_single_image_pipeline_fails_a_multi_image_case_with_case_error(tmp_path):
     root = write_kris(tmp_path / "KRIS_Bench")
-    config = write_config(tmp_path, suite={"path": str(root), "format": "kris"},
-                          editor={**PLUS, "pipeline": "QwenImageEditPipeline"})
+    config = write_config(
+        tmp_path,
+        suite={"path": str(root), "format": "kris"},
+        editor={**PLUS, "pipeline": "QwenImageEditPipeline"},
+    )
     result = run_bench(config, "-k", MULTI, run_dir=tmp_path / "run")
     assert result.returncode == 1
     (refused,) = read_results(tmp_path / "run")
     assert refused["status"] == "case-error" and "edited" not in refused["images"]
-    assert (f"case {MULTI} has 2 input images but the editor (QwenImageEditPipeline) takes 1"
-            in refused["reason"])
+    assert (
+        f"case {MULTI} has 2 input images but the editor (QwenImageEditPipeline) takes 1"
+        in refused["reason"]
+    )
     assert "QwenImageEditPlusPipeline" in refused["reason"]  # the fix
+
 
 @pytest.mark.timeout(300)
 def test_every_input_reaches_the_plus_pipeline(tmp_path):
@@ -103,11 +122,19 @@ def test_every_input_reaches_the_plus_pipeline(tmp_path):
     deterministic per seed: tests/test_seeds.py)."""
     editor = create(build_config({"editor": PLUS}), "cpu")
     assert editor.max_images is None
-    red, green, blue = (Image.new("RGB", (48, 48), c) for c in ((200, 0, 0), (0, 200, 0), (0, 0, 200)))
+    red, green, blue = (
+        Image.new("RGB", (48, 48), c) for c in ((200, 0, 0), (0, 200, 0), (0, 0, 200))
+    )
 
     def edit(images) -> bytes:
-        request = EditRequest(case=None, image=images[0], instruction="put them together", seed=3,
-                              source_png=b"", images=tuple(images))
+        request = EditRequest(
+            case=None,
+            image=images[0],
+            instruction="put them together",
+            seed=3,
+            source_png=b"",
+            images=tuple(images),
+        )
         return encode_png(editor.edit(request))
 
     assert edit([red, green]) != edit([red, blue])

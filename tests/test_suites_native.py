@@ -30,13 +30,23 @@ def rewrite_first(suite, drop: tuple[str, ...] = (), **changes) -> None:
 
 
 def test_sources_list_gives_every_input_in_order(suite_copy):
-    rewrite_first(suite_copy, drop=("source",),
-                  sources=["images/physical-002.png", "images/causal-001.png", "images/social-003.png"])
+    rewrite_first(
+        suite_copy,
+        drop=("source",),
+        sources=["images/physical-002.png", "images/causal-001.png", "images/social-003.png"],
+    )
     case = load_suite(suite_copy).cases[0]
-    assert [ref.path.name for ref in case.sources] == ["physical-002.png", "causal-001.png", "social-003.png"]
+    assert [ref.path.name for ref in case.sources] == [
+        "physical-002.png",
+        "causal-001.png",
+        "social-003.png",
+    ]
     assert case.source is case.sources[0]
-    assert [ref.label for ref in case.sources] == [f"case {case.id}", f"case {case.id} input 2",
-                                                  f"case {case.id} input 3"]
+    assert [ref.label for ref in case.sources] == [
+        f"case {case.id}",
+        f"case {case.id} input 2",
+        f"case {case.id} input 3",
+    ]
     assert case.output_stem is None  # no benchmark layout for a native suite
 
 
@@ -44,12 +54,15 @@ def test_source_still_accepted_as_one_input():
     assert all(len(case.sources) == 1 for case in load_suite(SAMPLE_SUITE).cases)
 
 
-@pytest.mark.parametrize(("changes", "drop", "expected"), [
-    ({"sources": ["images/physical-002.png"]}, (), "give either source or sources, not both"),
-    ({"sources": []}, ("source",), "'sources' (a non-empty list of image paths)"),
-    ({}, ("source",), "missing required key 'source'"),
-    ({"sources": ["images/../../x.png"]}, ("source",), "leaves the suite folder"),
-])
+@pytest.mark.parametrize(
+    ("changes", "drop", "expected"),
+    [
+        ({"sources": ["images/physical-002.png"]}, (), "give either source or sources, not both"),
+        ({"sources": []}, ("source",), "'sources' (a non-empty list of image paths)"),
+        ({}, ("source",), "missing required key 'source'"),
+        ({"sources": ["images/../../x.png"]}, ("source",), "leaves the suite folder"),
+    ],
+)
 def test_bad_sources_are_one_line_errors(suite_copy, changes, drop, expected):
     rewrite_first(suite_copy, drop=drop, **changes)
     with pytest.raises(SuiteError) as info:

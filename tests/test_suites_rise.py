@@ -14,15 +14,27 @@ from editbench.errors import SuiteError
 def test_the_64_case_file_loads_without_subtasks(tmp_path):
     suite = load_suite(write_rise(tmp_path / "data"))  # auto: recognised as RISEBench
     assert suite.format == "rise" and suite.name == "RISEBench"
-    assert [c.key for c in suite.categories] == ["temporal_reasoning", "causal_reasoning",
-                                                 "spatial_reasoning", "logical_reasoning"]
+    assert [c.key for c in suite.categories] == [
+        "temporal_reasoning",
+        "causal_reasoning",
+        "spatial_reasoning",
+        "logical_reasoning",
+    ]
     by_id = {c.test_id: c for c in suite.cases}
-    assert list(by_id) == ["temporal_reasoning_1", "causal_reasoning_1", "spatial_reasoning_1",
-                           "logical_reasoning_1", "logical_reasoning_2"]
+    assert list(by_id) == [
+        "temporal_reasoning_1",
+        "causal_reasoning_1",
+        "spatial_reasoning_1",
+        "logical_reasoning_1",
+        "logical_reasoning_2",
+    ]
     temporal = by_id["temporal_reasoning_1"]
     assert temporal.reference_text == "Rotten, blackened banana." and temporal.reference is None
     assert temporal.extra == {"key": "temporal_reasoning_1", "reference_key": "reference"}
-    assert temporal.tags == () and temporal.output_stem == "images/temporal_reasoning/temporal_reasoning_1"
+    assert (
+        temporal.tags == ()
+        and temporal.output_stem == "images/temporal_reasoning/temporal_reasoning_1"
+    )
     assert by_id["logical_reasoning_2"].reference_text == "Node 1 to node 2 to node 4."
     assert by_id["logical_reasoning_2"].extra["reference_key"] == "reference_txt"
     maze = by_id["logical_reasoning_1"]
@@ -56,15 +68,22 @@ def test_reference_img_pointing_nowhere_names_the_entry(tmp_path):
     with pytest.raises(SuiteError) as info:
         load_suite(file, "rise")
     message = str(info.value)
-    assert f"{file}: entry 3 (index logical_reasoning_1): reference_img 'logical_reasoning_images/1_ref.png' " \
-           "points nowhere" in message and "\n" not in message
+    assert (
+        f"{file}: entry 3 (index logical_reasoning_1): reference_img 'logical_reasoning_images/1_ref.png' "
+        "points nowhere"
+        in message
+        and "\n" not in message
+    )
 
 
 def test_unknown_category_lists_the_four(tmp_path):
     items = rise_items()
     items[1]["category"] = "causal"
-    with pytest.raises(SuiteError, match="entry 1 .*unknown category 'causal'; known: temporal_reasoning, "
-                                         "causal_reasoning, spatial_reasoning, logical_reasoning"):
+    with pytest.raises(
+        SuiteError,
+        match="entry 1 .*unknown category 'causal'; known: temporal_reasoning, "
+        "causal_reasoning, spatial_reasoning, logical_reasoning",
+    ):
         load_suite(write_rise(tmp_path / "data", items=items), "rise")
 
 

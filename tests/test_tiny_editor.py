@@ -24,8 +24,11 @@ pytest.importorskip("diffusers")
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +41,9 @@ def tiny_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def editor(tiny_root, monkeypatch_module):
     monkeypatch_module.setenv("EDITBENCH_TINY_DIR", str(tiny_root))
-    config = build_config({"editor": {"backend": "diffusers", "model": "tiny:qwen-image-edit",
-                                      "steps": 2}})
+    config = build_config(
+        {"editor": {"backend": "diffusers", "model": "tiny:qwen-image-edit", "steps": 2}}
+    )
     editors.check(config)
     return editors.create(config, "cpu")
 
@@ -54,8 +58,9 @@ def monkeypatch_module():
 def request_():
     case = load_suite(SAMPLE_SUITE).cases[0]
     image, data = case.source.load()
-    return EditRequest(case=case, image=image, instruction=case.text("en")[0], seed=1234,
-                       source_png=data)
+    return EditRequest(
+        case=case, image=image, instruction=case.text("en")[0], seed=1234, source_png=data
+    )
 
 
 @pytest.mark.timeout(600)
@@ -76,17 +81,29 @@ def test_make_tiny_writes_both_and_the_same_bytes(tmp_path, tiny_root):
 
 @pytest.mark.timeout(600)
 def test_concurrent_first_use_builds_one_complete_folder(tmp_path):
-    code = ("import sys; from pathlib import Path; from editbench.tiny import ensure_tiny; "
-            "print(ensure_tiny('qwen-image-edit', Path(sys.argv[1])))")
+    code = (
+        "import sys; from pathlib import Path; from editbench.tiny import ensure_tiny; "
+        "print(ensure_tiny('qwen-image-edit', Path(sys.argv[1])))"
+    )
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [proc.communicate(timeout=600) for proc in procs]
     assert [p.returncode for p in procs] == [0, 0], [err[-1500:] for _, err in outputs]
     assert {out.strip() for out, _ in outputs} == {str(tmp_path / "qwen-image-edit")}
     assert (tmp_path / "qwen-image-edit" / COMPLETE).is_file()
-    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == ["qwen-image-edit"]
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == [
+        "qwen-image-edit"
+    ]
 
 
 def test_processor_loads_image_only(editor):
@@ -102,15 +119,27 @@ def test_describe_is_builtin_and_names_every_parameter(editor):
     identity = editor.describe()
     assert execnet.loads(execnet.dumps(identity)) == identity
     assert identity["model"] == "tiny:qwen-image-edit" and len(identity["revision"]) == 16
-    assert identity["call"] == {"num_inference_steps": 2, "true_cfg_scale": 4.0, "negative_prompt": " "}
+    assert identity["call"] == {
+        "num_inference_steps": 2,
+        "true_cfg_scale": 4.0,
+        "negative_prompt": " ",
+    }
 
 
 def test_parameter_change_changes_identity(tiny_root, monkeypatch):
     monkeypatch.setenv("EDITBENCH_TINY_DIR", str(tiny_root))
     base = {"backend": "diffusers", "model": "tiny:qwen-image-edit", "steps": 2}
-    identities = [editors.create(build_config({"editor": {**base, **change}}), "cpu").describe()
-                  for change in ({}, {"steps": 3}, {"true_cfg_scale": 2.0}, {"negative_prompt": "x"},
-                                 {"size": "source"}, {"kwargs": {"max_sequence_length": 256}})]
+    identities = [
+        editors.create(build_config({"editor": {**base, **change}}), "cpu").describe()
+        for change in (
+            {},
+            {"steps": 3},
+            {"true_cfg_scale": 2.0},
+            {"negative_prompt": "x"},
+            {"size": "source"},
+            {"kwargs": {"max_sequence_length": 256}},
+        )
+    ]
     assert len({repr(sorted(i.items())) for i in identities}) == len(identities)
 
 
@@ -124,8 +153,16 @@ def test_same_seed_same_bytes_other_seed_other_bytes(editor, request_):
 
 def test_size_policy_source(tiny_root, monkeypatch, request_):
     monkeypatch.setenv("EDITBENCH_TINY_DIR", str(tiny_root))
-    config = build_config({"editor": {"backend": "diffusers", "model": "tiny:qwen-image-edit",
-                                      "steps": 2, "size": "source"}})
+    config = build_config(
+        {
+            "editor": {
+                "backend": "diffusers",
+                "model": "tiny:qwen-image-edit",
+                "steps": 2,
+                "size": "source",
+            }
+        }
+    )
     edited = editors.create(config, "cpu").edit(request_)
     assert edited.size == request_.image.size
 
@@ -133,8 +170,16 @@ def test_size_policy_source(tiny_root, monkeypatch, request_):
 def test_pipeline_error_is_raised_from_edit(tiny_root, monkeypatch, request_):
     """The runner fails only this case on it; the editor must raise, not return a blank image."""
     monkeypatch.setenv("EDITBENCH_TINY_DIR", str(tiny_root))
-    config = build_config({"editor": {"backend": "diffusers", "model": "tiny:qwen-image-edit",
-                                      "steps": 2, "kwargs": {"max_sequence_length": 5000}}})
+    config = build_config(
+        {
+            "editor": {
+                "backend": "diffusers",
+                "model": "tiny:qwen-image-edit",
+                "steps": 2,
+                "kwargs": {"max_sequence_length": 5000},
+            }
+        }
+    )
     with pytest.raises(ValueError, match="max_sequence_length"):
         editors.create(config, "cpu").edit(request_)
 
@@ -156,6 +201,8 @@ def test_one_tiny_edit_is_fast(editor, request_):
             cpus.append(time.process_time() - cpu)
     finally:
         torch.set_num_threads(threads)
-    print(f"tiny edit: median wall {statistics.median(walls):.2f} s, "
-          f"median CPU {statistics.median(cpus):.2f} s (1 thread)")
+    print(
+        f"tiny edit: median wall {statistics.median(walls):.2f} s, "
+        f"median CPU {statistics.median(cpus):.2f} s (1 thread)"
+    )
     assert statistics.median(cpus) <= 3.0

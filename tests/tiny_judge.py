@@ -13,7 +13,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 def judge_python() -> str:
     """$EDITBENCH_JUDGE_PYTHON, else the tox judge env (`tox -e judge`)."""
-    for candidate in (os.environ.get("EDITBENCH_JUDGE_PYTHON"), REPO / ".tox" / "judge" / "bin" / "python"):
+    for candidate in (
+        os.environ.get("EDITBENCH_JUDGE_PYTHON"),
+        REPO / ".tox" / "judge" / "bin" / "python",
+    ):
         if candidate and Path(candidate).is_file():
             return str(candidate)
     raise RuntimeError("no judge interpreter: run `tox -e judge` or set EDITBENCH_JUDGE_PYTHON")
@@ -29,8 +32,13 @@ def tiny_judge_folder() -> Path:
         return Path(ensure_tiny("qwen3-vl"))
     from editbench.tiny.judge import build_tiny_judge
 
-    sources = b"".join((REPO / "editbench" / "tiny" / n).read_bytes() for n in ("judge.py", "tokenizer.py"))
-    folder = Path(tempfile.gettempdir()) / f"editbench-tiny-judge-{hashlib.sha256(sources).hexdigest()[:12]}"
+    sources = b"".join(
+        (REPO / "editbench" / "tiny" / n).read_bytes() for n in ("judge.py", "tokenizer.py")
+    )
+    folder = (
+        Path(tempfile.gettempdir())
+        / f"editbench-tiny-judge-{hashlib.sha256(sources).hexdigest()[:12]}"
+    )
     if not (folder / "model.safetensors").is_file():
         partial = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
         build_tiny_judge(partial, seed=0)

@@ -77,7 +77,9 @@ def factory(name: str) -> Any:
     if name not in _BACKENDS:
         close = difflib.get_close_matches(name, known(), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"editor.backend: unknown backend {name!r}{hint} (known: {', '.join(known())})")
+        raise ConfigError(
+            f"editor.backend: unknown backend {name!r}{hint} (known: {', '.join(known())})"
+        )
     target = _BACKENDS[name]
     if isinstance(target, str):
         module, _, attribute = target.partition(":")

@@ -53,8 +53,10 @@ class DiffusersEditor:
         """Startup checks, before any worker loads: model, pipeline class, size, pass-through kwargs."""
         editor = config.editor
         if not editor.model:
-            raise ConfigError(f"{config.source}: editor.model: the diffusers backend needs a model: "
-                              "a hub id, a local pipeline folder or tiny:qwen-image-edit")
+            raise ConfigError(
+                f"{config.source}: editor.model: the diffusers backend needs a model: "
+                "a hub id, a local pipeline folder or tiny:qwen-image-edit"
+            )
         cls = _pipeline_class(editor.pipeline)
         _parse_size(editor.size)
         _call_kwargs(cls, editor)
@@ -64,9 +66,15 @@ class DiffusersEditor:
         return dict(self._identity)
 
     def _describe(self) -> dict[str, Any]:
-        identity = {"backend": self.name, "pipeline": self.settings.pipeline, "dtype": self.dtype,
-                    "device": self.device, "max_pixels": self.settings.max_pixels,
-                    "size": self.settings.size, "call": _plain(self.call_kwargs)}
+        identity = {
+            "backend": self.name,
+            "pipeline": self.settings.pipeline,
+            "dtype": self.dtype,
+            "device": self.device,
+            "max_pixels": self.settings.max_pixels,
+            "size": self.settings.size,
+            "call": _plain(self.call_kwargs),
+        }
         identity.update(model=self.source["model"], revision=self.source["revision"])
         return identity
 
@@ -84,8 +92,13 @@ class DiffusersEditor:
         start = time.perf_counter()
         try:
             with torch.inference_mode():
-                result = pipe(image=image, prompt=request.instruction, generator=generator,
-                              output_type="pil", **kwargs)
+                result = pipe(
+                    image=image,
+                    prompt=request.instruction,
+                    generator=generator,
+                    output_type="pil",
+                    **kwargs,
+                )
         except torch.OutOfMemoryError:
             torch.cuda.empty_cache()  # leave the GPU usable for the next case
             raise
@@ -96,8 +109,9 @@ class DiffusersEditor:
         """The loaded pipeline (loaded on first use)."""
         if self._pipe is None:
             start = time.perf_counter()
-            self._pipe = _load(self.pipeline_class, self.source, self.dtype, self.device,
-                               self.settings)
+            self._pipe = _load(
+                self.pipeline_class, self.source, self.dtype, self.device, self.settings
+            )
             self.load_s = time.perf_counter() - start
         return self._pipe
 
@@ -107,8 +121,13 @@ class DiffusersEditor:
             return
         import torch
 
-        stats = {"case": request.case.id, "device": self.device, "seconds": seconds,
-                 "load_s": self.load_s, "dtype": self.dtype}
+        stats = {
+            "case": request.case.id,
+            "device": self.device,
+            "seconds": seconds,
+            "load_s": self.load_s,
+            "dtype": self.dtype,
+        }
         if self.device == "cuda":
             stats["gpu"] = torch.cuda.get_device_name()
             stats["peak_bytes"] = int(torch.cuda.max_memory_allocated())
@@ -119,21 +138,26 @@ class DiffusersEditor:
 
 # -- configuration -------------------------------------------------------------------------------
 
+
 def _pipeline_class(name: str):
     try:
         import diffusers
     except ImportError as exc:
-        raise ConfigError(f"editor.backend: diffusers needs torch, diffusers and transformers ({exc}); "
-                          "install them with `pip install -e .[editor]`") from None
+        raise ConfigError(
+            f"editor.backend: diffusers needs torch, diffusers and transformers ({exc}); "
+            "install them with `pip install -e .[editor]`"
+        ) from None
     cls = getattr(diffusers, name, None)
     if isinstance(cls, type) and hasattr(cls, "from_pretrained") and name.endswith("Pipeline"):
         return cls
     names = [n for n in dir(diffusers) if n.endswith("Pipeline")]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f"; close matches: {', '.join(close)}" if close else ""
-    raise ConfigError(f"editor.pipeline: {name!r} is not a diffusers pipeline class{hint} "
-                      "(e.g. QwenImageEditPipeline, QwenImageEditPlusPipeline, FluxKontextPipeline, "
-                      "StableDiffusionInstructPix2PixPipeline)")
+    raise ConfigError(
+        f"editor.pipeline: {name!r} is not a diffusers pipeline class{hint} "
+        "(e.g. QwenImageEditPipeline, QwenImageEditPlusPipeline, FluxKontextPipeline, "
+        "StableDiffusionInstructPix2PixPipeline)"
+    )
 
 
 def _model_source(config: Config) -> dict[str, Any]:
@@ -147,12 +171,16 @@ def _model_source(config: Config) -> dict[str, Any]:
     local = config.resolve(model)
     if local.is_dir():
         if not (local / "model_index.json").is_file():
-            raise ConfigError(f"{config.source}: editor.model: {local} has no model_index.json; "
-                              "point it at a diffusers pipeline folder (save_pretrained output)")
+            raise ConfigError(
+                f"{config.source}: editor.model: {local} has no model_index.json; "
+                "point it at a diffusers pipeline folder (save_pretrained output)"
+            )
         return {"model": model, "path": str(local), "revision": folder_hash(local)}
     if _looks_like_path(model):
-        raise ConfigError(f"{config.source}: editor.model: folder {local} does not exist; fix the path "
-                          "(relative paths resolve against the config file's folder) or use a hub id")
+        raise ConfigError(
+            f"{config.source}: editor.model: folder {local} does not exist; fix the path "
+            "(relative paths resolve against the config file's folder) or use a hub id"
+        )
     return {"model": model, "path": None, "revision": _hub_revision(model, config.editor.revision)}
 
 
@@ -170,9 +198,11 @@ def _hub_revision(repo: str, revision: str | None) -> str:
     if isinstance(found, str):
         return Path(found).parent.name  # snapshots/<commit>/model_index.json
     if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
-        raise ConfigError(f"editor.model: {repo!r} is not in the local Hugging Face cache and "
-                          "HF_HUB_OFFLINE is set; download it first (huggingface-cli download "
-                          f"{repo}) or point editor.model at a local folder")
+        raise ConfigError(
+            f"editor.model: {repo!r} is not in the local Hugging Face cache and "
+            "HF_HUB_OFFLINE is set; download it first (huggingface-cli download "
+            f"{repo}) or point editor.model at a local folder"
+        )
     return revision or "main"
 
 
@@ -185,14 +215,20 @@ def _call_kwargs(cls, settings) -> dict[str, Any]:
     """The generation parameters the pipeline's __call__ accepts (unset ones left to the pipeline)."""
     params = inspect.signature(cls.__call__).parameters
     open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    wanted = {"num_inference_steps": settings.steps, "true_cfg_scale": settings.true_cfg_scale,
-              "guidance_scale": settings.guidance_scale, "negative_prompt": settings.negative_prompt}
+    wanted = {
+        "num_inference_steps": settings.steps,
+        "true_cfg_scale": settings.true_cfg_scale,
+        "guidance_scale": settings.guidance_scale,
+        "negative_prompt": settings.negative_prompt,
+    }
     kwargs = {k: v for k, v in wanted.items() if v is not None and k in params}
     for key, value in settings.kwargs.items():
         if key not in params and not open_ended:
             close = difflib.get_close_matches(key, list(params), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"editor.kwargs.{key}: {cls.__name__} takes no argument {key!r}{hint}")
+            raise ConfigError(
+                f"editor.kwargs.{key}: {cls.__name__} takes no argument {key!r}{hint}"
+            )
         kwargs[key] = value
     return kwargs
 
@@ -202,7 +238,9 @@ def _parse_size(size: str) -> tuple[int, int] | None:
         return None
     match = _SIZE.match(size)
     if not match:
-        raise ConfigError(f"editor.size: {size!r}: expected pipeline, source or WIDTHxHEIGHT (e.g. 1024x1024)")
+        raise ConfigError(
+            f"editor.size: {size!r}: expected pipeline, source or WIDTHxHEIGHT (e.g. 1024x1024)"
+        )
     return int(match.group(1)), int(match.group(2))
 
 
@@ -220,8 +258,10 @@ def _pick_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("editor.device: cuda, but this worker sees no CUDA GPU; "
-                          "set editor.device: auto or cpu, or check CUDA_VISIBLE_DEVICES / --eb-gpus")
+        raise ConfigError(
+            "editor.device: cuda, but this worker sees no CUDA GPU; "
+            "set editor.device: auto or cpu, or check CUDA_VISIBLE_DEVICES / --eb-gpus"
+        )
     return device
 
 
@@ -238,6 +278,7 @@ def _plain(value: Any) -> Any:
 
 # -- loading -------------------------------------------------------------------------------------
 
+
 def _load(cls, source: dict[str, Any], dtype: str, device: str, settings):
     import diffusers
     import torch
@@ -248,7 +289,9 @@ def _load(cls, source: dict[str, Any], dtype: str, device: str, settings):
     where = source["path"] or source["model"]
     revision = None if source["path"] else settings.revision
     overrides = _image_only_processors(where, revision, settings.max_pixels)
-    pipe = cls.from_pretrained(where, revision=revision, **_dtype_kwarg(getattr(torch, dtype)), **overrides)
+    pipe = cls.from_pretrained(
+        where, revision=revision, **_dtype_kwarg(getattr(torch, dtype)), **overrides
+    )
     pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
     return pipe
@@ -262,7 +305,9 @@ def _dtype_kwarg(dtype) -> dict[str, Any]:
     return {"dtype": dtype} if renamed else {"torch_dtype": dtype}
 
 
-def _image_only_processors(where: str, revision: str | None, max_pixels: int | None) -> dict[str, Any]:
+def _image_only_processors(
+    where: str, revision: str | None, max_pixels: int | None
+) -> dict[str, Any]:
     """Qwen-VL processor components loaded without their video processor (no torchvision needed)."""
     index = _model_index(where, revision)
     overrides = {}
@@ -270,7 +315,9 @@ def _image_only_processors(where: str, revision: str | None, max_pixels: int | N
         if not (isinstance(spec, list) and len(spec) == 2 and spec[0] == "transformers"):
             continue
         if spec[1] and spec[1].endswith("VLProcessor"):
-            overrides[component] = _image_only_processor(spec[1], where, component, revision, max_pixels)
+            overrides[component] = _image_only_processor(
+                spec[1], where, component, revision, max_pixels
+            )
     return overrides
 
 
@@ -280,16 +327,21 @@ def _model_index(where: str, revision: str | None) -> dict[str, Any]:
         return json.loads(local.read_text(encoding="utf-8"))
     from huggingface_hub import hf_hub_download
 
-    return json.loads(Path(hf_hub_download(where, "model_index.json", revision=revision)).read_text())
+    return json.loads(
+        Path(hf_hub_download(where, "model_index.json", revision=revision)).read_text()
+    )
 
 
-def _image_only_processor(class_name: str, where: str, subfolder: str, revision: str | None,
-                          max_pixels: int | None):
+def _image_only_processor(
+    class_name: str, where: str, subfolder: str, revision: str | None, max_pixels: int | None
+):
     import transformers
     from transformers import AutoImageProcessor, AutoTokenizer
 
     base = getattr(transformers, class_name)
-    image_processor = AutoImageProcessor.from_pretrained(where, subfolder=subfolder, revision=revision)
+    image_processor = AutoImageProcessor.from_pretrained(
+        where, subfolder=subfolder, revision=revision
+    )
     if max_pixels:
         image_processor.size = {**dict(image_processor.size), "longest_edge": max_pixels}
         image_processor.max_pixels = max_pixels
@@ -297,17 +349,28 @@ def _image_only_processor(class_name: str, where: str, subfolder: str, revision:
         # transformers 5 reads the limits from `size`; passing min/max_pixels again only warns
         image_processor.min_pixels = image_processor.max_pixels = None
     tokenizer = AutoTokenizer.from_pretrained(where, subfolder=subfolder, revision=revision)
-    return _image_only_class(base)(image_processor=image_processor, tokenizer=tokenizer,
-                                   chat_template=getattr(tokenizer, "chat_template", None))
+    return _image_only_class(base)(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        chat_template=getattr(tokenizer, "chat_template", None),
+    )
 
 
 def _image_only_class(base: type) -> type:
     """A subclass of a Qwen-VL processor whose only parts are the image processor and tokenizer."""
 
     def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
-        base.__init__(self, image_processor=image_processor, tokenizer=tokenizer,
-                      video_processor=None, chat_template=chat_template)
+        base.__init__(
+            self,
+            image_processor=image_processor,
+            tokenizer=tokenizer,
+            video_processor=None,
+            chat_template=chat_template,
+        )
 
     # transformers 5 reads the parts from __init__'s signature, 4.x from `attributes`
-    return type(f"ImageOnly{base.__name__}", (base,),
-                {"__init__": __init__, "attributes": ["image_processor", "tokenizer"]})
+    return type(
+        f"ImageOnly{base.__name__}",
+        (base,),
+        {"__init__": __init__, "attributes": ["image_processor", "tokenizer"]},
+    )

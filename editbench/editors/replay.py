@@ -36,15 +36,22 @@ class ReplayEditor:
         _check_layout(config)
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": None, "replay_dir": str(self.root),
-                "layout": self.layout, "contents": _listing_hash(self.root)}
+        return {
+            "backend": self.name,
+            "model": None,
+            "replay_dir": str(self.root),
+            "layout": self.layout,
+            "contents": _listing_hash(self.root),
+        }
 
     def candidates(self, request: EditRequest) -> list[Path]:
         case = request.case
         if self.layout:
             if not case.output_stem:
-                raise CaseError(f"case {case.id}: editor.replay_layout {self.layout} reads edits of "
-                                f"{NAMES[self.layout]} cases only; set suite.format: {self.layout}")
+                raise CaseError(
+                    f"case {case.id}: editor.replay_layout {self.layout} reads edits of "
+                    f"{NAMES[self.layout]} cases only; set suite.format: {self.layout}"
+                )
             return candidates(self.root, case.output_stem, self.layout)
         paths = [self.root / f"{case.id}.png"]
         for name in dict.fromkeys((case.category.display, *case.category.names, case.category.key)):
@@ -57,10 +64,12 @@ class ReplayEditor:
             if path.is_file():
                 image, _ = read_image_file(path, f"replayed edit of case {request.case.id}")
                 return image
-        raise CaseError(f"case {request.case.id}: no replayed edit; looked for "
-                        f"{' and '.join(str(p) for p in paths[:2])}"
-                        + (f" (and {len(paths) - 2} other {_others(self.layout)})" if len(paths) > 2 else "")
-                        + "; add the file or remove the case from the run")
+        raise CaseError(
+            f"case {request.case.id}: no replayed edit; looked for "
+            f"{' and '.join(str(p) for p in paths[:2])}"
+            + (f" (and {len(paths) - 2} other {_others(self.layout)})" if len(paths) > 2 else "")
+            + "; add the file or remove the case from the run"
+        )
 
 
 def _others(layout: str | None) -> str:
@@ -72,20 +81,26 @@ def _listing_hash(root: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         stat = path.stat()
-        digest.update(f"{path.relative_to(root).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        digest.update(
+            f"{path.relative_to(root).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode()
+        )
     return digest.hexdigest()[:16]
 
 
 def _replay_dir(config: Config) -> Path:
     value = config.editor.replay_dir
     if not value:
-        raise ConfigError(f"{config.source}: editor.replay_dir: the replay backend needs the folder of "
-                          "edited images (<dir>/<case id>.png or <dir>/<category>/<pair id>.png, or a "
-                          "benchmark's layout with editor.replay_layout)")
+        raise ConfigError(
+            f"{config.source}: editor.replay_dir: the replay backend needs the folder of "
+            "edited images (<dir>/<case id>.png or <dir>/<category>/<pair id>.png, or a "
+            "benchmark's layout with editor.replay_layout)"
+        )
     root = config.resolve(value)
     if not root.is_dir():
-        raise ConfigError(f"{config.source}: editor.replay_dir: folder {root} does not exist; fix the "
-                          "path (relative paths resolve against the config file's folder)")
+        raise ConfigError(
+            f"{config.source}: editor.replay_dir: folder {root} does not exist; fix the "
+            "path (relative paths resolve against the config file's folder)"
+        )
     return root
 
 
@@ -97,10 +112,16 @@ def _check_layout(config: Config) -> None:
     fmt = config.suite.format
     if fmt == "auto":
         try:
-            fmt = "gedit" if config.suite.path.startswith("hf://") else detect(config.resolve(config.suite.path))
+            fmt = (
+                "gedit"
+                if config.suite.path.startswith("hf://")
+                else detect(config.resolve(config.suite.path))
+            )
         except (OSError, SuiteError):
             return  # the suite reader reports an unreadable suite itself
     if fmt != layout:
-        raise ConfigError(f"{config.source}: editor.replay_layout {layout}: the suite is read as "
-                          f"{fmt}, but this layout holds {NAMES[layout]} edits; set suite.format: "
-                          f"{layout} with its data, or pick the layout of the suite's benchmark")
+        raise ConfigError(
+            f"{config.source}: editor.replay_layout {layout}: the suite is read as "
+            f"{fmt}, but this layout holds {NAMES[layout]} edits; set suite.format: "
+            f"{layout} with its data, or pick the layout of the suite's benchmark"
+        )

@@ -83,7 +83,9 @@ def check(config: Config, suite: Suite) -> None:
     try:
         from editbench.judging import gateway
     except ImportError as exc:  # pragma: no cover - the gateway module ships with the package
-        raise ConfigError(f"judge.backend {config.judge.backend!r}: judging is unavailable ({exc})") from None
+        raise ConfigError(
+            f"judge.backend {config.judge.backend!r}: judging is unavailable ({exc})"
+        ) from None
     if config.judge.mode == "service":
         from editbench.judging import service
 

@@ -50,11 +50,14 @@ class JudgeStartError(EditbenchError):
 
 # -- startup checks ------------------------------------------------------------------------------
 
+
 def judge_python(config: Config) -> Path:
     """judge.python, else $EDITBENCH_JUDGE_PYTHON, else the tox `judge` environment's python."""
     # Never resolve symlinks here: a venv's bin/python is a link, and following it loses the venv.
     if config.judge.python:
-        return Path(os.path.abspath(Path(config.base_dir) / os.path.expanduser(config.judge.python)))
+        return Path(
+            os.path.abspath(Path(config.base_dir) / os.path.expanduser(config.judge.python))
+        )
     if os.environ.get("EDITBENCH_JUDGE_PYTHON"):
         return Path(os.path.abspath(os.path.expanduser(os.environ["EDITBENCH_JUDGE_PYTHON"])))
     return REPO_ROOT / ".tox" / "judge" / "bin" / "python"
@@ -63,18 +66,26 @@ def judge_python(config: Config) -> Path:
 def check_values(config: Config) -> None:
     """The judge settings both modes share: dimensions, images, sampling, limits."""
     judge = config.judge
-    for key, values, known in (("judge.dimensions", judge.dimensions, DIMENSIONS),
-                               ("judge.images", judge.images, IMAGES)):
+    for key, values, known in (
+        ("judge.dimensions", judge.dimensions, DIMENSIONS),
+        ("judge.images", judge.images, IMAGES),
+    ):
         bad = [v for v in values if v not in known]
         if bad or not values or len(set(values)) != len(values):
-            raise ConfigError(f"judge config {config.source}: {key} {values!r}: list one or more of "
-                              f"{', '.join(known)}, each once")
+            raise ConfigError(
+                f"judge config {config.source}: {key} {values!r}: list one or more of "
+                f"{', '.join(known)}, each once"
+            )
     if judge.samples < 1 or (judge.samples > 1 and judge.temperature <= 0):
-        raise ConfigError(f"{config.source}: judge.samples {judge.samples} needs judge.temperature > 0 "
-                          "(greedy decoding gives identical samples); use samples: 1 or set a temperature")
+        raise ConfigError(
+            f"{config.source}: judge.samples {judge.samples} needs judge.temperature > 0 "
+            "(greedy decoding gives identical samples); use samples: 1 or set a temperature"
+        )
     if judge.timeout_s <= 0 or judge.max_pixels < 1 or judge.max_new_tokens < 1:
-        raise ConfigError(f"{config.source}: judge.timeout_s, judge.max_pixels and judge.max_new_tokens "
-                          "must be positive")
+        raise ConfigError(
+            f"{config.source}: judge.timeout_s, judge.max_pixels and judge.max_new_tokens "
+            "must be positive"
+        )
 
 
 def check(config: Config, suite: Suite) -> None:
@@ -83,9 +94,11 @@ def check(config: Config, suite: Suite) -> None:
     backend_target(config)
     python = judge_python(config)
     if not (python.is_file() and os.access(python, os.X_OK)):
-        raise ConfigError(f"judge.python {python}: no such interpreter; create the judge environment with "
-                          "`tox -e judge`, or set judge.python (or $EDITBENCH_JUDGE_PYTHON) to a python "
-                          "that has torch and transformers")
+        raise ConfigError(
+            f"judge.python {python}: no such interpreter; create the judge environment with "
+            "`tox -e judge`, or set judge.python (or $EDITBENCH_JUDGE_PYTHON) to a python "
+            "that has torch and transformers"
+        )
     check_values(config)
     if judge.backend == "constant":
         _check_constant(config)
@@ -107,8 +120,10 @@ def backend_target(config: Config) -> str:
         return f"{file}:{cls}"
     close = difflib.get_close_matches(name, BACKENDS, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    raise ConfigError(f"judge.backend: unknown backend {name!r}{hint} (known: {', '.join(BACKENDS)}, "
-                      "or path/to/file.py:ClassName)")
+    raise ConfigError(
+        f"judge.backend: unknown backend {name!r}{hint} (known: {', '.join(BACKENDS)}, "
+        "or path/to/file.py:ClassName)"
+    )
 
 
 def _check_constant(config: Config) -> None:
@@ -116,8 +131,10 @@ def _check_constant(config: Config) -> None:
     for dimension in config.judge.dimensions:
         value = scores.get(dimension)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 10:
-            raise ConfigError(f"{config.source}: judge.scores.{dimension}: the constant backend needs a number "
-                              f"in [0, 10] for every dimension (got {value!r})")
+            raise ConfigError(
+                f"{config.source}: judge.scores.{dimension}: the constant backend needs a number "
+                f"in [0, 10] for every dimension (got {value!r})"
+            )
 
 
 def resolve_model(config: Config, build: bool = True) -> str | None:
@@ -125,8 +142,10 @@ def resolve_model(config: Config, build: bool = True) -> str | None:
     model = config.judge.model
     if model is None:
         if config.judge.backend == "qwen-vl":
-            raise ConfigError(f"{config.source}: judge.model is required for judge.backend qwen-vl "
-                              "(a hub id, a local folder, or tiny:qwen3-vl)")
+            raise ConfigError(
+                f"{config.source}: judge.model is required for judge.backend qwen-vl "
+                "(a hub id, a local folder, or tiny:qwen3-vl)"
+            )
         return None
     if model.startswith("tiny:"):
         return _tiny(model, build)
@@ -134,10 +153,14 @@ def resolve_model(config: Config, build: bool = True) -> str | None:
     if local:
         folder = config.resolve(model)
         if not (folder / "config.json").is_file():
-            raise ConfigError(f"judge.model {model!r}: {folder} is not a checkpoint folder (no config.json)")
+            raise ConfigError(
+                f"judge.model {model!r}: {folder} is not a checkpoint folder (no config.json)"
+            )
         return str(folder)
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", model):
-        raise ConfigError(f"judge.model {model!r}: neither an existing folder nor a hub id like Qwen/Qwen3-VL-8B-Instruct")
+        raise ConfigError(
+            f"judge.model {model!r}: neither an existing folder nor a hub id like Qwen/Qwen3-VL-8B-Instruct"
+        )
     return model
 
 
@@ -149,8 +172,10 @@ def _tiny(model: str, build: bool) -> str:
         tiny = None
     known = tuple(getattr(tiny, "BUILDERS", None) or ("qwen3-vl",))
     if name not in known or not hasattr(tiny, "ensure_tiny"):
-        raise ConfigError(f"judge.model {model!r}: unknown tiny checkpoint (known: "
-                          f"{', '.join('tiny:' + k for k in known)})")
+        raise ConfigError(
+            f"judge.model {model!r}: unknown tiny checkpoint (known: "
+            f"{', '.join('tiny:' + k for k in known)})"
+        )
     return str(tiny.ensure_tiny(name)) if build else model
 
 
@@ -162,6 +187,7 @@ def fingerprint(model: str | None) -> str | None:
 
 
 # -- the gateway ---------------------------------------------------------------------------------
+
 
 def open_judge(config: Config, suite: Suite, worker: WorkerInfo) -> GatewayJudge:
     return GatewayJudge(config, suite, worker)
@@ -192,11 +218,17 @@ class GatewayJudge:
         self.backend = backend_target(config)
         self.model = resolve_model(config)
         devices = judge_devices(worker.gpus, judge.gpus, worker.index)
-        self.spec = f"popen//python={self.python}" + (f"//env:CUDA_VISIBLE_DEVICES={','.join(devices)}"
-                                                      if devices else "")
-        self.options = {"model": self.model, "revision": judge.revision, "dtype": judge.dtype,
-                        "device": judge.device, "max_pixels": judge.max_pixels,
-                        "scores": {k: float(v) for k, v in judge.scores.items()}}
+        self.spec = f"popen//python={self.python}" + (
+            f"//env:CUDA_VISIBLE_DEVICES={','.join(devices)}" if devices else ""
+        )
+        self.options = {
+            "model": self.model,
+            "revision": judge.revision,
+            "dtype": judge.dtype,
+            "device": judge.device,
+            "max_pixels": judge.max_pixels,
+            "scores": {k: float(v) for k, v in judge.scores.items()},
+        }
         self.abandoned: set[str] = set()
         self.discarded = 0
         self.restarts = 0
@@ -210,19 +242,34 @@ class GatewayJudge:
     def identity(self) -> dict[str, Any]:
         """What determines a score besides the prompt and images (keys the score cache)."""
         judge = self.config.judge
-        return {"backend": self.backend, "model": self.model, "revision": judge.revision,
-                "fingerprint": fingerprint(self.model), "dtype": judge.dtype, "max_pixels": judge.max_pixels,
-                "scores": self.options["scores"] if judge.backend == "constant" else None}
+        return {
+            "backend": self.backend,
+            "model": self.model,
+            "revision": judge.revision,
+            "fingerprint": fingerprint(self.model),
+            "dtype": judge.dtype,
+            "max_pixels": judge.max_pixels,
+            "scores": self.options["scores"] if judge.backend == "constant" else None,
+        }
 
     def describe(self) -> dict[str, Any]:
         judge = self.config.judge
         ready = self.conn.ready if self.conn else {}
-        return {**self.scorer.identity, "method": judge.method, "python": str(self.python),
-                "decoding": self.scorer.decoding(0) | {"seed": "case seed"}, "images": list(judge.images),
-                "dimensions": list(judge.dimensions), "timeout_s": judge.timeout_s,
-                "templates": {d: str(p) for d, p in self.templates.files.items()},
-                "versions": ready.get("versions"), "info": ready.get("info"), "load_s": ready.get("load_s"),
-                "restarts": self.restarts, "late_replies_discarded": self.discarded}
+        return {
+            **self.scorer.identity,
+            "method": judge.method,
+            "python": str(self.python),
+            "decoding": self.scorer.decoding(0) | {"seed": "case seed"},
+            "images": list(judge.images),
+            "dimensions": list(judge.dimensions),
+            "timeout_s": judge.timeout_s,
+            "templates": {d: str(p) for d, p in self.templates.files.items()},
+            "versions": ready.get("versions"),
+            "info": ready.get("info"),
+            "load_s": ready.get("load_s"),
+            "restarts": self.restarts,
+            "late_replies_discarded": self.discarded,
+        }
 
     def score(self, item):
         return self.scorer.score(item)
@@ -242,8 +289,13 @@ class GatewayJudge:
 
     def _connect(self) -> Connection:
         group = execnet.Group()
-        setup = {"version": VERSION, "kind": "setup", "backend": self.backend, "options": self.options,
-                 "parent_pid": os.getpid()}
+        setup = {
+            "version": VERSION,
+            "kind": "setup",
+            "backend": self.backend,
+            "options": self.options,
+            "parent_pid": os.getpid(),
+        }
         try:
             gateway = group.makegateway(self.spec)
             channel = gateway.remote_exec(server)
@@ -251,13 +303,17 @@ class GatewayJudge:
             ready = channel.receive(timeout=max(LOAD_TIMEOUT_S, self.config.judge.timeout_s))
         except (execnet.TimeoutError, *_DEAD) as exc:
             group.terminate(timeout=2.0)
-            raise JudgeStartError(f"judge {self.backend}: could not start {self.python} "
-                                  f"({type(exc).__name__}: {str(exc).strip().splitlines()[-1:] or ''})") from None
+            raise JudgeStartError(
+                f"judge {self.backend}: could not start {self.python} "
+                f"({type(exc).__name__}: {str(exc).strip().splitlines()[-1:] or ''})"
+            ) from None
         if ready.get("kind") != "ready":
             group.terminate(timeout=2.0)
             last = str(ready.get("error", "")).strip().splitlines()[-1:] or ["?"]
-            raise JudgeStartError(f"judge {self.backend} {self.model or ''}: failed to load in {self.python}: "
-                                  f"{last[0]}")
+            raise JudgeStartError(
+                f"judge {self.backend} {self.model or ''}: failed to load in {self.python}: "
+                f"{last[0]}"
+            )
         return Connection(group, channel, ready)
 
     def _drop(self) -> None:
@@ -300,8 +356,14 @@ class GatewayJudge:
     def request(self, items: list, method: str, decoding: dict) -> dict:
         """Send one score request and return its reply; raise JudgeFailure with the status on failure."""
         rid = uuid.uuid4().hex
-        message = {"version": VERSION, "kind": "score", "id": rid, "method": method, "items": items,
-                   "decoding": decoding}
+        message = {
+            "version": VERSION,
+            "kind": "score",
+            "id": rid,
+            "method": method,
+            "items": items,
+            "decoding": decoding,
+        }
         for attempt in (1, 2):
             try:
                 conn = self._live()
@@ -309,15 +371,18 @@ class GatewayJudge:
                 reply = self._await(conn, rid)
             except execnet.TimeoutError:
                 self.abandoned.add(rid)
-                raise JudgeFailure("timeout", f"no answer within judge.timeout_s={self.config.judge.timeout_s:g}s") \
-                    from None
+                raise JudgeFailure(
+                    "timeout", f"no answer within judge.timeout_s={self.config.judge.timeout_s:g}s"
+                ) from None
             except JudgeStartError as exc:
                 raise JudgeFailure("judge-unavailable", str(exc)) from None
             except _DEAD as exc:
                 self._drop()
                 if attempt == 2:
-                    raise JudgeFailure("judge-unavailable", f"the judge process died twice "
-                                       f"({type(exc).__name__}: {exc})") from None
+                    raise JudgeFailure(
+                        "judge-unavailable",
+                        f"the judge process died twice ({type(exc).__name__}: {exc})",
+                    ) from None
                 continue
             if reply.get("kind") == "error":
                 text = str(reply.get("error", ""))

@@ -24,13 +24,20 @@ LOW, HIGH = 0.0, 10.0
 NUM = r"([-+−]?\d+(?:\.\d+)?)"
 _BOUNDARY = r"(?:^|(?<=[\s.;,!?()\[\]*#>\"'`_\-]))"
 _FINAL = re.compile(
-    _BOUNDARY + r"(?:final|overall)\s+(?:score|rating)\s*(?:is|of)?\s*[:=]?\s*\**\s*" + NUM
-    + r"|(?:最终评分|最终得分|最终分数|总分|综合评分|总评分)\s*(?:为|是)?\s*[:=]?\s*" + NUM,
-    re.IGNORECASE | re.MULTILINE)
+    _BOUNDARY
+    + r"(?:final|overall)\s+(?:score|rating)\s*(?:is|of)?\s*[:=]?\s*\**\s*"
+    + NUM
+    + r"|(?:最终评分|最终得分|最终分数|总分|综合评分|总评分)\s*(?:为|是)?\s*[:=]?\s*"
+    + NUM,
+    re.IGNORECASE | re.MULTILINE,
+)
 _PLAIN = re.compile(
-    r"(?:^|(?<=[\n.;,!?(\[*#>\"'`{]))\s*(?:(?:my|the)\s+)?(?:score|rating)\s*(?:is|of)?\s*[:=]?\s*\**\s*" + NUM
-    + r"|(?:评分|得分|分数|打分)\s*(?:为|是)?\s*[:=]?\s*" + NUM,
-    re.IGNORECASE | re.MULTILINE)
+    r"(?:^|(?<=[\n.;,!?(\[*#>\"'`{]))\s*(?:(?:my|the)\s+)?(?:score|rating)\s*(?:is|of)?\s*[:=]?\s*\**\s*"
+    + NUM
+    + r"|(?:评分|得分|分数|打分)\s*(?:为|是)?\s*[:=]?\s*"
+    + NUM,
+    re.IGNORECASE | re.MULTILINE,
+)
 _OUT_OF = re.compile(NUM + r"\s*(?:/\s*10(?:\.0+)?\b|out\s+of\s+10\b|分(?!制))", re.IGNORECASE)
 _BARE = re.compile(r"^\s*\**\s*" + NUM + r"\s*\**\s*[.。]?\s*$")
 
@@ -56,8 +63,12 @@ def parse_score(text: str) -> Parsed:
     found = _from_json(folded)
     if found is not None:
         return found
-    for name, pattern in (("final label", _FINAL), ("score label", _PLAIN), ("score out of 10", _OUT_OF),
-                          ("bare number", _BARE)):
+    for name, pattern in (
+        ("final label", _FINAL),
+        ("score label", _PLAIN),
+        ("score out of 10", _OUT_OF),
+        ("bare number", _BARE),
+    ):
         values = _numbers(pattern, folded)
         if values:
             return _one(values, name)
@@ -72,13 +83,17 @@ def _one(values: list[str], where: str, reasoning: str = "") -> Parsed:
     distinct = sorted({float(v) for v in values})
     if len(distinct) > 1:
         shown = ", ".join(f"{v:g}" for v in distinct)
-        return Parsed(None, "unparseable", f"ambiguous: several scores ({shown}) by {where}", reasoning)
+        return Parsed(
+            None, "unparseable", f"ambiguous: several scores ({shown}) by {where}", reasoning
+        )
     return _in_range(distinct[0], reasoning)
 
 
 def _in_range(value: float, reasoning: str = "") -> Parsed:
     if math.isnan(value) or not LOW <= value <= HIGH:
-        return Parsed(None, "out-of-range", f"score {value:g} is outside [{LOW:g}, {HIGH:g}]", reasoning)
+        return Parsed(
+            None, "out-of-range", f"score {value:g} is outside [{LOW:g}, {HIGH:g}]", reasoning
+        )
     return Parsed(value, "ok", "", reasoning)
 
 
@@ -91,7 +106,9 @@ def _from_json(text: str) -> Parsed | None:
         except json.JSONDecodeError:
             start = text.find("{", start + 1)
             continue
-        key = next((k for k in data if str(k).strip().lower() in ("score", "final_score", "评分")), None)
+        key = next(
+            (k for k in data if str(k).strip().lower() in ("score", "final_score", "评分")), None
+        )
         if key is not None:
             return _json_value(data[key], _reasoning(data))
         start = text.find("{", end)  # never look inside an object for a nested (sub-)score
@@ -103,7 +120,9 @@ def _json_value(value, reasoning: str) -> Parsed:
         return Parsed(None, "unparseable", f"JSON score is {value!r}, not a number", reasoning)
     if isinstance(value, (int, float)):
         return _in_range(float(value), reasoning)
-    match = re.fullmatch(r"\s*" + NUM + r"\s*(?:/\s*10|分)?\s*", unicodedata.normalize("NFKC", str(value)))
+    match = re.fullmatch(
+        r"\s*" + NUM + r"\s*(?:/\s*10|分)?\s*", unicodedata.normalize("NFKC", str(value))
+    )
     if match is None:
         return Parsed(None, "unparseable", f"JSON score {value!r} is not a number", reasoning)
     return _in_range(float(match.group(1)), reasoning)

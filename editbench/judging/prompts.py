@@ -35,11 +35,15 @@ DEFAULT_CRITERIA = {
 }
 ANSWER_FORMATS = {
     "logit": "Answer with the score alone: one integer from 0 to 10.",
-    "generate": ('Answer with one JSON object and nothing else: '
-                 '{"score": <a number from 0 to 10>, "reasoning": "<one or two sentences>"}'),
+    "generate": (
+        "Answer with one JSON object and nothing else: "
+        '{"score": <a number from 0 to 10>, "reasoning": "<one or two sentences>"}'
+    ),
 }
-REMINDER = ("\n\nYour previous answer could not be read as a score. Reply with exactly one JSON object "
-            'and nothing else, for example {"score": 6, "reasoning": "..."}; the score is a number from 0 to 10.')
+REMINDER = (
+    "\n\nYour previous answer could not be read as a score. Reply with exactly one JSON object "
+    'and nothing else, for example {"score": 6, "reasoning": "..."}; the score is a number from 0 to 10.'
+)
 IMAGE_NAMES = {"source": "the source image before editing", "edited": "the edited image"}
 
 
@@ -48,11 +52,23 @@ class Templates:
     texts: dict[str, str]
     files: dict[str, Path]
 
-    def render(self, dimension: str, case: Case, instruction: str, description: str,
-               images: list[str], method: str) -> str:
-        values = {"instruction": instruction, "description": description or "(none given)",
-                  "category": case.category.display, "criterion": criterion_of(case),
-                  "images": describe_images(images), "answer_format": ANSWER_FORMATS[method]}
+    def render(
+        self,
+        dimension: str,
+        case: Case,
+        instruction: str,
+        description: str,
+        images: list[str],
+        method: str,
+    ) -> str:
+        values = {
+            "instruction": instruction,
+            "description": description or "(none given)",
+            "category": case.category.display,
+            "criterion": criterion_of(case),
+            "images": describe_images(images),
+            "answer_format": ANSWER_FORMATS[method],
+        }
         return self.texts[dimension].format(**values)
 
 
@@ -66,13 +82,21 @@ def describe_images(images: list[str]) -> str:
         return f"The image is {IMAGE_NAMES[images[0]]}."
     sources = images.count("source")
     if sources <= 1:
-        return " ".join(f"Image {i} is {IMAGE_NAMES[name]}." for i, name in enumerate(images, start=1))
+        return " ".join(
+            f"Image {i} is {IMAGE_NAMES[name]}." for i, name in enumerate(images, start=1)
+        )
     first = images.index("source") + 1
-    parts = [f"Image {i} is {IMAGE_NAMES[name]}." for i, name in enumerate(images, start=1)
-             if name != "source"]
-    parts.insert(first - 1, f"Images {first}-{first + sources - 1} are the {sources} source images "
-                            "before editing (the inputs of the edit, in the order the instruction "
-                            "refers to them).")
+    parts = [
+        f"Image {i} is {IMAGE_NAMES[name]}."
+        for i, name in enumerate(images, start=1)
+        if name != "source"
+    ]
+    parts.insert(
+        first - 1,
+        f"Images {first}-{first + sources - 1} are the {sources} source images "
+        "before editing (the inputs of the edit, in the order the instruction "
+        "refers to them).",
+    )
     return " ".join(parts)
 
 
@@ -87,15 +111,19 @@ def load_templates(suite: Suite, dimensions: list[str]) -> Templates:
     for dimension in dimensions:
         path = folder / FILES[dimension]
         if not path.is_file():
-            raise ConfigError(f"prompt template {path}: missing; dimension {dimension} needs it "
-                              f"(write it, or drop {dimension} from judge.dimensions)")
+            raise ConfigError(
+                f"prompt template {path}: missing; dimension {dimension} needs it "
+                f"(write it, or drop {dimension} from judge.dimensions)"
+            )
         texts[dimension] = check_template(path.read_text(encoding="utf-8"), path)
         files[dimension] = path
     if "criterion" in dimensions:
         for category in suite.categories:
             if not (category.criterion or DEFAULT_CRITERIA.get(category.key)):
-                raise ConfigError(f"suite {suite.root}: category {category.key} has no criterion; add "
-                                  "`criterion:` to it in suite.yaml or drop criterion from judge.dimensions")
+                raise ConfigError(
+                    f"suite {suite.root}: category {category.key} has no criterion; add "
+                    "`criterion:` to it in suite.yaml or drop criterion from judge.dimensions"
+                )
     return Templates(texts=texts, files=files)
 
 
@@ -103,20 +131,28 @@ def check_template(text: str, path: Path) -> str:
     try:
         fields = list(string.Formatter().parse(text))
     except ValueError as exc:
-        raise ConfigError(f"prompt template {path}: {exc} (a stray '{{' or '}}'); write {{{{ or }}}} "
-                          "for a literal brace") from None
+        raise ConfigError(
+            f"prompt template {path}: {exc} (a stray '{{' or '}}'); write {{{{ or }}}} "
+            "for a literal brace"
+        ) from None
     for _, name, spec, conversion in fields:
         if name is None:
             continue
         if not name.isidentifier():
-            raise ConfigError(f"prompt template {path}: stray brace around {{{name}{':' + spec if spec else ''}}}; "
-                              "write {{ and }} for literal braces (JSON examples included)")
+            raise ConfigError(
+                f"prompt template {path}: stray brace around {{{name}{':' + spec if spec else ''}}}; "
+                "write {{ and }} for literal braces (JSON examples included)"
+            )
         if name not in VARIABLES:
             close = difflib.get_close_matches(name, list(VARIABLES), n=1)
             hint = f"; did you mean {{{close[0]}}}?" if close else ""
-            raise ConfigError(f"prompt template {path}: unknown variable {{{name}}}{hint} "
-                              f"(known: {', '.join(sorted(VARIABLES))})")
+            raise ConfigError(
+                f"prompt template {path}: unknown variable {{{name}}}{hint} "
+                f"(known: {', '.join(sorted(VARIABLES))})"
+            )
         if spec or conversion:
-            raise ConfigError(f"prompt template {path}: {{{name}}} has a format spec or conversion; "
-                              "use the plain {name} form")
+            raise ConfigError(
+                f"prompt template {path}: {{{name}}} has a format spec or conversion; "
+                "use the plain {name} form"
+            )
     return text

@@ -37,22 +37,45 @@ class JudgeFailure(Exception):
 Send = Callable[[list, str, dict], dict]  # (items, method, decoding) -> ScoreReply
 
 
-def result(score: float | None, status: str, raw: str = "", reasoning: str = "", seconds: float = 0.0,
-           **extra) -> DimensionResult:
-    return {"score": score, "status": status, "raw": raw, "reasoning": reasoning,
-            "seconds": float(seconds), "cached": False, **extra}
+def result(
+    score: float | None,
+    status: str,
+    raw: str = "",
+    reasoning: str = "",
+    seconds: float = 0.0,
+    **extra,
+) -> DimensionResult:
+    return {
+        "score": score,
+        "status": status,
+        "raw": raw,
+        "reasoning": reasoning,
+        "seconds": float(seconds),
+        "cached": False,
+        **extra,
+    }
 
 
 class Scorer:
-    def __init__(self, judge: JudgeConfig, templates: Templates, identity: dict, send: Send,
-                 cache: Cache | None = None) -> None:
+    def __init__(
+        self,
+        judge: JudgeConfig,
+        templates: Templates,
+        identity: dict,
+        send: Send,
+        cache: Cache | None = None,
+    ) -> None:
         self.judge, self.templates, self.identity = judge, templates, identity
         self.send, self.cache = send, cache
 
     def decoding(self, seed: int) -> dict:
         samples = self.judge.samples if self.judge.method == "generate" else 1
-        return {"max_new_tokens": self.judge.max_new_tokens, "temperature": float(self.judge.temperature),
-                "samples": samples, "seed": int(seed)}
+        return {
+            "max_new_tokens": self.judge.max_new_tokens,
+            "temperature": float(self.judge.temperature),
+            "samples": samples,
+            "seed": int(seed),
+        }
 
     def items(self, item: JudgeInput) -> dict[str, dict]:
         """The request item (rendered prompt + images) of each configured dimension.
@@ -64,24 +87,37 @@ class Scorer:
         for dimension in self.judge.dimensions:
             kinds = OWN_IMAGES.get(dimension, self.judge.images)
             names = [kind for kind in kinds for _ in pngs[kind]]
-            prompt = self.templates.render(dimension, item.case, item.instruction, item.description,
-                                           names, self.judge.method)
-            out[dimension] = {"dimension": dimension, "prompt": prompt,
-                              "images": [png for kind in kinds for png in pngs[kind]]}
+            prompt = self.templates.render(
+                dimension, item.case, item.instruction, item.description, names, self.judge.method
+            )
+            out[dimension] = {
+                "dimension": dimension,
+                "prompt": prompt,
+                "images": [png for kind in kinds for png in pngs[kind]],
+            }
         return out
 
     def key(self, request_item: dict, seed: int, digests: dict[int, str]) -> str:
         decoding = self.decoding(seed)
         if self.judge.method == "logit" or decoding["temperature"] <= 0:
             decoding.pop("seed")  # deterministic: the seed does not change the score
-        return cache_key({"kind": "score", "judge": self.identity, "method": self.judge.method,
-                          "decoding": decoding, "prompt": request_item["prompt"],
-                          "images": [digests[id(png)] for png in request_item["images"]]})
+        return cache_key(
+            {
+                "kind": "score",
+                "judge": self.identity,
+                "method": self.judge.method,
+                "decoding": decoding,
+                "prompt": request_item["prompt"],
+                "images": [digests[id(png)] for png in request_item["images"]],
+            }
+        )
 
     def score(self, item: JudgeInput) -> dict[str, DimensionResult]:
         items = self.items(item)
-        digests = {id(png): sha256(png)
-                   for png in (*(item.source_pngs or (item.source_png,)), item.edited_png)}
+        digests = {
+            id(png): sha256(png)
+            for png in (*(item.source_pngs or (item.source_png,)), item.edited_png)
+        }
         keys = {d: self.key(i, item.seed, digests) for d, i in items.items()}
         results: dict[str, DimensionResult] = {}
         for dimension, key in keys.items():
@@ -103,7 +139,10 @@ class Scorer:
             reply = self.send(items, self.judge.method, self.decoding(seed))
         except JudgeFailure as failure:
             share = (time.perf_counter() - start) / len(items)
-            return {i["dimension"]: result(None, failure.status, failure.raw, failure.reason, share) for i in items}
+            return {
+                i["dimension"]: result(None, failure.status, failure.raw, failure.reason, share)
+                for i in items
+            }
         if self.judge.method == "logit":
             return self._logit(reply, len(items))
         return self._generate(items, reply, seed, start)
@@ -115,8 +154,9 @@ class Scorer:
             score, mass = item["score"], item["mass"]
             raw = json.dumps({"probs": item["probs"], "mass": mass})
             if score is None or not math.isfinite(score) or not 0.0 <= score <= 10.0:
-                out[item["dimension"]] = result(None, "out-of-range", raw, f"logit score {score!r} outside [0, 10]",
-                                                share)
+                out[item["dimension"]] = result(
+                    None, "out-of-range", raw, f"logit score {score!r} outside [0, 10]", share
+                )
                 continue
             reasoning = "expected score over P(0..10) at the answer position"
             if mass is not None:
@@ -124,11 +164,16 @@ class Scorer:
             out[item["dimension"]] = result(float(score), OK, raw, reasoning, share)
         return out
 
-    def _generate(self, items: list[dict], reply: dict, seed: int, start: float) -> dict[str, DimensionResult]:
+    def _generate(
+        self, items: list[dict], reply: dict, seed: int, start: float
+    ) -> dict[str, DimensionResult]:
         texts = {r["dimension"]: list(r["texts"]) for r in reply["results"]}
         parsed = {d: [parse_score(t) for t in ts] for d, ts in texts.items()}
-        retry = [dict(i, prompt=i["prompt"] + REMINDER) for i in items
-                 if not all(p.ok for p in parsed[i["dimension"]])]
+        retry = [
+            dict(i, prompt=i["prompt"] + REMINDER)
+            for i in items
+            if not all(p.ok for p in parsed[i["dimension"]])
+        ]
         retried: dict[str, list] = {}
         if retry:
             try:
@@ -137,13 +182,20 @@ class Scorer:
             except JudgeFailure as failure:
                 retried = {i["dimension"]: [] for i in retry}
                 for i in retry:
-                    texts[i["dimension"]].append(f"[retry failed: {failure.status}: {failure.reason}]")
+                    texts[i["dimension"]].append(
+                        f"[retry failed: {failure.status}: {failure.reason}]"
+                    )
         share = (time.perf_counter() - start) / len(items)
-        return {i["dimension"]: self._combine(parsed[i["dimension"]], texts[i["dimension"]],
-                                              retried.get(i["dimension"]), share) for i in items}
+        return {
+            i["dimension"]: self._combine(
+                parsed[i["dimension"]], texts[i["dimension"]], retried.get(i["dimension"]), share
+            )
+            for i in items
+        }
 
-    def _combine(self, first: list, texts: list[str], retried: list[str] | None,
-                 seconds: float) -> DimensionResult:
+    def _combine(
+        self, first: list, texts: list[str], retried: list[str] | None, seconds: float
+    ) -> DimensionResult:
         """Each sample that failed to parse gets its retry answer; all samples must parse."""
         final, raws = list(first), list(texts)
         if retried is not None:
@@ -156,10 +208,24 @@ class Scorer:
         raw = raws[0] if len(raws) == 1 else json.dumps(raws, ensure_ascii=False)
         failed = [p for p in final if not p.ok]
         if failed:
-            return result(None, failed[0].status, raw, f"{failed[0].reason} (after one retry with a format "
-                          "reminder)", seconds)
+            return result(
+                None,
+                failed[0].status,
+                raw,
+                f"{failed[0].reason} (after one retry with a format reminder)",
+                seconds,
+            )
         scores = [p.score for p in final]
         spread = statistics.pstdev(scores) if len(scores) > 1 else 0.0
-        reasoning = final[0].reasoning if len(final) == 1 else " | ".join(p.reasoning for p in final)
-        return result(statistics.fmean(scores), OK, raw, reasoning, seconds, spread=spread,
-                      samples=len(scores))
+        reasoning = (
+            final[0].reasoning if len(final) == 1 else " | ".join(p.reasoning for p in final)
+        )
+        return result(
+            statistics.fmean(scores),
+            OK,
+            raw,
+            reasoning,
+            seconds,
+            spread=spread,
+            samples=len(scores),
+        )

@@ -44,10 +44,12 @@ if TYPE_CHECKING:
 START_TIMEOUT_S = 900.0
 LOG_NAME = "judge-server.log"
 KEY_CHECKED = {"transformers": False, "vllm": True}
-LOGPROBS_UNSUPPORTED = ("judge.method logit over a service needs token log-probabilities (logprobs/"
-                        "top_logprobs); transformers serve does not return them (it ignores those fields). "
-                        "Use judge.method: generate, or judge.engine: vllm, or a judge.url whose engine "
-                        "returns logprobs (vLLM, SGLang)")
+LOGPROBS_UNSUPPORTED = (
+    "judge.method logit over a service needs token log-probabilities (logprobs/"
+    "top_logprobs); transformers serve does not return them (it ignores those fields). "
+    "Use judge.method: generate, or judge.engine: vllm, or a judge.url whose engine "
+    "returns logprobs (vLLM, SGLang)"
+)
 
 
 class ServerError(EditbenchError):
@@ -107,6 +109,7 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
 
 # -- checks --------------------------------------------------------------------------------------
 
+
 def is_loopback(url: str) -> bool:
     host = urllib.parse.urlsplit(url).hostname or ""
     if host == "localhost":
@@ -123,15 +126,21 @@ def check(config: Config) -> None:
     if judge.url:
         parts = urllib.parse.urlsplit(judge.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{config.source}: judge.url {judge.url!r}: expected http(s)://HOST:PORT "
-                              "(the server's base URL, e.g. http://127.0.0.1:8000)")
+            raise ConfigError(
+                f"{config.source}: judge.url {judge.url!r}: expected http(s)://HOST:PORT "
+                "(the server's base URL, e.g. http://127.0.0.1:8000)"
+            )
         if not is_loopback(judge.url) and not judge.allow_remote:
-            raise ConfigError(f"{config.source}: judge.url {judge.url!r} is not on this machine; images and "
-                              "prompts would leave it. Set judge.allow_remote: true to allow it (prefer https "
-                              "and judge.api_key_env)")
+            raise ConfigError(
+                f"{config.source}: judge.url {judge.url!r} is not on this machine; images and "
+                "prompts would leave it. Set judge.allow_remote: true to allow it (prefer https "
+                "and judge.api_key_env)"
+            )
         if judge.api_key_env and not os.environ.get(judge.api_key_env):
-            raise ConfigError(f"{config.source}: judge.api_key_env {judge.api_key_env}: that environment "
-                              "variable is not set; export it or drop the key")
+            raise ConfigError(
+                f"{config.source}: judge.api_key_env {judge.api_key_env}: that environment "
+                "variable is not set; export it or drop the key"
+            )
     elif judge.method == "logit" and judge.engine == "transformers":
         raise ConfigError(f"{config.source}: {LOGPROBS_UNSUPPORTED}")
     if judge.max_request_mb <= 0:
@@ -140,22 +149,56 @@ def check(config: Config) -> None:
 
 # -- starting a server ---------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def server_command(engine: str, python: Path, model: str, revision: str | None, port: int, key: str,
-                   device: str, dtype: str, extra: list[str]) -> list[str]:
+def server_command(
+    engine: str,
+    python: Path,
+    model: str,
+    revision: str | None,
+    port: int,
+    key: str,
+    device: str,
+    dtype: str,
+    extra: list[str],
+) -> list[str]:
     """The command line of the engine's own server, bound to 127.0.0.1."""
     if engine == "vllm":
-        command = [str(python.parent / "vllm"), "serve", model, "--host", "127.0.0.1", "--port", str(port),
-                   "--api-key", key, "--dtype", dtype]
+        command = [
+            str(python.parent / "vllm"),
+            "serve",
+            model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--api-key",
+            key,
+            "--dtype",
+            dtype,
+        ]
         return command + (["--revision", revision] if revision else []) + list(extra)
     target = f"{model}@{revision}" if revision and not Path(model).exists() else model
-    command = [str(python), "-m", "transformers.cli.transformers", "serve", target, "--host", "127.0.0.1",
-               "--port", str(port), "--dtype", dtype, "--log-level", "info"]
+    command = [
+        str(python),
+        "-m",
+        "transformers.cli.transformers",
+        "serve",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dtype",
+        dtype,
+        "--log-level",
+        "info",
+    ]
     return command + (["--device", device] if device != "auto" else []) + list(extra)
 
 
@@ -176,8 +219,17 @@ def start_server(config: Config, run_dir: Path) -> ServerProcess:
     model = resolve_model(config)
     key = secrets.token_urlsafe(24)
     port = free_port()
-    command = server_command(judge.engine, python, model, judge.revision, port, key, judge.device,
-                             judge.dtype, judge.serve_args)
+    command = server_command(
+        judge.engine,
+        python,
+        model,
+        judge.revision,
+        port,
+        key,
+        judge.device,
+        judge.dtype,
+        judge.serve_args,
+    )
     run_dir.mkdir(parents=True, exist_ok=True)
     log = run_dir / LOG_NAME
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -185,14 +237,31 @@ def start_server(config: Config, run_dir: Path) -> ServerProcess:
         env["CUDA_VISIBLE_DEVICES"] = ",".join(judge.gpus)
     with open(log, "ab") as out:
         try:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       env=env, preexec_fn=_die_with_parent)
+            process = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                preexec_fn=_die_with_parent,
+            )
         except OSError as exc:
-            raise ServerError(f"judge.engine {judge.engine}: cannot run {command[0]} ({exc}); install the "
-                              f"engine into the judge environment ({python})") from None
+            raise ServerError(
+                f"judge.engine {judge.engine}: cannot run {command[0]} ({exc}); install the "
+                f"engine into the judge environment ({python})"
+            ) from None
     url = f"http://127.0.0.1:{port}"
-    endpoint = Endpoint(url=url, key=key, model=model, engine=judge.engine, revision=judge.revision,
-                        started=True, pid=process.pid, key_checked=KEY_CHECKED[judge.engine], log=str(log))
+    endpoint = Endpoint(
+        url=url,
+        key=key,
+        model=model,
+        engine=judge.engine,
+        revision=judge.revision,
+        started=True,
+        pid=process.pid,
+        key_checked=KEY_CHECKED[judge.engine],
+        log=str(log),
+    )
     server = ServerProcess(process, log, endpoint)
     atexit.register(server.stop)
     try:
@@ -212,13 +281,17 @@ def log_tail(log: Path, lines: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def wait_ready(endpoint: Endpoint, process: subprocess.Popen | None, log: Path, timeout_s: float) -> None:
+def wait_ready(
+    endpoint: Endpoint, process: subprocess.Popen | None, log: Path, timeout_s: float
+) -> None:
     """Poll /health, then /v1/models, until both answer; fail with the server's log tail."""
     deadline = time.monotonic() + timeout_s
     while True:
         if process is not None and process.poll() is not None:
-            raise ServerError(f"judge server ({endpoint.engine}) exited with status {process.returncode} "
-                              f"before it was ready; last lines of {log}:\n{log_tail(log)}")
+            raise ServerError(
+                f"judge server ({endpoint.engine}) exited with status {process.returncode} "
+                f"before it was ready; last lines of {log}:\n{log_tail(log)}"
+            )
         try:
             if get_json(endpoint, "/health", 5.0) is not None:
                 get_json(endpoint, "/v1/models", 5.0)
@@ -226,13 +299,17 @@ def wait_ready(endpoint: Endpoint, process: subprocess.Popen | None, log: Path, 
         except (OSError, ValueError):
             pass
         if time.monotonic() > deadline:
-            raise ServerError(f"judge server ({endpoint.engine}) at {endpoint.url} not ready after "
-                              f"{timeout_s:g}s; last lines of {log}:\n{log_tail(log)}")
+            raise ServerError(
+                f"judge server ({endpoint.engine}) at {endpoint.url} not ready after "
+                f"{timeout_s:g}s; last lines of {log}:\n{log_tail(log)}"
+            )
         time.sleep(0.5)
 
 
 def get_json(endpoint: Endpoint, path: str, timeout: float) -> Any:
-    request = urllib.request.Request(endpoint.url.rstrip("/") + path, headers=auth_headers(endpoint.key))
+    request = urllib.request.Request(
+        endpoint.url.rstrip("/") + path, headers=auth_headers(endpoint.key)
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         body = response.read()
     return json.loads(body) if body.strip() else {}
@@ -251,34 +328,56 @@ def engine_version(endpoint: Endpoint, python: Path | None) -> str | None:
     except (OSError, ValueError):
         pass
     if endpoint.engine == "transformers" and python is not None:
-        out = subprocess.run([str(python), "-c", "import transformers; print(transformers.__version__)"],
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [str(python), "-c", "import transformers; print(transformers.__version__)"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         return out.stdout.strip() or None
     return None
 
 
 # -- adopting an endpoint that is already running ------------------------------------------------
 
+
 def connect(config: Config) -> Endpoint:
     """judge.url: check it answers, read its model id and version, probe logprobs for method logit."""
     judge = config.judge
     key = os.environ.get(judge.api_key_env) if judge.api_key_env else None
-    endpoint = Endpoint(url=judge.url.rstrip("/"), key=key, model=judge.model or "", engine=judge.engine,
-                        revision=judge.revision, loopback=is_loopback(judge.url))
+    endpoint = Endpoint(
+        url=judge.url.rstrip("/"),
+        key=key,
+        model=judge.model or "",
+        engine=judge.engine,
+        revision=judge.revision,
+        loopback=is_loopback(judge.url),
+    )
     try:
         models = get_json(endpoint, "/v1/models", 30.0)
     except urllib.error.HTTPError as exc:
-        raise ServerError(f"judge.url {judge.url}: GET /v1/models answered HTTP {exc.code}"
-                          + ("; set judge.api_key_env to the variable holding its API key"
-                             if exc.code in (401, 403) else "")) from None
+        raise ServerError(
+            f"judge.url {judge.url}: GET /v1/models answered HTTP {exc.code}"
+            + (
+                "; set judge.api_key_env to the variable holding its API key"
+                if exc.code in (401, 403)
+                else ""
+            )
+        ) from None
     except (OSError, ValueError) as exc:
-        raise ServerError(f"judge.url {judge.url}: no OpenAI-compatible server answers there ({exc})") from None
+        raise ServerError(
+            f"judge.url {judge.url}: no OpenAI-compatible server answers there ({exc})"
+        ) from None
     served = [str(m.get("id")) for m in (models.get("data") or []) if isinstance(m, dict)]
     if not judge.model and len(served) != 1:
-        raise ServerError(f"judge.url {judge.url} serves {served or 'no models'}; set judge.model to one of them")
+        raise ServerError(
+            f"judge.url {judge.url} serves {served or 'no models'}; set judge.model to one of them"
+        )
     if judge.model and served and judge.model not in served:
-        raise ServerError(f"judge.url {judge.url}: judge.model {judge.model!r} is not served there "
-                          f"(served: {', '.join(served)})")
+        raise ServerError(
+            f"judge.url {judge.url}: judge.model {judge.model!r} is not served there "
+            f"(served: {', '.join(served)})"
+        )
     endpoint.model = judge.model or served[0]
     endpoint.engine_version = engine_version(endpoint, None)
     return endpoint
@@ -304,6 +403,8 @@ def prepare(config: Config, run_dir: Path) -> tuple[Endpoint, ServerProcess | No
         if not endpoint.logprobs:
             if server is not None:
                 server.stop(grace_s=5.0)
-            raise ServerError(f"judge at {endpoint.url} ({endpoint.engine}): {LOGPROBS_UNSUPPORTED}; its answer "
-                              "to a probe request carried no top_logprobs")
+            raise ServerError(
+                f"judge at {endpoint.url} ({endpoint.engine}): {LOGPROBS_UNSUPPORTED}; its answer "
+                "to a probe request carried no top_logprobs"
+            )
     return endpoint, server

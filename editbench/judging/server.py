@@ -51,7 +51,9 @@ def versions() -> dict:
     return found
 
 
-def expected_score(p_digits: list[float], q_digits: list[float]) -> tuple[float, float, list[float]]:
+def expected_score(
+    p_digits: list[float], q_digits: list[float]
+) -> tuple[float, float, list[float]]:
     """(expected score, mass on valid scores, P(0..10)) from the two digit distributions."""
     p1 = p_digits[1]
     probs = list(p_digits)
@@ -66,6 +68,7 @@ def expected_score(p_digits: list[float], q_digits: list[float]) -> tuple[float,
 
 # -- backends ------------------------------------------------------------------------------------
 
+
 class ConstantBackend:
     """Fixed scores per dimension, no model: for the pipeline's own benchmarks and tests."""
 
@@ -76,11 +79,17 @@ class ConstantBackend:
         return {"backend": "constant", "scores": self.scores}
 
     def logit(self, items: list) -> list:
-        return [{"score": float(self.scores[item["dimension"]]), "mass": 1.0, "probs": []} for item in items]
+        return [
+            {"score": float(self.scores[item["dimension"]]), "mass": 1.0, "probs": []}
+            for item in items
+        ]
 
     def generate(self, items: list, decoding: dict) -> list:
-        return [[json.dumps({"score": self.scores[item["dimension"]], "reasoning": "constant backend"})]
-                * int(decoding["samples"]) for item in items]
+        return [
+            [json.dumps({"score": self.scores[item["dimension"]], "reasoning": "constant backend"})]
+            * int(decoding["samples"])
+            for item in items
+        ]
 
 
 class QwenVLBackend:
@@ -103,7 +112,9 @@ class QwenVLBackend:
         self.tokenizer.padding_side = "left"
         self.images = AutoImageProcessor.from_pretrained(model, revision=revision)
         self.template = _chat_template(model, revision, self.tokenizer)
-        self.model = AutoModelForImageTextToText.from_pretrained(model, revision=revision, dtype=self.dtype)
+        self.model = AutoModelForImageTextToText.from_pretrained(
+            model, revision=revision, dtype=self.dtype
+        )
         self.model.to(self.device).eval()
         self.digit_ids = [self._single_token(d) for d in DIGITS]
         self.image_token_id = self.tokenizer.convert_tokens_to_ids(self.IMAGE_TOKEN)
@@ -114,12 +125,19 @@ class QwenVLBackend:
     def _single_token(self, text: str) -> int:
         ids = self.tokenizer.encode(text, add_special_tokens=False)
         if len(ids) != 1:
-            raise ValueError(f"the tokenizer writes {text!r} as {len(ids)} tokens; logit scoring needs one")
+            raise ValueError(
+                f"the tokenizer writes {text!r} as {len(ids)} tokens; logit scoring needs one"
+            )
         return ids[0]
 
     def info(self) -> dict:
-        return {"backend": "qwen-vl", "model": self.name, "class": type(self.model).__name__,
-                "device": str(self.device), "dtype": str(self.dtype).replace("torch.", "")}
+        return {
+            "backend": "qwen-vl",
+            "model": self.name,
+            "class": type(self.model).__name__,
+            "device": str(self.device),
+            "dtype": str(self.dtype).replace("torch.", ""),
+        }
 
     def _inputs(self, items: list) -> dict:
         from PIL import Image
@@ -130,25 +148,39 @@ class QwenVLBackend:
         grids: list = []
         if order:
             pictures = [Image.open(io.BytesIO(data)).convert("RGB") for data in unique]
-            size = {"shortest_edge": min(self.min_pixels or 1, self.max_pixels), "longest_edge": self.max_pixels}
+            size = {
+                "shortest_edge": min(self.min_pixels or 1, self.max_pixels),
+                "longest_edge": self.max_pixels,
+            }
             vision = self.images(images=pictures, return_tensors="pt", size=size)
             thw = vision["image_grid_thw"]
             patches = self.torch.split(vision["pixel_values"], [int(g.prod()) for g in thw])
             inputs["pixel_values"] = self.torch.cat([patches[i] for i in order])
             inputs["image_grid_thw"] = thw[order]
-            grids = [int(g.prod()) // (self.merge ** 2) for g in inputs["image_grid_thw"]]
+            grids = [int(g.prod()) // (self.merge**2) for g in inputs["image_grid_thw"]]
         texts = []
         for item in items:
-            content = [{"type": "image"} for _ in item["images"]] + [{"type": "text", "text": item["prompt"]}]
-            text = self.tokenizer.apply_chat_template([{"role": "user", "content": content}], tokenize=False,
-                                                      add_generation_prompt=True, chat_template=self.template)
+            content = [{"type": "image"} for _ in item["images"]] + [
+                {"type": "text", "text": item["prompt"]}
+            ]
+            text = self.tokenizer.apply_chat_template(
+                [{"role": "user", "content": content}],
+                tokenize=False,
+                add_generation_prompt=True,
+                chat_template=self.template,
+            )
             texts.append(_expand(text, self.IMAGE_TOKEN, grids))
         tokens = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        inputs["input_ids"], inputs["attention_mask"] = tokens["input_ids"], tokens["attention_mask"]
+        inputs["input_ids"], inputs["attention_mask"] = (
+            tokens["input_ids"],
+            tokens["attention_mask"],
+        )
         return inputs
 
     def _with_type_ids(self, inputs: dict) -> dict:
-        inputs["mm_token_type_ids"] = (inputs["input_ids"] == self.image_token_id).to(self.torch.int32)
+        inputs["mm_token_type_ids"] = (inputs["input_ids"] == self.image_token_id).to(
+            self.torch.int32
+        )
         return {k: v.to(self.device) for k, v in inputs.items()}
 
     def logit(self, items: list) -> list:
@@ -156,14 +188,18 @@ class QwenVLBackend:
         inputs = self._inputs(items)
         one = torch.full((len(items), 1), self.digit_ids[1], dtype=inputs["input_ids"].dtype)
         inputs["input_ids"] = torch.cat([inputs["input_ids"], one], dim=1)
-        inputs["attention_mask"] = torch.cat([inputs["attention_mask"], torch.ones_like(one)], dim=1)
+        inputs["attention_mask"] = torch.cat(
+            [inputs["attention_mask"], torch.ones_like(one)], dim=1
+        )
         with torch.inference_mode():
             logits = self.model(**self._with_type_ids(inputs)).logits[:, -2:, :].float()
         probs = torch.softmax(logits, dim=-1)[:, :, self.digit_ids].cpu().tolist()
         results = []
         for p, q in probs:
             score, mass, normed = expected_score(p, q)
-            results.append({"score": float(score), "mass": float(mass), "probs": [float(x) for x in normed]})
+            results.append(
+                {"score": float(score), "mass": float(mass), "probs": [float(x) for x in normed]}
+            )
         return results
 
     def generate(self, items: list, decoding: dict) -> list:
@@ -172,8 +208,11 @@ class QwenVLBackend:
         repeated = [item for item in items for _ in range(samples)]
         inputs = self._with_type_ids(self._inputs(repeated))
         temperature = float(decoding["temperature"])
-        options = {"do_sample": temperature > 0, "max_new_tokens": int(decoding["max_new_tokens"]),
-                   "pad_token_id": self.tokenizer.pad_token_id}
+        options = {
+            "do_sample": temperature > 0,
+            "max_new_tokens": int(decoding["max_new_tokens"]),
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
         if temperature > 0:
             options["temperature"] = temperature
         else:
@@ -181,8 +220,10 @@ class QwenVLBackend:
         torch.manual_seed(int(decoding["seed"]))
         with torch.inference_mode():
             output = self.model.generate(**inputs, **options)
-        texts = self.tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-        return [texts[i * samples:(i + 1) * samples] for i in range(len(items))]
+        texts = self.tokenizer.batch_decode(
+            output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True
+        )
+        return [texts[i * samples : (i + 1) * samples] for i in range(len(items))]
 
 
 def _dtype(torch, name: str, device: str):
@@ -195,7 +236,9 @@ def _expand(text: str, token: str, grids: list) -> str:
     """Give each image placeholder as many tokens as its merged patch grid (what Qwen processors do)."""
     parts = text.split(token)
     if len(parts) - 1 > len(grids):
-        raise ValueError(f"the chat template wrote {len(parts) - 1} image placeholders for {len(grids)} images")
+        raise ValueError(
+            f"the chat template wrote {len(parts) - 1} image placeholders for {len(grids)} images"
+        )
     out = [parts[0]]
     for part in parts[1:]:
         out.append(token * grids.pop(0) + part)
@@ -218,7 +261,9 @@ def _chat_template(model: str, revision, tokenizer):
                 text = handle.read()
             return json.loads(text)["chat_template"] if name.endswith(".json") else text
     if not tokenizer.chat_template:
-        raise ValueError(f"{model}: no chat template (no chat_template.jinja/.json, none in the tokenizer)")
+        raise ValueError(
+            f"{model}: no chat template (no chat_template.jinja/.json, none in the tokenizer)"
+        )
     return tokenizer.chat_template
 
 
@@ -236,30 +281,49 @@ def load_backend(name: str, options: dict):
 
 # -- the serving loop ----------------------------------------------------------------------------
 
+
 def handle(backend, request: dict) -> dict:
     """Answer one score request; any exception becomes an error reply naming it."""
     rid = request.get("id")
     if request.get("version") != PROTOCOL:
-        return error_reply(rid, f"protocol version {request.get('version')!r}, this judge speaks {PROTOCOL}")
+        return error_reply(
+            rid, f"protocol version {request.get('version')!r}, this judge speaks {PROTOCOL}"
+        )
     start = time.perf_counter()
     try:
         items = request["items"]
         if request["method"] == "logit":
             outputs = backend.logit(items)
-            results = [_result(item, o.get("score"), o.get("mass"), o.get("probs") or [], []) for item, o
-                       in zip(items, outputs, strict=True)]
+            results = [
+                _result(item, o.get("score"), o.get("mass"), o.get("probs") or [], [])
+                for item, o in zip(items, outputs, strict=True)
+            ]
         else:
             outputs = backend.generate(items, request["decoding"])
-            results = [_result(item, None, None, [], [str(t) for t in texts]) for item, texts in zip(items, outputs, strict=True)]
+            results = [
+                _result(item, None, None, [], [str(t) for t in texts])
+                for item, texts in zip(items, outputs, strict=True)
+            ]
     except Exception:  # noqa: BLE001 - reported to the worker, the loop goes on
         return error_reply(rid, traceback.format_exc())
-    return {"version": PROTOCOL, "kind": "scored", "id": rid, "results": results,
-            "seconds": time.perf_counter() - start, "versions": versions()}
+    return {
+        "version": PROTOCOL,
+        "kind": "scored",
+        "id": rid,
+        "results": results,
+        "seconds": time.perf_counter() - start,
+        "versions": versions(),
+    }
 
 
 def _result(item: dict, score, mass, probs: list, texts: list) -> dict:
-    return {"dimension": str(item["dimension"]), "score": None if score is None else float(score),
-            "mass": None if mass is None else float(mass), "probs": [float(p) for p in probs], "texts": texts}
+    return {
+        "dimension": str(item["dimension"]),
+        "score": None if score is None else float(score),
+        "mass": None if mass is None else float(mass),
+        "probs": [float(p) for p in probs],
+        "texts": texts,
+    }
 
 
 def error_reply(rid, text: str) -> dict:
@@ -268,6 +332,7 @@ def error_reply(rid, text: str) -> dict:
 
 def watch_parent(parent_pid: int, interval: float = 0.5) -> None:
     """Exit this interpreter when the worker that started it is gone (reparented)."""
+
     def loop() -> None:
         while True:
             if os.getppid() != parent_pid:
@@ -283,14 +348,24 @@ def serve(channel) -> None:
     start = time.perf_counter()
     try:
         if setup.get("version") != PROTOCOL:
-            raise ValueError(f"protocol version {setup.get('version')!r}, this judge speaks {PROTOCOL}")
+            raise ValueError(
+                f"protocol version {setup.get('version')!r}, this judge speaks {PROTOCOL}"
+            )
         backend = load_backend(setup["backend"], setup["options"])
         info = backend.info()
     except Exception:  # noqa: BLE001 - the worker reports it as a startup failure
         channel.send(error_reply(None, traceback.format_exc()))
         return
-    channel.send({"version": PROTOCOL, "kind": "ready", "pid": os.getpid(), "versions": versions(),
-                  "info": json.loads(json.dumps(info, default=str)), "load_s": time.perf_counter() - start})
+    channel.send(
+        {
+            "version": PROTOCOL,
+            "kind": "ready",
+            "pid": os.getpid(),
+            "versions": versions(),
+            "info": json.loads(json.dumps(info, default=str)),
+            "load_s": time.perf_counter() - start,
+        }
+    )
     while True:
         request = channel.receive()
         if request.get("kind") == "close":

@@ -36,16 +36,31 @@ VERSION = 1
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="editbench perf", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="run folder (default: reports/perf-<timestamp>)")
-    parser.add_argument("--cases", type=int, help="cases of the overhead suite (default 200; --quick 12)")
-    parser.add_argument("--sizes", help="image sizes of the overhead suite, e.g. 256,1024 (default; --quick 256)")
+    parser.add_argument(
+        "--cases", type=int, help="cases of the overhead suite (default 200; --quick 12)"
+    )
+    parser.add_argument(
+        "--sizes", help="image sizes of the overhead suite, e.g. 256,1024 (default; --quick 256)"
+    )
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(MEASUREMENTS)}")
-    parser.add_argument("--quick", action="store_true", help="smallest sizes and few cases (the CI smoke test)")
-    parser.add_argument("--judge-python", help="judge interpreter (default: $EDITBENCH_JUDGE_PYTHON, else "
-                        ".tox/judge/bin/python)")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch suites and run folders (work/)")
-    parser.add_argument("--real-size", action="store_true", help="GPU mode: random-weight models at real sizes "
-                        "(--cases defaults to 6 there)")
-    parser.add_argument("--steps", type=int, help="--real-size: denoising steps per edit (default 10)")
+    parser.add_argument(
+        "--quick", action="store_true", help="smallest sizes and few cases (the CI smoke test)"
+    )
+    parser.add_argument(
+        "--judge-python",
+        help="judge interpreter (default: $EDITBENCH_JUDGE_PYTHON, else .tox/judge/bin/python)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the scratch suites and run folders (work/)"
+    )
+    parser.add_argument(
+        "--real-size",
+        action="store_true",
+        help="GPU mode: random-weight models at real sizes (--cases defaults to 6 there)",
+    )
+    parser.add_argument(
+        "--steps", type=int, help="--real-size: denoising steps per edit (default 10)"
+    )
     return parser.parse_args(argv)
 
 
@@ -55,17 +70,25 @@ def options(args: argparse.Namespace, out: Path) -> Options:
         try:
             sizes = tuple(int(s) for s in args.sizes.split(",") if s.strip())
         except ValueError:
-            raise ConfigError(f"--sizes {args.sizes!r}: expected pixel sizes like 256,1024") from None
+            raise ConfigError(
+                f"--sizes {args.sizes!r}: expected pixel sizes like 256,1024"
+            ) from None
     if not sizes or min(sizes) < 16:
         raise ConfigError(f"--sizes {args.sizes!r}: sizes must be at least 16 pixels")
     cases = args.cases or (12 if args.quick else 200)
     if cases < 2:
         raise ConfigError(f"--cases {cases}: need at least 2 (one per worker)")
-    python = args.judge_python or os.environ.get("EDITBENCH_JUDGE_PYTHON") or _default_judge_python()
+    python = (
+        args.judge_python or os.environ.get("EDITBENCH_JUDGE_PYTHON") or _default_judge_python()
+    )
     if not os.access(python, os.X_OK):
-        raise ConfigError(f"--judge-python {python}: no such interpreter; pass the judge environment's python "
-                          "(--judge-python or $EDITBENCH_JUDGE_PYTHON)")
-    return Options(work=out / "work", judge_python=python, cases=cases, sizes=sizes, quick=args.quick)
+        raise ConfigError(
+            f"--judge-python {python}: no such interpreter; pass the judge environment's python "
+            "(--judge-python or $EDITBENCH_JUDGE_PYTHON)"
+        )
+    return Options(
+        work=out / "work", judge_python=python, cases=cases, sizes=sizes, quick=args.quick
+    )
 
 
 def _default_judge_python() -> str:
@@ -98,14 +121,40 @@ def main(argv: list[str]) -> int:
     started, load = time.time(), _load()
     measurements = {name: _measure(name, opts) for name in names}
     rows = judge_targets(measurements)
-    result = {"version": VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-              "elapsed_s": time.time() - started, "machine": _machine(load),
-              "options": {"torch_threads_per_process": 1, "cases": opts.cases, "sizes": list(opts.sizes), "quick": opts.quick,
-                          "judge_python": opts.judge_python, "only": names},
-              "measurements": measurements, "targets": rows, "log": opts.log}
-    (out / "perf.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print("\n".join(["", *table(rows), "", *details(measurements), "",
-                     f"machine: {result['machine']['note']}", f"written: {out / 'perf.json'}"]), flush=True)
+    result = {
+        "version": VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "elapsed_s": time.time() - started,
+        "machine": _machine(load),
+        "options": {
+            "torch_threads_per_process": 1,
+            "cases": opts.cases,
+            "sizes": list(opts.sizes),
+            "quick": opts.quick,
+            "judge_python": opts.judge_python,
+            "only": names,
+        },
+        "measurements": measurements,
+        "targets": rows,
+        "log": opts.log,
+    }
+    (out / "perf.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(
+        "\n".join(
+            [
+                "",
+                *table(rows),
+                "",
+                *details(measurements),
+                "",
+                f"machine: {result['machine']['note']}",
+                f"written: {out / 'perf.json'}",
+            ]
+        ),
+        flush=True,
+    )
     if not args.keep:
         shutil.rmtree(opts.work, ignore_errors=True)
     return 1 if any("error" in m for m in measurements.values()) else 0
@@ -125,7 +174,10 @@ def _measure(name: str, opts: Options) -> dict:
     except Exception:  # noqa: BLE001 - one broken measurement must not hide the others
         text = traceback.format_exc()
         opts.say(f"{name}: FAILED:\n{text}")
-        return {"error": text.strip().splitlines()[-1] + "\n" + text, "elapsed_s": time.perf_counter() - start}
+        return {
+            "error": text.strip().splitlines()[-1] + "\n" + text,
+            "elapsed_s": time.perf_counter() - start,
+        }
     result["elapsed_s"] = time.perf_counter() - start
     opts.say(f"{name}: done in {result['elapsed_s']:.1f} s")
     return result
@@ -140,11 +192,16 @@ def _load() -> list[float] | None:
 
 def _machine(load_before: list[float] | None) -> dict:
     cpus = os.cpu_count()
-    return {"cpus": cpus, "platform": platform.platform(), "python": sys.version.split()[0],
-            "load_before": load_before, "load_after": _load(),
-            "note": f"{cpus}-core CPU, {platform.machine()}, no GPU use; load average before "
-                    f"{_fmt_load(load_before)}, after {_fmt_load(_load())} (other processes share it: "
-                    "figures are ratios taken within this one run)"}
+    return {
+        "cpus": cpus,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "load_before": load_before,
+        "load_after": _load(),
+        "note": f"{cpus}-core CPU, {platform.machine()}, no GPU use; load average before "
+        f"{_fmt_load(load_before)}, after {_fmt_load(_load())} (other processes share it: "
+        "figures are ratios taken within this one run)",
+    }
 
 
 def _fmt_load(load: list[float] | None) -> str:

@@ -51,13 +51,17 @@ def env(extra: dict | None = None) -> dict:
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(extra or {})}
 
 
-def write_config(folder: Path, suite: Path, editor: dict, judge: dict, cache: bool = False,
-                 name: str = "config") -> Path:
+def write_config(
+    folder: Path, suite: Path, editor: dict, judge: dict, cache: bool = False, name: str = "config"
+) -> Path:
     """A run config in `folder` with its run folders and cache kept inside `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    data = {"suite": {"path": str(suite)},
-            "run": {"dir": str(folder / "reports"), "cache_dir": str(folder / "cache"), "cache": cache},
-            "editor": editor, "judge": judge}
+    data = {
+        "suite": {"path": str(suite)},
+        "run": {"dir": str(folder / "reports"), "cache_dir": str(folder / "cache"), "cache": cache},
+        "editor": editor,
+        "judge": judge,
+    }
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -104,16 +108,38 @@ class BenchRun:
         return statistics.median(self.call_s())
 
 
-def run_bench(opts: Options, config: Path, run_dir: Path, workers: int, extra_env: dict | None = None,
-              timeout: float = 1800, plugins: tuple[str, ...] = (), live: bool = False) -> BenchRun:
+def run_bench(
+    opts: Options,
+    config: Path,
+    run_dir: Path,
+    workers: int,
+    extra_env: dict | None = None,
+    timeout: float = 1800,
+    plugins: tuple[str, ...] = (),
+    live: bool = False,
+) -> BenchRun:
     """Run benchmarks/ under pytest (xdist with `workers` > 0) and read back what it wrote.
 
     `live` lets pytest print to this terminal as it goes (verbose) instead of capturing its output.
     """
     clock = run_dir.with_suffix(".clock.json")
-    command = [sys.executable, "-m", "pytest", str(REPO / "benchmarks"), "-q", "-p", "no:cacheprovider",
-               "-p", "editbench.perf.clock", "--eb-config", str(config), "--eb-run-dir", str(run_dir),
-               "--timeout", str(int(timeout))]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(REPO / "benchmarks"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "editbench.perf.clock",
+        "--eb-config",
+        str(config),
+        "--eb-run-dir",
+        str(run_dir),
+        "--timeout",
+        str(int(timeout)),
+    ]
     for plugin in plugins:
         command += ["-p", plugin]
     if workers:
@@ -122,16 +148,25 @@ def run_bench(opts: Options, config: Path, run_dir: Path, workers: int, extra_en
         command += ["-v"]
     start = time.perf_counter()
     try:
-        done = subprocess.run(command, cwd=REPO, capture_output=not live, text=True, timeout=timeout,
-                              env=env({CLOCK_ENV: str(clock), **(extra_env or {})}))
+        done = subprocess.run(
+            command,
+            cwd=REPO,
+            capture_output=not live,
+            text=True,
+            timeout=timeout,
+            env=env({CLOCK_ENV: str(clock), **(extra_env or {})}),
+        )
     except subprocess.TimeoutExpired:
-        raise PerfError(f"benchmark run {run_dir.name} took over {timeout:.0f} s; command: "
-                        f"{' '.join(command)}") from None
+        raise PerfError(
+            f"benchmark run {run_dir.name} took over {timeout:.0f} s; command: {' '.join(command)}"
+        ) from None
     wall = time.perf_counter() - start
     if done.returncode != 0 or not clock.is_file():
         tail = "(its output is above)" if live else (done.stdout + done.stderr)[-3000:]
-        raise PerfError(f"benchmark run {run_dir.name} exited {done.returncode}; command: "
-                        f"{' '.join(command)}\n{tail}")
+        raise PerfError(
+            f"benchmark run {run_dir.name} exited {done.returncode}; command: "
+            f"{' '.join(command)}\n{tail}"
+        )
     reports = json.loads(clock.read_text(encoding="utf-8"))["reports"]
     return BenchRun(wall_s=wall, reports=reports, records=read_records(run_dir), run_dir=run_dir)
 
@@ -140,7 +175,9 @@ def read_records(run_dir: Path) -> list[dict]:
     path = run_dir / "results.jsonl"
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def ratio(numerator: float, denominator: float) -> float | None:

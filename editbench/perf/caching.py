@@ -17,7 +17,8 @@ WORKERS = 2
 DEFINITION = (
     "sum of test-call durations over all cases (pytest's call phase: edit or cache read, PNG saves, judge "
     "or score-cache read, records), first run with an empty cache vs an unchanged rerun, -n 2, tiny "
-    "diffusers editor + tiny qwen-vl judge (logit); run wall (start-up, model loads) reported apart")
+    "diffusers editor + tiny qwen-vl judge (logit); run wall (start-up, model loads) reported apart"
+)
 
 
 def measure(opts: Options) -> dict:
@@ -30,8 +31,21 @@ def measure(opts: Options) -> dict:
         opts.say(f"cache: {name} run, {cases} cases")
         runs[name] = run_bench(opts, config, folder / f"run-{name}", WORKERS)
     first, rerun = (sum(runs[n].call_s()) for n in ("first", "rerun"))
-    hits = [r for r in runs["rerun"].records if r.get("edit_cached") and r.get("cached")
-            and all(v for k, v in r["cached"].items() if k != "O")]
-    return {"definition": DEFINITION, "cases": cases, "size": SIZE, "first_calls_s": first, "rerun_calls_s": rerun,
-            "speedup": ratio(first, rerun), "first_run_wall_s": runs["first"].wall_s,
-            "rerun_wall_s": runs["rerun"].wall_s, "rerun_fully_cached_cases": len(hits)}
+    hits = [
+        r
+        for r in runs["rerun"].records
+        if r.get("edit_cached")
+        and r.get("cached")
+        and all(v for k, v in r["cached"].items() if k != "O")
+    ]
+    return {
+        "definition": DEFINITION,
+        "cases": cases,
+        "size": SIZE,
+        "first_calls_s": first,
+        "rerun_calls_s": rerun,
+        "speedup": ratio(first, rerun),
+        "first_run_wall_s": runs["first"].wall_s,
+        "rerun_wall_s": runs["rerun"].wall_s,
+        "rerun_fully_cached_cases": len(hits),
+    }

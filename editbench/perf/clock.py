@@ -29,9 +29,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     gateway = getattr(getattr(report, "node", None), "gateway", None)
-    _rows.append({"nodeid": report.nodeid, "when": report.when, "outcome": report.outcome,
-                  "worker": getattr(gateway, "id", None) or "main", "start": float(report.start),
-                  "stop": float(report.stop), "duration": float(report.duration)})
+    _rows.append(
+        {
+            "nodeid": report.nodeid,
+            "when": report.when,
+            "outcome": report.outcome,
+            "worker": getattr(gateway, "id", None) or "main",
+            "start": float(report.start),
+            "stop": float(report.stop),
+            "duration": float(report.duration),
+        }
+    )
 
 
 @pytest.hookimpl(trylast=True)

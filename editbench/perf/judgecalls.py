@@ -31,27 +31,52 @@ TINY_JUDGE = "tiny:qwen3-vl"
 
 
 def tiny_judge(opts: Options, method: str = "logit") -> dict:
-    return {"backend": "qwen-vl", "model": TINY_JUDGE, "python": opts.judge_python, "method": method,
-            "device": "cpu"}
+    return {
+        "backend": "qwen-vl",
+        "model": TINY_JUDGE,
+        "python": opts.judge_python,
+        "method": method,
+        "device": "cpu",
+    }
 
 
 def judge_input(case: Case, language: str, seed: int = 0) -> JudgeInput:
     """Source as is; the "edit" is its mirror image, so the two images differ as a real edit's do."""
     image, png = case.source.load()
     instruction, description = case.text(language)
-    return JudgeInput(case=case, source_png=png, edited_png=encode_png(ImageOps.mirror(image)),
-                      instruction=instruction, description=description, seed=seed)
+    return JudgeInput(
+        case=case,
+        source_png=png,
+        edited_png=encode_png(ImageOps.mirror(image)),
+        instruction=instruction,
+        description=description,
+        seed=seed,
+    )
 
 
-def requests(config: Config, suite: Suite, inputs: list[JudgeInput], method: str,
-             max_new_tokens: int | None = None) -> list[dict]:
+def requests(
+    config: Config,
+    suite: Suite,
+    inputs: list[JudgeInput],
+    method: str,
+    max_new_tokens: int | None = None,
+) -> list[dict]:
     """One score request per case, exactly as the worker's Scorer renders them."""
-    judge = dataclasses.replace(config.judge, method=method,
-                                max_new_tokens=max_new_tokens or config.judge.max_new_tokens)
+    judge = dataclasses.replace(
+        config.judge, method=method, max_new_tokens=max_new_tokens or config.judge.max_new_tokens
+    )
     scorer = Scorer(judge, load_templates(suite, list(judge.dimensions)), {}, send=None)
-    return [{"version": VERSION, "kind": "score", "id": f"perf-{i}", "method": method,
-             "items": list(scorer.items(item).values()), "decoding": scorer.decoding(item.seed)}
-            for i, item in enumerate(inputs)]
+    return [
+        {
+            "version": VERSION,
+            "kind": "score",
+            "id": f"perf-{i}",
+            "method": method,
+            "items": list(scorer.items(item).values()),
+            "decoding": scorer.decoding(item.seed),
+        }
+        for i, item in enumerate(inputs)
+    ]
 
 
 def open_gateway(config: Config, suite: Suite):
@@ -84,16 +109,38 @@ class InProcess:
             self.group.terminate(timeout=5.0)
 
 
-def old_way_batch(python: str, backend: str, options: dict, batch: list[dict], folder: Path) -> tuple[float, list]:
+def old_way_batch(
+    python: str, backend: str, options: dict, batch: list[dict], folder: Path
+) -> tuple[float, list]:
     """(wall seconds, replies) of one batch scored the old way, JSON writing and reading included."""
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    encoded = [dict(r, items=[dict(i, images=[base64.b64encode(b).decode("ascii") for b in i["images"]])
-                              for i in r["items"]]) for r in batch]
-    (folder / "in.json").write_text(json.dumps({"backend": backend, "options": options, "requests": encoded}),
-                                    encoding="utf-8")
-    done = subprocess.run([python, judgeside.__file__, server.__file__, str(folder / "in.json"),
-                           str(folder / "out.json")], capture_output=True, text=True, env=env(), timeout=900)
+    encoded = [
+        dict(
+            r,
+            items=[
+                dict(i, images=[base64.b64encode(b).decode("ascii") for b in i["images"]])
+                for i in r["items"]
+            ],
+        )
+        for r in batch
+    ]
+    (folder / "in.json").write_text(
+        json.dumps({"backend": backend, "options": options, "requests": encoded}), encoding="utf-8"
+    )
+    done = subprocess.run(
+        [
+            python,
+            judgeside.__file__,
+            server.__file__,
+            str(folder / "in.json"),
+            str(folder / "out.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=900,
+    )
     if done.returncode != 0:
         raise PerfError(f"old-way judge subprocess exited {done.returncode}: {done.stderr[-2000:]}")
     replies = json.loads((folder / "out.json").read_text(encoding="utf-8"))["replies"]
@@ -102,5 +149,7 @@ def old_way_batch(python: str, backend: str, options: dict, batch: list[dict], f
 
 def scores_of(reply: dict) -> list:
     if reply.get("kind") != "scored":
-        raise PerfError(f"the judge answered {reply.get('kind')}: {str(reply.get('error', ''))[-1500:]}")
+        raise PerfError(
+            f"the judge answered {reply.get('kind')}: {str(reply.get('error', ''))[-1500:]}"
+        )
     return [r["score"] for r in reply["results"]]

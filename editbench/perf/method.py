@@ -21,7 +21,8 @@ DEFINITION = (
     "seconds per case (3 dimensions in one request) of server.handle() inside the judge interpreter, "
     "median over the cases after one warm-up; generate: greedy, max_new_tokens=16 (a random model seldom "
     "stops early); logit bit-identical: every score and probability equal across two fresh judge "
-    "interpreters")
+    "interpreters"
+)
 
 
 def measure(opts: Options) -> dict:
@@ -33,11 +34,19 @@ def measure(opts: Options) -> dict:
     inputs = [judge_input(c, config.suite.language) for c in suite.cases]
     logit = requests(config, suite, inputs, "logit")
     generate = requests(config, suite, inputs, "generate", max_new_tokens=NEW_TOKENS)
-    options = {"model": _tiny_folder(config), "revision": None, "dtype": "auto", "device": "cpu",
-               "max_pixels": config.judge.max_pixels, "scores": {}}
+    options = {
+        "model": _tiny_folder(config),
+        "revision": None,
+        "dtype": "auto",
+        "device": "cpu",
+        "max_pixels": config.judge.max_pixels,
+        "scores": {},
+    }
     answers = []
     for run in (1, 2):
-        opts.say(f"method: judge interpreter {run} of 2: logit" + (" and generate" if run == 1 else ""))
+        opts.say(
+            f"method: judge interpreter {run} of 2: logit" + (" and generate" if run == 1 else "")
+        )
         local = InProcess(opts.judge_python, "qwen-vl", options)
         try:
             local.run(logit[:1] + generate[:1])  # warm up
@@ -49,11 +58,19 @@ def measure(opts: Options) -> dict:
     logit_s = statistics.median(a["seconds"] for a in answers[0])
     generate_s = statistics.median(a["seconds"] for a in timed_generate)
     first, second = ([_exact(a["reply"]) for a in run] for run in answers)
-    return {"definition": DEFINITION, "cases": cases, "size": SIZE, "max_new_tokens": NEW_TOKENS,
-            "logit_s_per_case": logit_s, "generate_s_per_case": generate_s,
-            "generate_vs_logit": ratio(generate_s, logit_s), "logit_bit_identical": first == second,
-            "generated_chars_per_answer": statistics.fmean(
-                len(t) for a in timed_generate for r in a["reply"]["results"] for t in r["texts"])}
+    return {
+        "definition": DEFINITION,
+        "cases": cases,
+        "size": SIZE,
+        "max_new_tokens": NEW_TOKENS,
+        "logit_s_per_case": logit_s,
+        "generate_s_per_case": generate_s,
+        "generate_vs_logit": ratio(generate_s, logit_s),
+        "logit_bit_identical": first == second,
+        "generated_chars_per_answer": statistics.fmean(
+            len(t) for a in timed_generate for r in a["reply"]["results"] for t in r["texts"]
+        ),
+    }
 
 
 def _exact(reply: dict) -> list:

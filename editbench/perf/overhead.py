@@ -35,7 +35,8 @@ DEFINITION = (
     "cycles, identity editor + constant judge over the gateway, cache off (start-up, collection, model load, "
     "judge start, first-case warm-up and fixture closing excluded); plain loop = 2 processes doing "
     "read+decode+copy+encode+decode+write of both PNGs, sum of their spans / cases, mean of a run before and "
-    "one after the harness; overhead = harness - plain loop")
+    "one after the harness; overhead = harness - plain loop"
+)
 
 
 def measure(opts: Options) -> dict:
@@ -55,17 +56,28 @@ def measure_size(opts: Options, size: int) -> dict:
     loops.append(plain_loop(suite, folder / "loop-after", WORKERS))
     seconds, cycles = run.cycles()
     if cycles < 1:
-        raise PerfError(f"overhead at {size}: too few cases per worker to time whole cycles; raise --cases")
+        raise PerfError(
+            f"overhead at {size}: too few cases per worker to time whole cycles; raise --cases"
+        )
     harness_ms = 1000 * seconds / cycles
     loop_ms = 1000 * sum(loops) / len(loops) / opts.cases
     failed = [r["case_id"] for r in run.records if r.get("status") != "ok"]
     if failed:
-        raise PerfError(f"overhead at {size}: {len(failed)} cases failed, e.g. {failed[0]}; see {run.run_dir}")
-    return {"cases": len(run.calls()), "cycles_timed": cycles, "harness_ms_per_case": harness_ms,
-            "loop_ms_per_case": loop_ms, "loop_ms_before_after": [1000 * x / opts.cases for x in loops],
-            "loop_spread_ms": 1000 * abs(loops[0] - loops[1]) / opts.cases,
-            "overhead_ms_per_case": harness_ms - loop_ms, "median_call_ms": 1000 * run.median_call_s(),
-            "run_wall_s": run.wall_s, "test_phase_s": run.test_phase_s()}
+        raise PerfError(
+            f"overhead at {size}: {len(failed)} cases failed, e.g. {failed[0]}; see {run.run_dir}"
+        )
+    return {
+        "cases": len(run.calls()),
+        "cycles_timed": cycles,
+        "harness_ms_per_case": harness_ms,
+        "loop_ms_per_case": loop_ms,
+        "loop_ms_before_after": [1000 * x / opts.cases for x in loops],
+        "loop_spread_ms": 1000 * abs(loops[0] - loops[1]) / opts.cases,
+        "overhead_ms_per_case": harness_ms - loop_ms,
+        "median_call_ms": 1000 * run.median_call_s(),
+        "run_wall_s": run.wall_s,
+        "test_phase_s": run.test_phase_s(),
+    }
 
 
 def plain_loop(suite_dir: Path, out: Path, workers: int) -> float:

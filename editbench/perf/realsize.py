@@ -25,38 +25,76 @@ from editbench.perf.suite import replicate
 JUDGE_FILE = Path(__file__).with_name("realsize_judge.py")
 SIZE = 1024
 GOAL = 1.03
-NOTE = ("random weights cost the same as trained ones: same shapes, same kernels, same time; only the "
-        "pixels and scores are meaningless")
+NOTE = (
+    "random weights cost the same as trained ones: same shapes, same kernels, same time; only the "
+    "pixels and scores are meaningless"
+)
 
 
 def main(args) -> int:
-    out = (args.out or REPO / "reports" / f"perf-realsize-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
-    opts = Options(work=out / "work", judge_python=sys.executable, cases=args.cases or 6, sizes=(SIZE,))
+    out = (
+        args.out or REPO / "reports" / f"perf-realsize-{time.strftime('%Y%m%d-%H%M%S')}"
+    ).resolve()
+    opts = Options(
+        work=out / "work", judge_python=sys.executable, cases=args.cases or 6, sizes=(SIZE,)
+    )
     opts.say("editbench perf --real-size: checking for a CUDA GPU")
     shrink = bool(os.environ.get("EDITBENCH_PERF_REALSIZE_SHRINK"))
-    gpu = "none: EDITBENCH_PERF_REALSIZE_SHRINK (toy widths on CPU, a wiring check)" if shrink else _gpu()
+    gpu = (
+        "none: EDITBENCH_PERF_REALSIZE_SHRINK (toy widths on CPU, a wiring check)"
+        if shrink
+        else _gpu()
+    )
     device = "cpu" if shrink else "cuda"
     steps = args.steps or 10
-    shutil.rmtree(opts.work, ignore_errors=True)  # timings and results of an earlier run must not mix in
+    shutil.rmtree(
+        opts.work, ignore_errors=True
+    )  # timings and results of an earlier run must not mix in
     out.mkdir(parents=True, exist_ok=True)
     opts.say(f"GPU {gpu}; {opts.cases} cases at {SIZE}x{SIZE}, {steps} steps, true CFG 4; {NOTE}")
     suite = replicate(opts.work / "suite", opts.cases, SIZE)
-    editor = {"backend": "perf-realsize", "model": "tiny:qwen-image-edit", "device": device, "dtype": "auto",
-              "steps": steps, "true_cfg_scale": 4.0}
-    judge = {"backend": f"{JUDGE_FILE}:RealSizeJudge", "model": "tiny:qwen3-vl", "python": sys.executable,
-             "method": "logit", "device": device, "dtype": "auto"}
+    editor = {
+        "backend": "perf-realsize",
+        "model": "tiny:qwen-image-edit",
+        "device": device,
+        "dtype": "auto",
+        "steps": steps,
+        "true_cfg_scale": 4.0,
+    }
+    judge = {
+        "backend": f"{JUDGE_FILE}:RealSizeJudge",
+        "model": "tiny:qwen3-vl",
+        "python": sys.executable,
+        "method": "logit",
+        "device": device,
+        "dtype": "auto",
+    }
     config = write_config(opts.work, suite, editor, judge)
-    stats = {"EDITBENCH_EDITOR_STATS": str(opts.work / "editor.jsonl"),
-             "EDITBENCH_PERF_JUDGE_STATS": str(opts.work / "judge.jsonl")}
+    stats = {
+        "EDITBENCH_EDITOR_STATS": str(opts.work / "editor.jsonl"),
+        "EDITBENCH_PERF_JUDGE_STATS": str(opts.work / "judge.jsonl"),
+    }
     opts.say("starting pytest -n 1 on benchmarks/ (models are built on the first case)")
-    run = run_bench(opts, config, opts.work / "run", 1, extra_env=stats, timeout=600,
-                    plugins=("editbench.perf.realsize_editor",), live=True)
-    result = summarize(run, _lines(stats["EDITBENCH_EDITOR_STATS"]), _lines(stats["EDITBENCH_PERF_JUDGE_STATS"]))
+    run = run_bench(
+        opts,
+        config,
+        opts.work / "run",
+        1,
+        extra_env=stats,
+        timeout=600,
+        plugins=("editbench.perf.realsize_editor",),
+        live=True,
+    )
+    result = summarize(
+        run, _lines(stats["EDITBENCH_EDITOR_STATS"]), _lines(stats["EDITBENCH_PERF_JUDGE_STATS"])
+    )
     result.update(gpu=gpu, steps=steps, size=SIZE, note=NOTE, log=opts.log)
     (out / "perf-realsize.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     met = result["ratio"] is not None and result["ratio"] <= GOAL
-    opts.say(f"harness wall {result['harness_s_per_case']:.3f} s/case vs model {result['model_s_per_case']:.3f} "
-             f"s/case = {result['ratio']:.4f}x (goal <= {GOAL}x): {'met' if met else 'NOT MET'}")
+    opts.say(
+        f"harness wall {result['harness_s_per_case']:.3f} s/case vs model {result['model_s_per_case']:.3f} "
+        f"s/case = {result['ratio']:.4f}x (goal <= {GOAL}x): {'met' if met else 'NOT MET'}"
+    )
     opts.say(f"written: {out / 'perf-realsize.json'}")
     return 0 if met else 1
 
@@ -65,29 +103,49 @@ def summarize(run, edits: list[dict], judged: list[dict]) -> dict:
     """Whole cycles from the 2nd case's call to the last case's call vs those cases' model time."""
     calls = sorted(run.calls(), key=lambda r: r["start"])
     if len(calls) < 3 or len(judged) != len(calls) or len(edits) != len(calls):
-        raise PerfError(f"real-size run: {len(calls)} cases, {len(edits)} editor and {len(judged)} judge timings; "
-                        "expected equal counts and at least 3 cases")
+        raise PerfError(
+            f"real-size run: {len(calls)} cases, {len(edits)} editor and {len(judged)} judge timings; "
+            "expected equal counts and at least 3 cases"
+        )
     timed = range(1, len(calls) - 1)
     wall = calls[-1]["start"] - calls[1]["start"]
     model = [edits[i]["seconds"] + judged[i]["seconds"] for i in timed]
-    per_case = [{"case": edits[i]["case"], "edit_s": edits[i]["seconds"], "judge_s": judged[i]["seconds"],
-                 "cycle_s": calls[i + 1]["start"] - calls[i]["start"]} for i in timed]
-    return {"definition": "harness = wall time from the 2nd case's test call start to the last case's test call "
-                          "start (whole setup-call-teardown cycles, -n 1) / cases in between; model = the "
-                          "editor's pipeline call + the judge's scoring call for the same cases",
-            "timed_cases": len(model), "harness_s_per_case": wall / len(model),
-            "model_s_per_case": sum(model) / len(model), "ratio": ratio(wall, sum(model)), "goal": GOAL,
-            "editor_load_s": edits[0].get("load_s"), "per_case": per_case, "run_wall_s": run.wall_s}
+    per_case = [
+        {
+            "case": edits[i]["case"],
+            "edit_s": edits[i]["seconds"],
+            "judge_s": judged[i]["seconds"],
+            "cycle_s": calls[i + 1]["start"] - calls[i]["start"],
+        }
+        for i in timed
+    ]
+    return {
+        "definition": "harness = wall time from the 2nd case's test call start to the last case's test call "
+        "start (whole setup-call-teardown cycles, -n 1) / cases in between; model = the "
+        "editor's pipeline call + the judge's scoring call for the same cases",
+        "timed_cases": len(model),
+        "harness_s_per_case": wall / len(model),
+        "model_s_per_case": sum(model) / len(model),
+        "ratio": ratio(wall, sum(model)),
+        "goal": GOAL,
+        "editor_load_s": edits[0].get("load_s"),
+        "per_case": per_case,
+        "run_wall_s": run.wall_s,
+    }
 
 
 def _gpu() -> str:
     try:
         import torch
     except ImportError:
-        raise ConfigError("--real-size needs torch with CUDA; install it in this environment") from None
+        raise ConfigError(
+            "--real-size needs torch with CUDA; install it in this environment"
+        ) from None
     if not torch.cuda.is_available():
-        raise ConfigError("--real-size needs a CUDA GPU and none is visible (torch.cuda.is_available() is "
-                          "False); run it on a GPU machine, or run `editbench perf` without --real-size")
+        raise ConfigError(
+            "--real-size needs a CUDA GPU and none is visible (torch.cuda.is_available() is "
+            "False); run it on a GPU machine, or run `editbench perf` without --real-size"
+        )
     return torch.cuda.get_device_name()
 
 
@@ -95,4 +153,6 @@ def _lines(path: str) -> list[dict]:
     file = Path(path)
     if not file.is_file():
         return []
-    return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]

@@ -21,27 +21,70 @@ from editbench.editors.diffusers_backend import DiffusersEditor
 _PROGRESS = os.fdopen(os.dup(2), "w", buffering=1)
 
 # Qwen-Image(-Edit) transformer: 60 dual-stream blocks, 24 heads x 128, text width 3584
-TRANSFORMER = {"patch_size": 2, "in_channels": 64, "out_channels": 16, "num_layers": 60,
-               "attention_head_dim": 128, "num_attention_heads": 24, "joint_attention_dim": 3584,
-               "guidance_embeds": False, "axes_dims_rope": (16, 56, 56)}
+TRANSFORMER = {
+    "patch_size": 2,
+    "in_channels": 64,
+    "out_channels": 16,
+    "num_layers": 60,
+    "attention_head_dim": 128,
+    "num_attention_heads": 24,
+    "joint_attention_dim": 3584,
+    "guidance_embeds": False,
+    "axes_dims_rope": (16, 56, 56),
+}
 # Qwen2.5-VL-7B-Instruct (the text encoder of Qwen-Image-Edit)
-TEXT = {"vocab_size": 152064, "hidden_size": 3584, "intermediate_size": 18944, "num_hidden_layers": 28,
-        "num_attention_heads": 28, "num_key_value_heads": 4, "max_position_embeddings": 128000,
-        "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [16, 24, 24]}}
-VISION = {"depth": 32, "hidden_size": 1280, "intermediate_size": 3420, "num_heads": 16, "out_hidden_size": 3584,
-          "window_size": 112, "fullatt_block_indexes": [7, 15, 23, 31]}
+TEXT = {
+    "vocab_size": 152064,
+    "hidden_size": 3584,
+    "intermediate_size": 18944,
+    "num_hidden_layers": 28,
+    "num_attention_heads": 28,
+    "num_key_value_heads": 4,
+    "max_position_embeddings": 128000,
+    "rope_parameters": {
+        "rope_type": "default",
+        "rope_theta": 1000000.0,
+        "mrope_section": [16, 24, 24],
+    },
+}
+VISION = {
+    "depth": 32,
+    "hidden_size": 1280,
+    "intermediate_size": 3420,
+    "num_heads": 16,
+    "out_hidden_size": 3584,
+    "window_size": 112,
+    "fullatt_block_indexes": [7, 15, 23, 31],
+}
 PROCESSOR_MAX_PIXELS = 12845056  # the published processor's max_pixels
 # $EDITBENCH_PERF_REALSIZE_SHRINK=1: the same wiring at toy widths on CPU, to check it without a GPU
-SHRINK = {"transformer": {"num_layers": 1, "num_attention_heads": 1, "joint_attention_dim": 128},
-          "text": {"hidden_size": 128, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 1,
-                   "num_key_value_heads": 1},
-          "vision": {"depth": 1, "hidden_size": 32, "intermediate_size": 32, "num_heads": 2, "out_hidden_size": 128,
-                     "fullatt_block_indexes": [0]},
-          "vae": {"base_dim": 4, "dim_mult": [1, 1, 1, 1], "num_res_blocks": 0}}
+SHRINK = {
+    "transformer": {"num_layers": 1, "num_attention_heads": 1, "joint_attention_dim": 128},
+    "text": {
+        "hidden_size": 128,
+        "intermediate_size": 64,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 1,
+        "num_key_value_heads": 1,
+    },
+    "vision": {
+        "depth": 1,
+        "hidden_size": 32,
+        "intermediate_size": 32,
+        "num_heads": 2,
+        "out_hidden_size": 128,
+        "fullatt_block_indexes": [0],
+    },
+    "vae": {"base_dim": 4, "dim_mult": [1, 1, 1, 1], "num_res_blocks": 0},
+}
 
 
 def sized(name: str, values: dict) -> dict:
-    return {**values, **SHRINK[name]} if os.environ.get("EDITBENCH_PERF_REALSIZE_SHRINK") else dict(values)
+    return (
+        {**values, **SHRINK[name]}
+        if os.environ.get("EDITBENCH_PERF_REALSIZE_SHRINK")
+        else dict(values)
+    )
 
 
 def progress(text: str) -> None:
@@ -59,7 +102,9 @@ class RealSizeEditor(DiffusersEditor):
         if self._pipe is None:
             start = time.perf_counter()
             tiny = super().pipeline()
-            self._pipe = None  # a failed build must fail every case, never fall back to the tiny one
+            self._pipe = (
+                None  # a failed build must fail every case, never fall back to the tiny one
+            )
             self._pipe = build_pipeline(tiny, self.device)
             self.load_s = time.perf_counter() - start
             progress(f"editor: real-size pipeline ready in {self.load_s:.1f} s")
@@ -76,15 +121,28 @@ def build_pipeline(tiny, device: str):
     with on_device(device):
         progress("editor: building the QwenImage transformer (random, bf16, on the GPU)")
         transformer = QwenImageTransformer2DModel(**sized("transformer", TRANSFORMER)).eval()
-        progress(f"editor: transformer {count(transformer) / 1e9:.2f} B parameters; building the text encoder")
+        progress(
+            f"editor: transformer {count(transformer) / 1e9:.2f} B parameters; building the text encoder"
+        )
         text_encoder = Qwen2_5_VLForConditionalGeneration(config).eval()
-        progress(f"editor: text encoder {count(text_encoder) / 1e9:.2f} B parameters; building the VAE")
+        progress(
+            f"editor: text encoder {count(text_encoder) / 1e9:.2f} B parameters; building the VAE"
+        )
         vae = AutoencoderKLQwenImage(**sized("vae", {})).eval()
     processor = tiny.processor
-    processor.image_processor.size = {**dict(processor.image_processor.size), "longest_edge": PROCESSOR_MAX_PIXELS}
+    processor.image_processor.size = {
+        **dict(processor.image_processor.size),
+        "longest_edge": PROCESSOR_MAX_PIXELS,
+    }
     processor.image_processor.max_pixels = PROCESSOR_MAX_PIXELS
-    pipe = type(tiny)(scheduler=tiny.scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tiny.tokenizer,
-                      processor=processor, transformer=transformer)
+    pipe = type(tiny)(
+        scheduler=tiny.scheduler,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tiny.tokenizer,
+        processor=processor,
+        transformer=transformer,
+    )
     pipe.set_progress_bar_config(disable=True)
     if device.startswith("cuda"):
         progress(f"editor: {torch.cuda.memory_allocated() / 2**30:.1f} GiB on the GPU")
@@ -126,4 +184,6 @@ def count(module) -> int:
 
 editors.register("perf-realsize", RealSizeEditor)
 if "pytest" not in sys.modules:  # pragma: no cover - imported only as a plugin
-    progress("note: editbench.perf.realsize_editor is a pytest plugin (-p editbench.perf.realsize_editor)")
+    progress(
+        "note: editbench.perf.realsize_editor is a pytest plugin (-p editbench.perf.realsize_editor)"
+    )

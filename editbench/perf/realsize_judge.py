@@ -21,23 +21,59 @@ server = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(server)
 
 # Qwen3-VL-8B-Instruct
-TEXT = {"vocab_size": 151936, "hidden_size": 4096, "intermediate_size": 12288, "num_hidden_layers": 36,
-        "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128, "max_position_embeddings": 262144,
-        "rope_parameters": {"rope_type": "default", "rope_theta": 5000000.0, "mrope_section": [24, 20, 20],
-                            "mrope_interleaved": True}}
-VISION = {"depth": 27, "hidden_size": 1152, "intermediate_size": 4304, "num_heads": 16, "out_hidden_size": 4096,
-          "num_position_embeddings": 2304, "deepstack_visual_indexes": [8, 16, 24],
-          "hidden_act": "gelu_pytorch_tanh"}
+TEXT = {
+    "vocab_size": 151936,
+    "hidden_size": 4096,
+    "intermediate_size": 12288,
+    "num_hidden_layers": 36,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "head_dim": 128,
+    "max_position_embeddings": 262144,
+    "rope_parameters": {
+        "rope_type": "default",
+        "rope_theta": 5000000.0,
+        "mrope_section": [24, 20, 20],
+        "mrope_interleaved": True,
+    },
+}
+VISION = {
+    "depth": 27,
+    "hidden_size": 1152,
+    "intermediate_size": 4304,
+    "num_heads": 16,
+    "out_hidden_size": 4096,
+    "num_position_embeddings": 2304,
+    "deepstack_visual_indexes": [8, 16, 24],
+    "hidden_act": "gelu_pytorch_tanh",
+}
 
 # $EDITBENCH_PERF_REALSIZE_SHRINK=1: the same wiring at toy widths on CPU, to check it without a GPU
-SHRINK = {"text": {"hidden_size": 128, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 1,
-                   "num_key_value_heads": 1},
-          "vision": {"depth": 1, "hidden_size": 32, "intermediate_size": 32, "num_heads": 2, "out_hidden_size": 128,
-                     "deepstack_visual_indexes": [0]}}
+SHRINK = {
+    "text": {
+        "hidden_size": 128,
+        "intermediate_size": 64,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 1,
+        "num_key_value_heads": 1,
+    },
+    "vision": {
+        "depth": 1,
+        "hidden_size": 32,
+        "intermediate_size": 32,
+        "num_heads": 2,
+        "out_hidden_size": 128,
+        "deepstack_visual_indexes": [0],
+    },
+}
 
 
 def sized(name: str, values: dict) -> dict:
-    return {**values, **SHRINK[name]} if os.environ.get("EDITBENCH_PERF_REALSIZE_SHRINK") else dict(values)
+    return (
+        {**values, **SHRINK[name]}
+        if os.environ.get("EDITBENCH_PERF_REALSIZE_SHRINK")
+        else dict(values)
+    )
 
 
 class RealSizeJudge(server.QwenVLBackend):
@@ -48,7 +84,9 @@ class RealSizeJudge(server.QwenVLBackend):
 
         data = self.model.config.to_dict()  # keeps the tiny tokenizer's special token ids
         data["text_config"].update(sized("text", TEXT))
-        data["text_config"].pop("layer_types", None)  # per-layer lists are rebuilt for the real depth
+        data["text_config"].pop(
+            "layer_types", None
+        )  # per-layer lists are rebuilt for the real depth
         data["vision_config"].update(sized("vision", VISION))
         config = type(self.model.config).from_dict(data)
         start = time.perf_counter()
@@ -64,8 +102,12 @@ class RealSizeJudge(server.QwenVLBackend):
         self.stats = os.environ.get("EDITBENCH_PERF_JUDGE_STATS")
 
     def info(self) -> dict:
-        return {**super().info(), "realsize": "random Qwen3-VL-8B", "parameters": self.params,
-                "build_s": self.build_s}
+        return {
+            **super().info(),
+            "realsize": "random Qwen3-VL-8B",
+            "parameters": self.params,
+            "build_s": self.build_s,
+        }
 
     def logit(self, items: list) -> list:
         start = time.perf_counter()
@@ -82,4 +124,6 @@ class RealSizeJudge(server.QwenVLBackend):
     def _record(self, method: str, items: int, seconds: float) -> None:
         if self.stats:
             with open(self.stats, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"method": method, "items": items, "seconds": seconds}) + "\n")
+                handle.write(
+                    json.dumps({"method": method, "items": items, "seconds": seconds}) + "\n"
+                )

@@ -19,15 +19,48 @@ def _largest_overhead(m: dict) -> tuple[str, float | None]:
 
 
 TARGETS: list[Target] = [
-    ("overhead per case at {size}² (harness - plain loop)", "overhead",
-     lambda m: _largest_overhead(m)[1], "ms", "<=", 15.0),
-    ("judge: gateway vs in-process", "transport", lambda m: m.get("gateway_vs_in_process"), "x", "<=", 1.1),
-    ("judge: old subprocess way vs gateway", "transport", lambda m: m.get("old_way_vs_gateway"), "x", ">=", 20.0),
+    (
+        "overhead per case at {size}² (harness - plain loop)",
+        "overhead",
+        lambda m: _largest_overhead(m)[1],
+        "ms",
+        "<=",
+        15.0,
+    ),
+    (
+        "judge: gateway vs in-process",
+        "transport",
+        lambda m: m.get("gateway_vs_in_process"),
+        "x",
+        "<=",
+        1.1,
+    ),
+    (
+        "judge: old subprocess way vs gateway",
+        "transport",
+        lambda m: m.get("old_way_vs_gateway"),
+        "x",
+        ">=",
+        20.0,
+    ),
     ("scaling: -n 2 vs -n 1 throughput", "scaling", lambda m: m.get("speedup"), "x", ">=", 1.8),
     ("cache: first run vs unchanged rerun", "cache", lambda m: m.get("speedup"), "x", ">=", 50.0),
-    ("judge method: generate(16 tokens) vs logit", "method", lambda m: m.get("generate_vs_logit"), "x", ">=", 3.0),
-    ("judge method: logit scores bit-identical", "method",
-     lambda m: None if "logit_bit_identical" not in m else float(m["logit_bit_identical"]), "", "==", 1.0),
+    (
+        "judge method: generate(16 tokens) vs logit",
+        "method",
+        lambda m: m.get("generate_vs_logit"),
+        "x",
+        ">=",
+        3.0,
+    ),
+    (
+        "judge method: logit scores bit-identical",
+        "method",
+        lambda m: None if "logit_bit_identical" not in m else float(m["logit_bit_identical"]),
+        "",
+        "==",
+        1.0,
+    ),
 ]
 
 
@@ -38,8 +71,15 @@ def judge_targets(measurements: dict[str, dict]) -> list[dict]:
         m = measurements.get(key)
         if key == "overhead" and m:
             name = name.format(size=_largest_overhead(m)[0])
-        row = {"target": name.replace("{size}", "1024"), "measurement": key, "unit": unit, "op": op,
-               "bound": bound, "value": None, "met": None}
+        row = {
+            "target": name.replace("{size}", "1024"),
+            "measurement": key,
+            "unit": unit,
+            "op": op,
+            "bound": bound,
+            "value": None,
+            "met": None,
+        }
         if m is None:
             row["why"] = "not run (--only)"
         elif "error" in m:
@@ -61,8 +101,10 @@ def _noise(row: dict, m: dict) -> None:
     sizes = m.get("sizes") or {}
     spread = sizes[max(sizes, key=int)].get("loop_spread_ms") if sizes else None
     if row["value"] is not None and spread is not None and abs(row["value"]) <= spread:
-        row["why"] = (f"within noise: the plain loop alone varied by {spread:.0f} ms per case between its "
-                      "runs before and after the harness")
+        row["why"] = (
+            f"within noise: the plain loop alone varied by {spread:.0f} ms per case between its "
+            "runs before and after the harness"
+        )
 
 
 def _met(value: Any, op: str, bound: float) -> bool | None:
@@ -80,7 +122,9 @@ def table(rows: list[dict]) -> list[str]:
             goal = "yes"
         else:
             shown = "-" if value is None else f"{value:.3g} {unit}".strip()
-            goal = f"{row['op'].replace('<=', '≤').replace('>=', '≥')} {row['bound']:g} {unit}".strip()
+            goal = (
+                f"{row['op'].replace('<=', '≤').replace('>=', '≥')} {row['bound']:g} {unit}".strip()
+            )
         result = {True: "met", False: "NOT MET", None: "not measured"}[row["met"]]
         lines.append(f"{row['target']:<52} {shown:>12} {goal:>10}  {result}")
         if row.get("why"):
@@ -95,9 +139,14 @@ def details(measurements: dict[str, dict]) -> list[str]:
         if "error" in m:
             continue
         lines.append(f"{key}: {m.get('definition', '')}")
-        figures = {k: v for k, v in m.items() if k not in ("definition", "sizes") and not isinstance(v, dict)}
-        for sub, value in list((m.get("sizes") or {}).items()) + [(k, v) for k, v in m.items()
-                                                                  if isinstance(v, dict) and k != "sizes"]:
+        figures = {
+            k: v
+            for k, v in m.items()
+            if k not in ("definition", "sizes") and not isinstance(v, dict)
+        }
+        for sub, value in list((m.get("sizes") or {}).items()) + [
+            (k, v) for k, v in m.items() if isinstance(v, dict) and k != "sizes"
+        ]:
             figures[sub] = ", ".join(f"{k}={_fmt(v)}" for k, v in value.items())
         lines += [f"    {k}: {_fmt(v)}" for k, v in figures.items()]
     return lines

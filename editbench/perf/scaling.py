@@ -16,11 +16,17 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 DEFINITION = (
     "throughput = cases / test-phase wall (first test call start to last report end, any worker); tiny "
     "diffusers QwenImageEditPipeline, 1 torch thread per worker (OMP_NUM_THREADS=1), judge none, cache off; "
-    "speedup = throughput at -n 2 / throughput at -n 1")
+    "speedup = throughput at -n 2 / throughput at -n 1"
+)
 
 
 def tiny_editor(steps: int = 2) -> dict:
-    return {"backend": "diffusers", "model": "tiny:qwen-image-edit", "device": "cpu", "steps": steps}
+    return {
+        "backend": "diffusers",
+        "model": "tiny:qwen-image-edit",
+        "device": "cpu",
+        "steps": steps,
+    }
 
 
 def measure(opts: Options) -> dict:
@@ -32,7 +38,11 @@ def measure(opts: Options) -> dict:
     for workers in (1, 2):
         opts.say(f"scaling: {cases} tiny edits at -n {workers}")
         run = run_bench(opts, config, folder / f"run-n{workers}", workers, extra_env=ONE_THREAD)
-        out[f"n{workers}"] = {"test_phase_s": run.test_phase_s(), "cases_per_s": cases / run.test_phase_s(),
-                              "median_call_s": run.median_call_s(), "run_wall_s": run.wall_s}
+        out[f"n{workers}"] = {
+            "test_phase_s": run.test_phase_s(),
+            "cases_per_s": cases / run.test_phase_s(),
+            "median_call_s": run.median_call_s(),
+            "run_wall_s": run.wall_s,
+        }
     out["speedup"] = ratio(out["n2"]["cases_per_s"], out["n1"]["cases_per_s"])
     return out

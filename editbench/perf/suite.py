@@ -19,8 +19,11 @@ def replicate(folder: Path, cases: int, size: int, sample: Path = SAMPLE) -> Pat
     Copy k of sample case `物理-001` is `物理-001-rk`, so categories (and the ids' category prefix)
     are kept; each distinct source image is resized and written once.
     """
-    base = [json.loads(line) for line in (sample / "cases.jsonl").read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    base = [
+        json.loads(line)
+        for line in (sample / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(sample / "suite.yaml", folder / "suite.yaml")
     if (sample / "templates").is_dir():
@@ -44,5 +47,7 @@ def _resized(path: Path, folder: Path, size: int) -> str:
     target = folder / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     with Image.open(path) as image:
-        target.write_bytes(encode_png(image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS)))
+        target.write_bytes(
+            encode_png(image.convert("RGB").resize((size, size), Image.Resampling.LANCZOS))
+        )
     return relative

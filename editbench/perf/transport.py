@@ -31,7 +31,8 @@ DEFINITION = (
     "process (prompt rendering, execnet round trip, parsing; cache off); in-process = server.handle() timed "
     "inside a judge interpreter; the two alternate case by case over {rounds} rounds, median per case of each; old way = "
     "a fresh judge interpreter per batch of 4 cases reading base64 images from JSON, loading the model, "
-    "scoring with server.handle and writing JSON, wall time per batch / 4 (mean over {batches} batches)")
+    "scoring with server.handle and writing JSON, wall time per batch / 4 (mean over {batches} batches)"
+)
 
 
 def measure(opts: Options) -> dict:
@@ -47,18 +48,42 @@ def measure(opts: Options) -> dict:
     local = InProcess(opts.judge_python, gateway.backend, gateway.options)
     try:
         gateway.score(inputs[0]), local.run(reqs[:1])  # warm up both
-        via_gateway, in_process, same = _rounds(gateway, local, inputs[:cases], reqs[:cases], rounds)
+        via_gateway, in_process, same = _rounds(
+            gateway, local, inputs[:cases], reqs[:cases], rounds
+        )
     finally:
         gateway.close()
         local.close()
-    opts.say(f"transport: old way, {batches} batch(es) of {BATCH} cases, one fresh interpreter each")
-    old = [old_way_batch(opts.judge_python, gateway.backend, gateway.options, reqs[i * BATCH:(i + 1) * BATCH],
-                         folder / f"old-{i}")[0] / BATCH for i in range(batches)]
-    gw, ip, ow = statistics.median(via_gateway), statistics.median(in_process), statistics.fmean(old)
-    return {"definition": DEFINITION.format(rounds=rounds, batches=batches), "cases": cases, "size": SIZE,
-            "gateway_s_per_case": gw, "in_process_s_per_case": ip, "old_way_s_per_case": ow,
-            "gateway_vs_in_process": ratio(gw, ip), "old_way_vs_gateway": ratio(ow, gw),
-            "gateway_scores_equal_in_process": same}
+    opts.say(
+        f"transport: old way, {batches} batch(es) of {BATCH} cases, one fresh interpreter each"
+    )
+    old = [
+        old_way_batch(
+            opts.judge_python,
+            gateway.backend,
+            gateway.options,
+            reqs[i * BATCH : (i + 1) * BATCH],
+            folder / f"old-{i}",
+        )[0]
+        / BATCH
+        for i in range(batches)
+    ]
+    gw, ip, ow = (
+        statistics.median(via_gateway),
+        statistics.median(in_process),
+        statistics.fmean(old),
+    )
+    return {
+        "definition": DEFINITION.format(rounds=rounds, batches=batches),
+        "cases": cases,
+        "size": SIZE,
+        "gateway_s_per_case": gw,
+        "in_process_s_per_case": ip,
+        "old_way_s_per_case": ow,
+        "gateway_vs_in_process": ratio(gw, ip),
+        "old_way_vs_gateway": ratio(ow, gw),
+        "gateway_scores_equal_in_process": same,
+    }
 
 
 def _rounds(gateway, local, inputs, reqs, rounds: int) -> tuple[list[float], list[float], bool]:

@@ -19,15 +19,20 @@ from editbench.reporting.runmeta import write_json
 from editbench.reporting.tables import table
 
 
-def compare(records_a: list[dict[str, Any]], records_b: list[dict[str, Any]],
-            categories: list[tuple[str, str]]) -> dict[str, Any]:
+def compare(
+    records_a: list[dict[str, Any]],
+    records_b: list[dict[str, Any]],
+    categories: list[tuple[str, str]],
+) -> dict[str, Any]:
     """The comparison as JSON data: shared-case counts and one row per (category, dimension)."""
     a = {r["case_id"]: r for r in records_a}
     b = {r["case_id"]: r for r in records_b}
     shared = sorted(set(a) & set(b))
     names = dict(categories)
     for case_id in shared:
-        names.setdefault(a[case_id]["category"], a[case_id].get("category_name") or a[case_id]["category"])
+        names.setdefault(
+            a[case_id]["category"], a[case_id].get("category_name") or a[case_id]["category"]
+        )
     rows = []
     for key, name in [*names.items(), ("overall", "overall")]:
         ids = [c for c in shared if key == "overall" or a[c]["category"] == key]
@@ -35,34 +40,65 @@ def compare(records_a: list[dict[str, Any]], records_b: list[dict[str, Any]],
             row = _row(key, name, dim, [(score(a[c], dim), score(b[c], dim)) for c in ids])
             if row:
                 rows.append(row)
-    return {"schema": 1, "shared_cases": len(shared), "only_a": len(set(a) - set(b)),
-            "only_b": len(set(b) - set(a)),
-            "bootstrap": {"method": "paired percentile", "resamples": stats.RESAMPLES,
-                          "seed": stats.SEED, "confidence": stats.CONFIDENCE},
-            "rows": rows, "regressions": [f"{r['category']}/{r['dimension']}" for r in rows
-                                          if r["flag"] == "regression"]}
+    return {
+        "schema": 1,
+        "shared_cases": len(shared),
+        "only_a": len(set(a) - set(b)),
+        "only_b": len(set(b) - set(a)),
+        "bootstrap": {
+            "method": "paired percentile",
+            "resamples": stats.RESAMPLES,
+            "seed": stats.SEED,
+            "confidence": stats.CONFIDENCE,
+        },
+        "rows": rows,
+        "regressions": [
+            f"{r['category']}/{r['dimension']}" for r in rows if r["flag"] == "regression"
+        ],
+    }
 
 
-def _row(key: str, name: str, dim: str, pairs: list[tuple[float | None, float | None]]) -> dict | None:
+def _row(
+    key: str, name: str, dim: str, pairs: list[tuple[float | None, float | None]]
+) -> dict | None:
     pairs = [(x, y) for x, y in pairs if x is not None and y is not None]
     if not pairs:
         return None
     before, after = [x for x, _ in pairs], [y for _, y in pairs]
     low, high = stats.paired_bootstrap_ci(before, after)
     flag = "regression" if high < 0 else "improvement" if low > 0 else ""
-    return {"category": key, "name": name, "dimension": dim, "n": len(pairs),
-            "mean_a": statistics.fmean(before), "mean_b": statistics.fmean(after),
-            "delta": statistics.fmean(after) - statistics.fmean(before),
-            "ci_low": low, "ci_high": high, "flag": flag}
+    return {
+        "category": key,
+        "name": name,
+        "dimension": dim,
+        "n": len(pairs),
+        "mean_a": statistics.fmean(before),
+        "mean_b": statistics.fmean(after),
+        "delta": statistics.fmean(after) - statistics.fmean(before),
+        "ci_low": low,
+        "ci_high": high,
+        "flag": flag,
+    }
 
 
 def lines(result: dict[str, Any]) -> list[str]:
     header = ["category", "dim", "n", "A", "B", "B-A [95% CI]", ""]
-    body = [[r["name"], r["dimension"], str(r["n"]), f"{r['mean_a']:.2f}", f"{r['mean_b']:.2f}",
-             f"{r['delta']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]",
-             "REGRESSION" if r["flag"] == "regression" else r["flag"]] for r in result["rows"]]
-    out = [f"shared cases: {result['shared_cases']} (only in A: {result['only_a']}, "
-           f"only in B: {result['only_b']})"]
+    body = [
+        [
+            r["name"],
+            r["dimension"],
+            str(r["n"]),
+            f"{r['mean_a']:.2f}",
+            f"{r['mean_b']:.2f}",
+            f"{r['delta']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]",
+            "REGRESSION" if r["flag"] == "regression" else r["flag"],
+        ]
+        for r in result["rows"]
+    ]
+    out = [
+        f"shared cases: {result['shared_cases']} (only in A: {result['only_a']}, "
+        f"only in B: {result['only_b']})"
+    ]
     if not body:
         return [*out, "no dimension was scored in both runs on a shared case"]
     return [*out, *table(header, body, right_from=2)]
@@ -73,8 +109,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("run_a", type=Path, help="baseline run folder")
     parser.add_argument("run_b", type=Path, help="run folder compared against the baseline")
     parser.add_argument("-o", "--json", type=Path, help="JSON output (default: RUN_B/compare.json)")
-    parser.add_argument("--fail-on-regression", action="store_true",
-                        help="exit with status 1 when a significant regression is found")
+    parser.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help="exit with status 1 when a significant regression is found",
+    )
     args = parser.parse_args(argv)
     records_a, meta_a = load_run(args.run_a)
     records_b, _ = load_run(args.run_b)

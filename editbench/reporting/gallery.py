@@ -36,35 +36,58 @@ def thumbnail_url(run_dir: Path, relative: str | None) -> str | None:
         image = decode_png(path.read_bytes(), str(path))
     except (OSError, CaseError):
         return None
-    return "data:image/jpeg;base64," + base64.b64encode(thumbnail_jpeg(image, THUMB_PX)).decode("ascii")
+    return "data:image/jpeg;base64," + base64.b64encode(thumbnail_jpeg(image, THUMB_PX)).decode(
+        "ascii"
+    )
 
 
-def render(summary: dict[str, Any], records: list[dict[str, Any]], meta: dict[str, Any],
-           run_dir: Path) -> str:
+def render(
+    summary: dict[str, Any], records: list[dict[str, Any]], meta: dict[str, Any], run_dir: Path
+) -> str:
     title = f"editbench {meta.get('run_id', '')}"
     language = meta.get("suite", {}).get("language", "en")
-    parts = [_head(title), "<body>", f"<h1>{esc(title)}</h1>", _facts(meta),
-             "<h2>Scores</h2>", _summary_table(summary), _chart(summary),
-             "<h2>Cases</h2>", _filters(summary, records),
-             '<div id="cases">', *(_case(r, run_dir, language) for r in records), "</div>",
-             f"<script>{_SCRIPT}</script>", "</body></html>"]
+    parts = [
+        _head(title),
+        "<body>",
+        f"<h1>{esc(title)}</h1>",
+        _facts(meta),
+        "<h2>Scores</h2>",
+        _summary_table(summary),
+        _chart(summary),
+        "<h2>Cases</h2>",
+        _filters(summary, records),
+        '<div id="cases">',
+        *(_case(r, run_dir, language) for r in records),
+        "</div>",
+        f"<script>{_SCRIPT}</script>",
+        "</body></html>",
+    ]
     return "\n".join(parts)
 
 
 def _head(title: str) -> str:
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{_STYLE}</style></head>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{_STYLE}</style></head>"
+    )
 
 
 def _facts(meta: dict[str, Any]) -> str:
     suite, editor, judge = meta.get("suite", {}), meta.get("editor", {}), meta.get("judge", {})
-    facts = [("suite", f"{suite.get('name', '')} {suite.get('version', '')}"),
-             ("editor", f"{editor.get('backend', '')} {editor.get('model') or ''}"),
-             ("judge", f"{judge.get('backend', '')} {judge.get('model') or ''} {judge.get('method', '')}"),
-             ("shard", meta.get("shard")), ("started", meta.get("started")),
-             ("finished", meta.get("finished")), ("git", (meta.get("git") or {}).get("revision")),
-             ("note", meta.get("note"))]
+    facts = [
+        ("suite", f"{suite.get('name', '')} {suite.get('version', '')}"),
+        ("editor", f"{editor.get('backend', '')} {editor.get('model') or ''}"),
+        (
+            "judge",
+            f"{judge.get('backend', '')} {judge.get('model') or ''} {judge.get('method', '')}",
+        ),
+        ("shard", meta.get("shard")),
+        ("started", meta.get("started")),
+        ("finished", meta.get("finished")),
+        ("git", (meta.get("git") or {}).get("revision")),
+        ("note", meta.get("note")),
+    ]
     items = "".join(f"<li><b>{esc(k)}</b>: {esc(v)}</li>" for k, v in facts if v and str(v).strip())
     return f'<ul class="facts">{items}</ul>'
 
@@ -75,13 +98,22 @@ def _summary_table(summary: dict[str, Any]) -> str:
     head = "".join(f"<th>{esc(d)}</th>" for d in ["category", "n", "failed", *dims, "failures"])
     body = []
     for row in rows(summary):
-        cells = [row["name"], row["n"], row["failed"],
-                 *(score_cell(row["dimensions"].get(d)) for d in dims), failures_text(row)]
+        cells = [
+            row["name"],
+            row["n"],
+            row["failed"],
+            *(score_cell(row["dimensions"].get(d)) for d in dims),
+            failures_text(row),
+        ]
         body.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
-    caption = (f"mean [{boot['confidence']:.0%} bootstrap CI, {boot['resamples']} resamples, seed "
-               f"{boot['seed']}]; failed cases are counted, never scored")
-    return (f'<table id="summary"><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    caption = (
+        f"mean [{boot['confidence']:.0%} bootstrap CI, {boot['resamples']} resamples, seed "
+        f"{boot['seed']}]; failed cases are counted, never scored"
+    )
+    return (
+        f'<table id="summary"><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _chart(summary: dict[str, Any]) -> str:
@@ -95,11 +127,15 @@ def _chart(summary: dict[str, Any]) -> str:
     def y(value: float) -> float:
         return top + plot_h * (1 - max(0.0, min(SCALE_MAX, value)) / SCALE_MAX)
 
-    out = [f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'role="img" aria-label="mean scores per category">']
+    out = [
+        f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="mean scores per category">'
+    ]
     for tick in range(0, 11, 2):
-        out.append(f'<line x1="{left}" x2="{width - 10}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" class="grid"/>'
-                   f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>')
+        out.append(
+            f'<line x1="{left}" x2="{width - 10}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>'
+        )
     for g, row in enumerate(groups):
         x0 = left + g * group_w + gap / 2
         for d, dim in enumerate(dims):
@@ -107,18 +143,26 @@ def _chart(summary: dict[str, Any]) -> str:
             if not stat or not stat.get("n"):
                 continue
             x = x0 + d * bar
-            out.append(f'<rect class="bar" x="{x:.1f}" y="{y(stat["mean"]):.1f}" width="{bar - 2}" '
-                       f'height="{top + plot_h - y(stat["mean"]):.1f}" fill="{COLORS.get(dim, "#888")}">'
-                       f'<title>{esc(row["name"])} {esc(dim)}: {stat["mean"]:.2f}</title></rect>')
+            out.append(
+                f'<rect class="bar" x="{x:.1f}" y="{y(stat["mean"]):.1f}" width="{bar - 2}" '
+                f'height="{top + plot_h - y(stat["mean"]):.1f}" fill="{COLORS.get(dim, "#888")}">'
+                f"<title>{esc(row['name'])} {esc(dim)}: {stat['mean']:.2f}</title></rect>"
+            )
             mid = x + (bar - 2) / 2
-            out.append(f'<line class="ci" x1="{mid:.1f}" x2="{mid:.1f}" y1="{y(stat["ci_low"]):.1f}" '
-                       f'y2="{y(stat["ci_high"]):.1f}"/>')
-        out.append(f'<text x="{x0 + group_w / 2 - gap / 2:.1f}" y="{top + plot_h + 18}" '
-                   f'text-anchor="middle">{esc(row["name"])}</text>')
+            out.append(
+                f'<line class="ci" x1="{mid:.1f}" x2="{mid:.1f}" y1="{y(stat["ci_low"]):.1f}" '
+                f'y2="{y(stat["ci_high"]):.1f}"/>'
+            )
+        out.append(
+            f'<text x="{x0 + group_w / 2 - gap / 2:.1f}" y="{top + plot_h + 18}" '
+            f'text-anchor="middle">{esc(row["name"])}</text>'
+        )
     for d, dim in enumerate(dims):
-        out.append(f'<rect x="{left + d * 90}" y="{height - 22}" width="12" height="12" '
-                   f'fill="{COLORS.get(dim, "#888")}"/><text x="{left + d * 90 + 16}" '
-                   f'y="{height - 12}">{esc(dim)}</text>')
+        out.append(
+            f'<rect x="{left + d * 90}" y="{height - 22}" width="12" height="12" '
+            f'fill="{COLORS.get(dim, "#888")}"/><text x="{left + d * 90 + 16}" '
+            f'y="{height - 12}">{esc(dim)}</text>'
+        )
     if not dims:
         out.append(f'<text x="{left}" y="{top + plot_h / 2}">no scores in this run</text>')
     out.append("</svg>")
@@ -126,24 +170,31 @@ def _chart(summary: dict[str, Any]) -> str:
 
 
 def _filters(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
-    categories = "".join(f'<option value="{esc(row["key"])}">{esc(row["name"])}</option>'
-                         for row in summary["categories"])
+    categories = "".join(
+        f'<option value="{esc(row["key"])}">{esc(row["name"])}</option>'
+        for row in summary["categories"]
+    )
     statuses = sorted({str(r.get("status")) for r in records})
     status_options = "".join(f'<option value="{esc(s)}">{esc(s)}</option>' for s in statuses)
-    return ('<div class="filters"><label>category <select id="filter-category">'
-            f'<option value="">all</option>{categories}</select></label> '
-            '<label>status <select id="filter-status"><option value="">all</option>'
-            f'<option value="failed">any failure</option>{status_options}</select></label> '
-            '<span id="shown"></span></div>')
+    return (
+        '<div class="filters"><label>category <select id="filter-category">'
+        f'<option value="">all</option>{categories}</select></label> '
+        '<label>status <select id="filter-status"><option value="">all</option>'
+        f'<option value="failed">any failure</option>{status_options}</select></label> '
+        '<span id="shown"></span></div>'
+    )
 
 
 def image_kinds(images: dict[str, Any]) -> list[str]:
     """The images of a case in display order: every input (source, source2, ...), then the edit."""
+
     def number(kind: str) -> int:
         return 1 if kind == "source" else int(kind[6:])
 
-    inputs = sorted((k for k in images if k == "source" or (k.startswith("source") and k[6:].isdigit())),
-                    key=number)
+    inputs = sorted(
+        (k for k in images if k == "source" or (k.startswith("source") and k[6:].isdigit())),
+        key=number,
+    )
     return inputs or ["source"]
 
 
@@ -153,19 +204,23 @@ def _caption(kind: str) -> str:
 
 def _case(record: dict[str, Any], run_dir: Path, language: str) -> str:
     images = record.get("images") or {}
-    thumbs = "".join(_thumb(run_dir, images.get(kind), kind) for kind in (*image_kinds(images), "edited"))
+    thumbs = "".join(
+        _thumb(run_dir, images.get(kind), kind) for kind in (*image_kinds(images), "edited")
+    )
     instruction = record.get("instruction") or {}
     if isinstance(instruction, dict):
         instruction = instruction.get(language) or next(iter(instruction.values()), "")
     scores = "".join(_score(record, dim) for dim in sorted(record.get("statuses") or {}))
     reason = f'<p class="reason">{esc(record.get("reason"))}</p>' if record.get("reason") else ""
     status = str(record.get("status"))
-    return (f'<div class="case status-{"ok" if status == "ok" else "failed"}" '
-            f'data-category="{esc(record.get("category"))}" data-status="{esc(status)}">'
-            f'<h3>{esc(record.get("test_id") or record.get("case_id"))} '
-            f'<span class="badge">{esc(status)}</span></h3><div class="thumbs">{thumbs}</div>'
-            f'<p class="instruction">{esc(instruction)}</p>{reason}'
-            f'<table class="scores">{scores}</table></div>')
+    return (
+        f'<div class="case status-{"ok" if status == "ok" else "failed"}" '
+        f'data-category="{esc(record.get("category"))}" data-status="{esc(status)}">'
+        f"<h3>{esc(record.get('test_id') or record.get('case_id'))} "
+        f'<span class="badge">{esc(status)}</span></h3><div class="thumbs">{thumbs}</div>'
+        f'<p class="instruction">{esc(instruction)}</p>{reason}'
+        f'<table class="scores">{scores}</table></div>'
+    )
 
 
 def _thumb(run_dir: Path, relative: str | None, kind: str) -> str:
@@ -173,8 +228,10 @@ def _thumb(run_dir: Path, relative: str | None, kind: str) -> str:
     caption = _caption(kind)
     if url is None:
         return f'<figure class="missing"><figcaption>{esc(caption)}: no image</figcaption></figure>'
-    return (f'<figure><a href="{esc(relative)}"><img class="thumb" alt="{esc(caption)}" src="{url}"></a>'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
+    return (
+        f'<figure><a href="{esc(relative)}"><img class="thumb" alt="{esc(caption)}" src="{url}"></a>'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )
 
 
 def _score(record: dict[str, Any], dim: str) -> str:

@@ -24,7 +24,9 @@ class Threshold:
     value: float
 
 
-def parse_thresholds(specs: list[str], categories: list[tuple[str, tuple[str, ...]]]) -> list[Threshold]:
+def parse_thresholds(
+    specs: list[str], categories: list[tuple[str, tuple[str, ...]]]
+) -> list[Threshold]:
     """Parse DIM[@CATEGORY]=VALUE; `categories` are (key, names) pairs of the suite."""
     return [_parse(spec, categories) for spec in specs]
 
@@ -34,8 +36,10 @@ def _parse(spec: str, categories: list[tuple[str, tuple[str, ...]]]) -> Threshol
     dimension, _, category = target.strip().partition("@")
     example = "e.g. --eb-fail-under O=6.5 or --eb-fail-under SC@physical=5"
     if not sep or dimension not in DIMENSION_KEYS:
-        raise ConfigError(f"--eb-fail-under {spec!r}: expected DIM[@CATEGORY]=VALUE with DIM one of "
-                          f"{', '.join(DIMENSION_KEYS)}; {example}")
+        raise ConfigError(
+            f"--eb-fail-under {spec!r}: expected DIM[@CATEGORY]=VALUE with DIM one of "
+            f"{', '.join(DIMENSION_KEYS)}; {example}"
+        )
     try:
         value = float(raw)
     except ValueError:
@@ -52,8 +56,10 @@ def _category(spec: str, name: str, categories: list[tuple[str, tuple[str, ...]]
         if name == key or name in names:
             return key
     known = ", ".join(key for key, _ in categories)
-    raise ConfigError(f"--eb-fail-under {spec!r}: unknown category {name!r}; use a category of the "
-                      f"suite ({known}) or 'macro'")
+    raise ConfigError(
+        f"--eb-fail-under {spec!r}: unknown category {name!r}; use a category of the "
+        f"suite ({known}) or 'macro'"
+    )
 
 
 def violations(summary: dict[str, Any], thresholds: list[Threshold]) -> list[str]:
@@ -63,11 +69,15 @@ def violations(summary: dict[str, Any], thresholds: list[Threshold]) -> list[str
         row, where = _row(summary, threshold.category)
         stat = (row or {}).get("dimensions", {}).get(threshold.dimension)
         if not stat or not stat.get("n"):
-            lines.append(f"{threshold.text}: no scored {threshold.dimension} in {where}; "
-                         "the gate cannot pass without scores")
+            lines.append(
+                f"{threshold.text}: no scored {threshold.dimension} in {where}; "
+                "the gate cannot pass without scores"
+            )
         elif stat["mean"] < threshold.value:
-            lines.append(f"{threshold.text}: {threshold.dimension} mean in {where} is "
-                         f"{stat['mean']:.3f} < {threshold.value:g}")
+            lines.append(
+                f"{threshold.text}: {threshold.dimension} mean in {where} is "
+                f"{stat['mean']:.3f} < {threshold.value:g}"
+            )
     return lines
 
 

@@ -17,22 +17,37 @@ def cell(text: Any) -> str:
 def render(summary: dict[str, Any], records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     dims = summary["dimensions"]
     lines = [f"# editbench run {cell(meta.get('run_id', ''))}", ""]
-    lines += [f"- {label}: {cell(value)}" for label, value in _facts(meta) if value not in (None, "")]
+    lines += [
+        f"- {label}: {cell(value)}" for label, value in _facts(meta) if value not in (None, "")
+    ]
     boot = summary["bootstrap"]
-    lines += ["", "## Scores", "",
-              f"Mean [{boot['confidence']:.0%} bootstrap CI, {boot['resamples']} resamples, seed "
-              f"{boot['seed']}]; failed cases are excluded from the means and counted beside them.", "",
-              "| category | n | failed | " + " | ".join(dims) + " | failures |",
-              "|---|---:|---:|" + "---:|" * len(dims) + "---|"]
+    lines += [
+        "",
+        "## Scores",
+        "",
+        f"Mean [{boot['confidence']:.0%} bootstrap CI, {boot['resamples']} resamples, seed "
+        f"{boot['seed']}]; failed cases are excluded from the means and counted beside them.",
+        "",
+        "| category | n | failed | " + " | ".join(dims) + " | failures |",
+        "|---|---:|---:|" + "---:|" * len(dims) + "---|",
+    ]
     for row in rows(summary):
-        cells = [cell(row["name"]), str(row["n"]), str(row["failed"]),
-                 *(score_cell(row["dimensions"].get(d)) for d in dims), cell(failures_text(row))]
+        cells = [
+            cell(row["name"]),
+            str(row["n"]),
+            str(row["failed"]),
+            *(score_cell(row["dimensions"].get(d)) for d in dims),
+            cell(failures_text(row)),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     failed = [r for r in records if r.get("status") != "ok"]
     if failed:
         lines += ["", "## Failed cases", "", "| case | status | reason |", "|---|---|---|"]
-        lines += [f"| {cell(r.get('test_id', r.get('case_id')))} | {cell(r.get('status'))} | "
-                  f"{cell(r.get('reason', ''))[:300]} |" for r in failed]
+        lines += [
+            f"| {cell(r.get('test_id', r.get('case_id')))} | {cell(r.get('status'))} | "
+            f"{cell(r.get('reason', ''))[:300]} |"
+            for r in failed
+        ]
     lines += _several_inputs(records)
     if not dims:
         lines += ["", "No scores: the judge was off (judge.backend: none) or every case failed."]
@@ -49,20 +64,36 @@ def _several_inputs(records: list[dict[str, Any]]) -> list[str]:
             continue
         inputs = ", ".join(f"[{n}]({images[k]})" for n, k in enumerate(kinds, start=1))
         edited = f"[edited]({images['edited']})" if images.get("edited") else "none"
-        rows.append(f"| {cell(record.get('test_id', record.get('case_id')))} | "
-                    f"{cell(record.get('status'))} | {inputs} | {edited} |")
+        rows.append(
+            f"| {cell(record.get('test_id', record.get('case_id')))} | "
+            f"{cell(record.get('status'))} | {inputs} | {edited} |"
+        )
     if not rows:
         return []
-    return ["", "## Cases with several input images", "", "| case | status | inputs | edit |",
-            "|---|---|---|---|", *rows]
+    return [
+        "",
+        "## Cases with several input images",
+        "",
+        "| case | status | inputs | edit |",
+        "|---|---|---|---|",
+        *rows,
+    ]
 
 
 def _facts(meta: dict[str, Any]) -> list[tuple[str, Any]]:
     suite, editor, judge = meta.get("suite", {}), meta.get("editor", {}), meta.get("judge", {})
-    return [("suite", f"{suite.get('name', '')} {suite.get('version', '')}".strip()),
-            ("editor", " ".join(str(v) for v in (editor.get("backend"), editor.get("model")) if v)),
-            ("judge", " ".join(str(v) for v in (judge.get("backend"), judge.get("model"),
-                                                judge.get("method")) if v)),
-            ("shard", meta.get("shard")), ("started", meta.get("started")),
-            ("finished", meta.get("finished")), ("git", meta.get("git", {}).get("revision")),
-            ("note", meta.get("note"))]
+    return [
+        ("suite", f"{suite.get('name', '')} {suite.get('version', '')}".strip()),
+        ("editor", " ".join(str(v) for v in (editor.get("backend"), editor.get("model")) if v)),
+        (
+            "judge",
+            " ".join(
+                str(v) for v in (judge.get("backend"), judge.get("model"), judge.get("method")) if v
+            ),
+        ),
+        ("shard", meta.get("shard")),
+        ("started", meta.get("started")),
+        ("finished", meta.get("finished")),
+        ("git", meta.get("git", {}).get("revision")),
+        ("note", meta.get("note")),
+    ]

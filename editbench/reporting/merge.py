@@ -29,7 +29,9 @@ def merge(run_dirs: list[Path], out: Path) -> dict[str, Any]:
     _check_compatible(loaded)
     records = _merged_records(loaded)
     if out.exists() and any(out.iterdir()):
-        raise ConfigError(f"merge output {out} already exists and is not empty; choose a new -o folder")
+        raise ConfigError(
+            f"merge output {out} already exists and is not empty; choose a new -o folder"
+        )
     (out / "images").mkdir(parents=True, exist_ok=True)
     for path, _, _ in loaded:
         if (path / "images").is_dir():
@@ -47,13 +49,17 @@ def _check_compatible(loaded: list[tuple[Path, list, dict]]) -> None:
         for section in MUST_AGREE:
             a, b = (first.get("config") or {}).get(section), (meta.get("config") or {}).get(section)
             if a != b:
-                raise ConfigError(f"cannot merge {path} with {first_path}: config section {section!r} "
-                                  f"differs ({_first_difference(a or {}, b or {})}); merge only runs "
-                                  "of the same suite, editor and judge")
+                raise ConfigError(
+                    f"cannot merge {path} with {first_path}: config section {section!r} "
+                    f"differs ({_first_difference(a or {}, b or {})}); merge only runs "
+                    "of the same suite, editor and judge"
+                )
         suites = [(m.get("suite") or {}).get(k) for m in (first, meta) for k in ("name", "version")]
         if suites[:2] != suites[2:]:
-            raise ConfigError(f"cannot merge {path} with {first_path}: suite {suites[2:]} differs from "
-                              f"{suites[:2]}")
+            raise ConfigError(
+                f"cannot merge {path} with {first_path}: suite {suites[2:]} differs from "
+                f"{suites[:2]}"
+            )
 
 
 def _first_difference(a: dict, b: dict) -> str:
@@ -70,8 +76,10 @@ def _merged_records(loaded: list[tuple[Path, list, dict]]) -> list[dict[str, Any
         for record in part:
             case_id = record["case_id"]
             if case_id in seen:
-                raise ConfigError(f"case {case_id} is in both {seen[case_id]} and {path}; merge "
-                                  "disjoint runs (e.g. the shards of one --eb-shard K/N split)")
+                raise ConfigError(
+                    f"case {case_id} is in both {seen[case_id]} and {path}; merge "
+                    "disjoint runs (e.g. the shards of one --eb-shard K/N split)"
+                )
             seen[case_id] = path
             records.append(record)
     return records
@@ -79,25 +87,47 @@ def _merged_records(loaded: list[tuple[Path, list, dict]]) -> list[dict[str, Any
 
 def _merged_meta(loaded: list[tuple[Path, list, dict]], out: Path) -> dict[str, Any]:
     metas = [meta for _, _, meta in loaded]
-    meta = {**metas[0], "run_id": out.name, "status": "merged", "merged": now(), "shard": None,
-            "started": min((m.get("started") or "" for m in metas), default=None),
-            "finished": max((m.get("finished") or "" for m in metas), default=None),
-            "exit_status": max((m.get("exit_status") or 0 for m in metas), default=0),
-            "workers": {f"{m.get('run_id', i)}/{w}": v for i, m in enumerate(metas)
-                        for w, v in (m.get("workers") or {}).items()},
-            "merged_from": [{"run_dir": str(path.resolve()), "run_id": m.get("run_id"),
-                             "shard": m.get("shard"), "host": m.get("host"),
-                             "started": m.get("started"), "finished": m.get("finished"),
-                             "exit_status": m.get("exit_status"), "cases": len(part),
-                             "git": m.get("git")} for path, part, m in loaded]}
+    meta = {
+        **metas[0],
+        "run_id": out.name,
+        "status": "merged",
+        "merged": now(),
+        "shard": None,
+        "started": min((m.get("started") or "" for m in metas), default=None),
+        "finished": max((m.get("finished") or "" for m in metas), default=None),
+        "exit_status": max((m.get("exit_status") or 0 for m in metas), default=0),
+        "workers": {
+            f"{m.get('run_id', i)}/{w}": v
+            for i, m in enumerate(metas)
+            for w, v in (m.get("workers") or {}).items()
+        },
+        "merged_from": [
+            {
+                "run_dir": str(path.resolve()),
+                "run_id": m.get("run_id"),
+                "shard": m.get("shard"),
+                "host": m.get("host"),
+                "started": m.get("started"),
+                "finished": m.get("finished"),
+                "exit_status": m.get("exit_status"),
+                "cases": len(part),
+                "git": m.get("git"),
+            }
+            for path, part, m in loaded
+        ],
+    }
     return meta
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="editbench merge", description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders to merge")
-    parser.add_argument("-o", "--output", type=Path,
-                        help="merged run folder (default: <first run's parent>/<time>-merged)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="merged run folder (default: <first run's parent>/<time>-merged)",
+    )
     args = parser.parse_args(argv)
     out = args.output or args.runs[0].resolve().parent / time.strftime("%Y%m%d-%H%M%S-merged")
     summary = merge(args.runs, out)

@@ -27,20 +27,26 @@ IDENTITY_KEY = "eb.identity"
 def record_from_report(report, case: Case) -> dict[str, Any]:
     props = dict(report.user_properties)
     record: dict[str, Any] = {
-        "case_id": case.id, "test_id": case.test_id, "category": case.category.key,
-        "category_name": case.category.display, "nodeid": report.nodeid,
-        "outcome": report.outcome, "duration_s": round(float(report.duration or 0.0), 6),
-        "worker": _worker(report), "instruction": dict(case.instruction),
+        "case_id": case.id,
+        "test_id": case.test_id,
+        "category": case.category.key,
+        "category_name": case.category.display,
+        "nodeid": report.nodeid,
+        "outcome": report.outcome,
+        "duration_s": round(float(report.duration or 0.0), 6),
+        "worker": _worker(report),
+        "instruction": dict(case.instruction),
     }
     if "eb.version" not in props:
-        record.update(status=_status_without_outcome(report), reason=_short(report), scores={},
-                      statuses={})
+        record.update(
+            status=_status_without_outcome(report), reason=_short(report), scores={}, statuses={}
+        )
         return record
     record.update({k: v for k, v in props.items() if "." not in k})
     record["scores"] = {k[6:]: v for k, v in props.items() if k.startswith("score.")}
     record["statuses"] = {k[7:]: v for k, v in props.items() if k.startswith("status.")}
     for prefix in ("reasoning", "raw", "cached", "spread", "samples", "image"):
-        found = {k[len(prefix) + 1:]: v for k, v in props.items() if k.startswith(prefix + ".")}
+        found = {k[len(prefix) + 1 :]: v for k, v in props.items() if k.startswith(prefix + ".")}
         if found:
             record[prefix if prefix != "image" else "images"] = found
     if IDENTITY_KEY in props:

@@ -25,8 +25,12 @@ def categories_of(meta: dict[str, Any]) -> list[tuple[str, str]]:
     return [(key, name) for key, name in (meta.get("suite") or {}).get("categories") or []]
 
 
-def write_reports(run_dir: Path, records: list[dict[str, Any]], meta: dict[str, Any],
-                  summary: dict[str, Any] | None = None) -> dict[str, Any]:
+def write_reports(
+    run_dir: Path,
+    records: list[dict[str, Any]],
+    meta: dict[str, Any],
+    summary: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Summaries (JSON, CSV), Markdown and HTML from the records; returns the summary."""
     summary = summary if summary is not None else summarize(records, categories_of(meta))
     write_json(run_dir / "summary.json", summary)
@@ -40,8 +44,10 @@ def load_run(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """(records, run.json) of a run folder; errors name the folder and what is missing."""
     results = run_dir / RESULTS
     if not results.is_file():
-        raise ConfigError(f"{run_dir}: not an editbench run folder (no {RESULTS}); pass a folder "
-                          "under reports/, e.g. reports/latest")
+        raise ConfigError(
+            f"{run_dir}: not an editbench run folder (no {RESULTS}); pass a folder "
+            "under reports/, e.g. reports/latest"
+        )
     try:
         records = read_results(results)
     except ValueError as exc:

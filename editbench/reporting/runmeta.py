@@ -23,50 +23,82 @@ from typing import Any
 from editbench.cache import folder_fingerprint
 
 SCHEMA = 1
-PACKAGES = ("editbench", "torch", "diffusers", "transformers", "accelerate", "pillow", "numpy",
-            "pytest", "pytest-xdist", "execnet")
+PACKAGES = (
+    "editbench",
+    "torch",
+    "diffusers",
+    "transformers",
+    "accelerate",
+    "pillow",
+    "numpy",
+    "pytest",
+    "pytest-xdist",
+    "execnet",
+)
 _PART = 1024 * 1024
-TINY_NOTE = ("tiny randomly initialised checkpoints: the scores measure the pipeline, "
-             "not the models")
+TINY_NOTE = "tiny randomly initialised checkpoints: the scores measure the pipeline, not the models"
 
-INTERRUPTED_NOTE = ("Interrupted: these reports cover only the cases that finished; rerun the same "
-                    "command to finish the rest from the cache.")
+INTERRUPTED_NOTE = (
+    "Interrupted: these reports cover only the cases that finished; rerun the same "
+    "command to finish the rest from the cache."
+)
 
 
 def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def start_meta(settings, run_dir: Path, argv: list[str], shard: str | None,
-               fail_under: list[str]) -> dict[str, Any]:
+def start_meta(
+    settings, run_dir: Path, argv: list[str], shard: str | None, fail_under: list[str]
+) -> dict[str, Any]:
     """run.json's content at the start of a run (before any model loads)."""
     config, suite = settings.config, settings.suite
     meta = {
-        "schema": SCHEMA, "run_id": run_dir.name, "status": "running", "started": now(),
-        "finished": None, "command": list(argv), "host": platform.node(),
-        "config_source": config.source, "config": config.to_dict(),
-        "suite": suite_meta(suite), "editor": model_meta(config, config.editor),
+        "schema": SCHEMA,
+        "run_id": run_dir.name,
+        "status": "running",
+        "started": now(),
+        "finished": None,
+        "command": list(argv),
+        "host": platform.node(),
+        "config_source": config.source,
+        "config": config.to_dict(),
+        "suite": suite_meta(suite),
+        "editor": model_meta(config, config.editor),
         "judge": {**model_meta(config, config.judge), "prompt_templates": package_templates()},
-        "seeds": {"run": config.run.seed,
-                  "cases": "the case's own seed, else sha256('<run seed>:<case id>') & 0x7fffffff"},
-        "shard": shard, "fail_under": list(fail_under),
+        "seeds": {
+            "run": config.run.seed,
+            "cases": "the case's own seed, else sha256('<run seed>:<case id>') & 0x7fffffff",
+        },
+        "shard": shard,
+        "fail_under": list(fail_under),
         "versions": {"controller": versions()},
-        "devices": {"gpus": settings.gpus, "groups": settings.groups,
-                    "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")},
-        "git": _first_repo(Path(config.base_dir), Path.cwd()), "workers": {},
+        "devices": {
+            "gpus": settings.gpus,
+            "groups": settings.groups,
+            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        },
+        "git": _first_repo(Path(config.base_dir), Path.cwd()),
+        "workers": {},
     }
     if any(str(m.get("model") or "").startswith("tiny") for m in (meta["editor"], meta["judge"])):
         meta["note"] = TINY_NOTE
     return meta
 
 
-def finish_meta(meta: dict[str, Any], identities: dict[str, Any], exitstatus: int,
-                gate: list[str]) -> dict[str, Any]:
+def finish_meta(
+    meta: dict[str, Any], identities: dict[str, Any], exitstatus: int, gate: list[str]
+) -> dict[str, Any]:
     """Complete run.json at the end: workers' identities, judge-side versions, end time."""
     interrupted = exitstatus == 2  # pytest.ExitCode.INTERRUPTED (Ctrl-C): the reports are partial
-    meta = {**meta, "status": "interrupted" if interrupted else "finished", "finished": now(),
-            "exit_status": exitstatus, "gate_failures": gate,
-            "workers": {**meta.get("workers", {}), **identities}}
+    meta = {
+        **meta,
+        "status": "interrupted" if interrupted else "finished",
+        "finished": now(),
+        "exit_status": exitstatus,
+        "gate_failures": gate,
+        "workers": {**meta.get("workers", {}), **identities},
+    }
     if interrupted:
         meta["note"] = " ".join(filter(None, (meta.get("note"), INTERRUPTED_NOTE)))
     first = next(iter(meta["workers"].values()), None)
@@ -74,25 +106,36 @@ def finish_meta(meta: dict[str, Any], identities: dict[str, Any], exitstatus: in
         meta["editor"] = {**meta["editor"], "describe": first.get("editor")}
         judge = first.get("judge") or {}
         meta["judge"] = {**meta["judge"], "describe": judge}
-        meta["versions"] = {**meta["versions"], "worker": first.get("versions"),
-                            "judge": judge.get("versions") if isinstance(judge, dict) else None}
+        meta["versions"] = {
+            **meta["versions"],
+            "worker": first.get("versions"),
+            "judge": judge.get("versions") if isinstance(judge, dict) else None,
+        }
     return meta
 
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (temp file + rename): a reader never sees half a file."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(
+        json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+    )
     os.replace(tmp, path)
 
 
 def suite_meta(suite) -> dict[str, Any]:
     manifest = suite.root / "cases.jsonl" if suite.format == "native" else None
-    return {"name": suite.name, "version": suite.version, "format": suite.format,
-            "language": suite.language, "path": str(suite.root), "cases": len(suite.cases),
-            "categories": [[c.key, c.display] for c in suite.categories],
-            "manifest_sha256": file_sha256(manifest) if manifest and manifest.is_file() else None,
-            "templates": folder_hashes(suite.templates) if suite.templates else {}}
+    return {
+        "name": suite.name,
+        "version": suite.version,
+        "format": suite.format,
+        "language": suite.language,
+        "path": str(suite.root),
+        "cases": len(suite.cases),
+        "categories": [[c.key, c.display] for c in suite.categories],
+        "manifest_sha256": file_sha256(manifest) if manifest and manifest.is_file() else None,
+        "templates": folder_hashes(suite.templates) if suite.templates else {},
+    }
 
 
 def model_meta(config, section) -> dict[str, Any]:
@@ -106,7 +149,10 @@ def model_meta(config, section) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {"python": platform.python_version(), "executable": sys.executable}
+    found: dict[str, str | None] = {
+        "python": platform.python_version(),
+        "executable": sys.executable,
+    }
     for name in PACKAGES:
         try:
             found[name] = metadata.version(name)
@@ -121,8 +167,11 @@ def package_templates() -> dict[str, str]:
 
 
 def folder_hashes(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): file_sha256(p)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): file_sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def file_sha256(path: Path) -> str:
@@ -146,8 +195,9 @@ def _first_repo(*folders: Path) -> dict[str, Any]:
 def git_info(folder: Path) -> dict[str, Any]:
     def git(*args: str) -> str | None:
         try:
-            out = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True,
-                                 timeout=10)
+            out = subprocess.run(
+                ["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=10
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         return out.stdout.strip() if out.returncode == 0 else None
@@ -156,4 +206,8 @@ def git_info(folder: Path) -> dict[str, Any]:
     if revision is None:
         return {"revision": None}
     status = git("status", "--porcelain", "--untracked-files=no")
-    return {"revision": revision, "dirty": bool(status), "root": git("rev-parse", "--show-toplevel")}
+    return {
+        "revision": revision,
+        "dirty": bool(status),
+        "root": git("rev-parse", "--show-toplevel"),
+    }

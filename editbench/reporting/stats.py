@@ -25,21 +25,30 @@ def describe(values: Sequence[float]) -> dict[str, float | int | None]:
     if not data:
         return {"n": 0}
     low, high = bootstrap_ci(data)
-    return {"n": len(data), "mean": statistics.fmean(data),
-            "std": statistics.stdev(data) if len(data) > 1 else 0.0,
-            "median": statistics.median(data), "min": min(data), "max": max(data),
-            "ci_low": low, "ci_high": high}
+    return {
+        "n": len(data),
+        "mean": statistics.fmean(data),
+        "std": statistics.stdev(data) if len(data) > 1 else 0.0,
+        "median": statistics.median(data),
+        "min": min(data),
+        "max": max(data),
+        "ci_low": low,
+        "ci_high": high,
+    }
 
 
-def bootstrap_ci(values: Sequence[float], resamples: int = RESAMPLES,
-                 seed: int = SEED) -> tuple[float, float]:
+def bootstrap_ci(
+    values: Sequence[float], resamples: int = RESAMPLES, seed: int = SEED
+) -> tuple[float, float]:
     """Percentile bootstrap CI of the mean (CONFIDENCE level)."""
-    return _interval(_resampled_means(np.asarray(values, dtype=float), resamples,
-                                      np.random.default_rng(seed)))
+    return _interval(
+        _resampled_means(np.asarray(values, dtype=float), resamples, np.random.default_rng(seed))
+    )
 
 
-def paired_bootstrap_ci(before: Sequence[float], after: Sequence[float],
-                        resamples: int = RESAMPLES, seed: int = SEED) -> tuple[float, float]:
+def paired_bootstrap_ci(
+    before: Sequence[float], after: Sequence[float], resamples: int = RESAMPLES, seed: int = SEED
+) -> tuple[float, float]:
     """CI of mean(after - before) over paired cases: the cases are resampled, not the scores."""
     if len(before) != len(after):
         raise ValueError("paired bootstrap needs equally long, aligned score lists")
@@ -47,8 +56,9 @@ def paired_bootstrap_ci(before: Sequence[float], after: Sequence[float],
     return bootstrap_ci(deltas, resamples, seed)
 
 
-def stratified_bootstrap_ci(groups: Sequence[Sequence[float]], resamples: int = RESAMPLES,
-                            seed: int = SEED) -> tuple[float, float]:
+def stratified_bootstrap_ci(
+    groups: Sequence[Sequence[float]], resamples: int = RESAMPLES, seed: int = SEED
+) -> tuple[float, float]:
     """CI of the macro mean (mean of group means): each group is resampled within itself."""
     rng = np.random.default_rng(seed)
     means = [_resampled_means(np.asarray(g, dtype=float), resamples, rng) for g in groups if len(g)]

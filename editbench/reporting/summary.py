@@ -30,12 +30,18 @@ def summarize(records: list[dict[str, Any]], categories: list[tuple[str, str]]) 
             rows.append({"key": key, "name": name, **_group(subset)})
     return {
         "schema": SCHEMA,
-        "bootstrap": {"method": "percentile", "resamples": stats.RESAMPLES, "seed": stats.SEED,
-                      "confidence": stats.CONFIDENCE},
+        "bootstrap": {
+            "method": "percentile",
+            "resamples": stats.RESAMPLES,
+            "seed": stats.SEED,
+            "confidence": stats.CONFIDENCE,
+        },
         "dimensions": [d for d in DIMENSION_KEYS if any(d in row["dimensions"] for row in rows)],
         "categories": rows,
-        "overall": {"micro": {"key": "overall", "name": "overall (micro)", **_group(ordered)},
-                    "macro": {"key": "macro", "name": "overall (macro)", **_macro(rows, ordered)}},
+        "overall": {
+            "micro": {"key": "overall", "name": "overall (micro)", **_group(ordered)},
+            "macro": {"key": "macro", "name": "overall (macro)", **_macro(rows, ordered)},
+        },
     }
 
 
@@ -50,9 +56,13 @@ def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
         values = [v for v in (score(r, dim) for r in records) if v is not None]
         if values:
             dims[dim] = stats.describe(values)
-    return {"n": len(records), "scored": len(records) - sum(failures.values()),
-            "failed": sum(failures.values()), "failures": dict(sorted(failures.items())),
-            "dimensions": dims}
+    return {
+        "n": len(records),
+        "scored": len(records) - sum(failures.values()),
+        "failed": sum(failures.values()),
+        "failures": dict(sorted(failures.items())),
+        "dimensions": dims,
+    }
 
 
 def _macro(rows: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -62,13 +72,26 @@ def _macro(rows: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[st
         means = [row["dimensions"][dim]["mean"] for row in rows if dim in row["dimensions"]]
         if not means:
             continue
-        per_category = [[v for v in (score(r, dim) for r in records if r["category"] == row["key"])
-                         if v is not None] for row in rows]
+        per_category = [
+            [
+                v
+                for v in (score(r, dim) for r in records if r["category"] == row["key"])
+                if v is not None
+            ]
+            for row in rows
+        ]
         low, high = stats.stratified_bootstrap_ci(per_category)
-        dims[dim] = {"n": len(means), "mean": statistics.fmean(means),
-                     "std": statistics.stdev(means) if len(means) > 1 else 0.0,
-                     "median": statistics.median(means), "min": min(means), "max": max(means),
-                     "ci_low": low, "ci_high": high, "unit": "category"}
+        dims[dim] = {
+            "n": len(means),
+            "mean": statistics.fmean(means),
+            "std": statistics.stdev(means) if len(means) > 1 else 0.0,
+            "median": statistics.median(means),
+            "min": min(means),
+            "max": max(means),
+            "ci_low": low,
+            "ci_high": high,
+            "unit": "category",
+        }
     return {**group, "dimensions": dims}
 
 

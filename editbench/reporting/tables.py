@@ -37,7 +37,9 @@ def table(header: list[str], body: list[list[str]], right_from: int = 1) -> list
     widths = [max(display_width(row[i]) for row in [header, *body]) for i in range(len(header))]
 
     def line(row: list[str]) -> str:
-        return "  ".join(pad(cell, widths[i], right=i >= right_from) for i, cell in enumerate(row)).rstrip()
+        return "  ".join(
+            pad(cell, widths[i], right=i >= right_from) for i, cell in enumerate(row)
+        ).rstrip()
 
     return [line(header), "  ".join("-" * w for w in widths), *(line(row) for row in body)]
 
@@ -46,13 +48,36 @@ def table_lines(summary: dict[str, Any]) -> list[str]:
     """The per-category table of the terminal summary: n, failed, mean [95% CI] per dimension."""
     dims = summary["dimensions"]
     header = ["category", "n", "failed", *dims]
-    body = [[row["name"], str(row["n"]), str(row["failed"]),
-             *(score_cell(row["dimensions"].get(d)) for d in dims)] for row in rows(summary)]
+    body = [
+        [
+            row["name"],
+            str(row["n"]),
+            str(row["failed"]),
+            *(score_cell(row["dimensions"].get(d)) for d in dims),
+        ]
+        for row in rows(summary)
+    ]
     return table(header, body)
 
 
-CSV_COLUMNS = ("level", "category", "name", "cases", "scored", "failed", "failures", "dimension",
-               "n", "mean", "std", "median", "min", "max", "ci_low", "ci_high")
+CSV_COLUMNS = (
+    "level",
+    "category",
+    "name",
+    "cases",
+    "scored",
+    "failed",
+    "failures",
+    "dimension",
+    "n",
+    "mean",
+    "std",
+    "median",
+    "min",
+    "max",
+    "ci_low",
+    "ci_high",
+)
 
 
 def summary_csv(summary: dict[str, Any]) -> str:
@@ -63,11 +88,17 @@ def summary_csv(summary: dict[str, Any]) -> str:
     levels = [("category", row) for row in summary["categories"]]
     levels += [("micro", summary["overall"]["micro"]), ("macro", summary["overall"]["macro"])]
     for level, row in levels:
-        base = {"level": level, "category": row["key"], "name": row["name"], "cases": row["n"],
-                "scored": row["scored"], "failed": row["failed"], "failures": failures_text(row)}
+        base = {
+            "level": level,
+            "category": row["key"],
+            "name": row["name"],
+            "cases": row["n"],
+            "scored": row["scored"],
+            "failed": row["failed"],
+            "failures": failures_text(row),
+        }
         if not row["dimensions"]:
             writer.writerow(base)
         for dim, stat in row["dimensions"].items():
-            writer.writerow({**base, "dimension": dim,
-                             **{k: stat.get(k) for k in CSV_COLUMNS[8:]}})
+            writer.writerow({**base, "dimension": dim, **{k: stat.get(k) for k in CSV_COLUMNS[8:]}})
     return buffer.getvalue()

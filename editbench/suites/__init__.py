@@ -21,8 +21,14 @@ FORMATS = ("native", "b64", "gedit", "imgedit", "kris", "rise")
 HUB_PREFIX = "hf:/"  # hf://datasets/<owner>/<name> once it has been through pathlib
 
 
-def load_suite(path: Path, fmt: str = "auto", language: str = "en", name: str | None = None,
-               templates: Path | None = None, images: Path | None = None) -> Suite:
+def load_suite(
+    path: Path,
+    fmt: str = "auto",
+    language: str = "en",
+    name: str | None = None,
+    templates: Path | None = None,
+    images: Path | None = None,
+) -> Suite:
     """Read the suite at `path` (a folder, a file, or hf://datasets/<owner>/<name>).
 
     `images` is the image root of formats whose manifest names images relative to another
@@ -32,15 +38,19 @@ def load_suite(path: Path, fmt: str = "auto", language: str = "en", name: str | 
         raise SuiteError(f"suite.language {language!r}: expected one of {', '.join(LANGUAGES)}")
     hub = _hub_id(path)
     if hub is None and not path.exists():
-        raise SuiteError(f"suite {path}: does not exist; set suite.path to a suite folder "
-                         "(with suite.yaml and cases.jsonl), a suite file, or "
-                         "hf://datasets/<owner>/<name> for a Hugging Face data set")
+        raise SuiteError(
+            f"suite {path}: does not exist; set suite.path to a suite folder "
+            "(with suite.yaml and cases.jsonl), a suite file, or "
+            "hf://datasets/<owner>/<name> for a Hugging Face data set"
+        )
     fmt = ("gedit" if hub else detect(path)) if fmt == "auto" else fmt
     if fmt not in FORMATS:
         raise SuiteError(f"suite.format {fmt!r}: expected auto or one of {', '.join(FORMATS)}")
     if hub and fmt != "gedit":
-        raise SuiteError(f"suite.path hf://datasets/{hub}: a hub data set is read as suite.format "
-                         "gedit only; for other formats point suite.path at the files")
+        raise SuiteError(
+            f"suite.path hf://datasets/{hub}: a hub data set is read as suite.format "
+            "gedit only; for other formats point suite.path at the files"
+        )
     reader = importlib.import_module(f"editbench.suites.{fmt}")
     if fmt == "native":
         return reader.load(path, language)
@@ -55,10 +65,12 @@ def _hub_id(path: Path) -> str | None:
     text = path.as_posix()
     if not text.startswith(HUB_PREFIX):
         return None
-    parts = text[len(HUB_PREFIX):].strip("/").split("/")
+    parts = text[len(HUB_PREFIX) :].strip("/").split("/")
     if len(parts) != 3 or parts[0] != "datasets" or not all(parts):
-        raise SuiteError(f"suite.path {text}: expected hf://datasets/<owner>/<name>, "
-                         "e.g. hf://datasets/stepfun-ai/GEdit-Bench")
+        raise SuiteError(
+            f"suite.path {text}: expected hf://datasets/<owner>/<name>, "
+            "e.g. hf://datasets/stepfun-ai/GEdit-Bench"
+        )
     return f"{parts[1]}/{parts[2]}"
 
 

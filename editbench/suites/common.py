@@ -15,13 +15,21 @@ from editbench.suites.model import Category
 def inside(root: Path, relative: Any, where: str) -> Path:
     """Resolve a suite-relative path, refusing absolute paths and any path that leaves the suite."""
     text = str(relative)
-    if PurePosixPath(text).is_absolute() or PureWindowsPath(text).is_absolute() or PureWindowsPath(text).drive:
-        raise SuiteError(f"{where}: absolute path {text!r} refused; paths must be relative to the suite folder")
+    if (
+        PurePosixPath(text).is_absolute()
+        or PureWindowsPath(text).is_absolute()
+        or PureWindowsPath(text).drive
+    ):
+        raise SuiteError(
+            f"{where}: absolute path {text!r} refused; paths must be relative to the suite folder"
+        )
     base = root.resolve()
     target = (base / text).resolve()
     if not target.is_relative_to(base):
-        raise SuiteError(f"{where}: path {text!r} leaves the suite folder {root}; "
-                         "keep images inside the suite folder")
+        raise SuiteError(
+            f"{where}: path {text!r} leaves the suite folder {root}; "
+            "keep images inside the suite folder"
+        )
     return target
 
 
@@ -30,7 +38,9 @@ def read_json(file: Path, shape: type, what: str) -> Any:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise SuiteError(f"{file}: malformed JSON ({exc.msg} at line {exc.lineno}); {what}") from None
+        raise SuiteError(
+            f"{file}: malformed JSON ({exc.msg} at line {exc.lineno}); {what}"
+        ) from None
     except OSError as exc:
         raise SuiteError(f"{file}: cannot read ({exc.strerror})") from None
     if not isinstance(data, shape):
@@ -41,7 +51,9 @@ def read_json(file: Path, shape: type, what: str) -> Any:
 def reject_unknown(item: dict, known: set, where: str) -> None:
     unknown = sorted(set(item) - known)
     if unknown:
-        raise SuiteError(f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
+        raise SuiteError(
+            f"{where}: unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}"
+        )
 
 
 def require(item: dict, keys: tuple[str, ...], where: str) -> None:
@@ -72,8 +84,10 @@ def find_fixed(categories: dict[str, Category], value: Any, where: str, what: st
     """The category named `value`, or a SuiteError listing the known ones."""
     if isinstance(value, str) and value in categories:
         return categories[value]
-    raise SuiteError(f"{where}: unknown {what} {value!r}; known: {', '.join(categories)} "
-                     "(this reader knows the benchmark's published categories only)")
+    raise SuiteError(
+        f"{where}: unknown {what} {value!r}; known: {', '.join(categories)} "
+        "(this reader knows the benchmark's published categories only)"
+    )
 
 
 def seed(value: Any, where: str) -> int | None:
@@ -84,7 +98,9 @@ def seed(value: Any, where: str) -> int | None:
 
 def require_english(language: str, benchmark: str, where: Path | str) -> None:
     if language != "en":
-        raise SuiteError(f"{where}: {benchmark} has English instructions only; set suite.language: en")
+        raise SuiteError(
+            f"{where}: {benchmark} has English instructions only; set suite.language: en"
+        )
 
 
 def used_categories(known: dict[str, Category], cases: tuple) -> tuple[Category, ...]:
@@ -97,8 +113,10 @@ def unique_ids(cases: list, where: Path | str) -> None:
     seen: dict[str, str] = {}
     for case in cases:
         if case.id in seen:
-            raise SuiteError(f"{where}: duplicate case id {case.id!r} ({seen[case.id]} and "
-                             f"{case.metadata.get('entry')}); every entry needs its own key")
+            raise SuiteError(
+                f"{where}: duplicate case id {case.id!r} ({seen[case.id]} and "
+                f"{case.metadata.get('entry')}); every entry needs its own key"
+            )
         seen[case.id] = str(case.metadata.get("entry"))
 
 

@@ -21,9 +21,19 @@ from editbench.errors import CaseError, SuiteError
 from editbench.suites.common import content_hash, find_fixed, fixed_categories, used_categories
 from editbench.suites.model import Case, ImageRef, Suite
 
-TASK_TYPES = ("background_change", "color_alter", "material_alter", "motion_change", "ps_human",
-              "style_change", "subject-add", "subject-remove", "subject-replace", "text_change",
-              "tone_transfer")
+TASK_TYPES = (
+    "background_change",
+    "color_alter",
+    "material_alter",
+    "motion_change",
+    "ps_human",
+    "style_change",
+    "subject-add",
+    "subject-remove",
+    "subject-replace",
+    "text_change",
+    "tone_transfer",
+)
 CATEGORIES = fixed_categories(TASK_TYPES)
 TEXT_COLUMNS = ("task_type", "key", "instruction", "instruction_language", "Intersection_exist")
 IMAGE_COLUMN = "input_image"
@@ -46,16 +56,20 @@ class ArrowImages:
             return bytes(cell["bytes"])
         if isinstance(cell, dict) and cell.get("path"):
             return self._file(cell["path"], what)
-        raise CaseError(f"{what}: row {row} has no image data in column {IMAGE_COLUMN!r}; "
-                        "re-create the data set with the images embedded")
+        raise CaseError(
+            f"{what}: row {row} has no image data in column {IMAGE_COLUMN!r}; "
+            "re-create the data set with the images embedded"
+        )
 
     def _file(self, name: str, what: str) -> bytes:
         path = Path(name) if Path(name).is_absolute() or self.root is None else self.root / name
         try:
             return path.read_bytes()
         except OSError as exc:
-            raise CaseError(f"{what}: image file {path} named by the data set cannot be read "
-                            f"({exc.strerror}); add it or re-create the data set with embedded images") from None
+            raise CaseError(
+                f"{what}: image file {path} named by the data set cannot be read "
+                f"({exc.strerror}); add it or re-create the data set with embedded images"
+            ) from None
 
 
 def is_dataset_folder(path: Path) -> bool:
@@ -72,16 +86,28 @@ def load(source: Path | str, language: str, name: str | None, templates: Path | 
     texts = dataset.select_columns(list(TEXT_COLUMNS)).with_format("arrow")[:].to_pydict()
     images = ArrowImages(dataset, IMAGE_COLUMN, root)
     code = LANGUAGE_CODES[language]
-    cases = [_case(texts, row, images, where, language) for row in range(len(texts["key"]))
-             if texts["instruction_language"][row] == code]
+    cases = [
+        _case(texts, row, images, where, language)
+        for row in range(len(texts["key"]))
+        if texts["instruction_language"][row] == code
+    ]
     if not cases:
         found = sorted({str(v) for v in texts["instruction_language"]})
-        raise SuiteError(f"{where}: no rows with instruction_language {code!r} (found: "
-                         f"{', '.join(found) or 'none'}); set suite.language to en or zh")
+        raise SuiteError(
+            f"{where}: no rows with instruction_language {code!r} (found: "
+            f"{', '.join(found) or 'none'}); set suite.language to en or zh"
+        )
     _unique(cases, where)
-    return Suite(name=name or "GEdit-Bench", version=_version(dataset), root=root or _cache_folder(dataset),
-                 format="gedit", language=language, categories=used_categories(CATEGORIES, cases),
-                 cases=tuple(cases), templates=templates)
+    return Suite(
+        name=name or "GEdit-Bench",
+        version=_version(dataset),
+        root=root or _cache_folder(dataset),
+        format="gedit",
+        language=language,
+        categories=used_categories(CATEGORIES, cases),
+        cases=tuple(cases),
+        templates=templates,
+    )
 
 
 def _case(texts: dict[str, list], row: int, images: ArrowImages, where: str, language: str) -> Case:
@@ -89,18 +115,22 @@ def _case(texts: dict[str, list], row: int, images: ArrowImages, where: str, lan
     task = find_fixed(CATEGORIES, texts["task_type"][row], at, "task type")
     key, instruction = texts["key"][row], texts["instruction"][row]
     if not isinstance(key, str) or not key or not isinstance(instruction, str) or not instruction:
-        raise SuiteError(f"{at}: key and instruction must be non-empty strings "
-                         f"(got {key!r}, {instruction!r})")
+        raise SuiteError(
+            f"{at}: key and instruction must be non-empty strings (got {key!r}, {instruction!r})"
+        )
     case_id = f"{task.key}-{key}"
     code = texts["instruction_language"][row]
     intersection = bool(texts["Intersection_exist"][row])
-    return Case(id=case_id, category=task, instruction={language: instruction},
-                sources=(ImageRef(f"case {case_id}", table=images, row=row),),
-                tags=("intersection",) if intersection else (),
-                metadata={"entry": f"row {row}", "row": row},
-                extra={"key": key, "task_type": task.key, "language": code,
-                       "intersection": intersection},
-                output_stem=f"fullset/{task.key}/{code}/{key}")
+    return Case(
+        id=case_id,
+        category=task,
+        instruction={language: instruction},
+        sources=(ImageRef(f"case {case_id}", table=images, row=row),),
+        tags=("intersection",) if intersection else (),
+        metadata={"entry": f"row {row}", "row": row},
+        extra={"key": key, "task_type": task.key, "language": code, "intersection": intersection},
+        output_stem=f"fullset/{task.key}/{code}/{key}",
+    )
 
 
 def open_dataset(source: Path | str):
@@ -118,8 +148,10 @@ def open_dataset(source: Path | str):
             return datasets.load_from_disk(str(source)), source
         files = [source] if source.is_file() else _data_files(source)
         if not files:
-            raise SuiteError(f"suite {source}: no save_to_disk data set and no parquet or arrow "
-                             "files; point suite.path at the GEdit-Bench data set folder")
+            raise SuiteError(
+                f"suite {source}: no save_to_disk data set and no parquet or arrow "
+                "files; point suite.path at the GEdit-Bench data set folder"
+            )
         builder = "parquet" if files[0].suffix == ".parquet" else "arrow"
         dataset = datasets.load_dataset(builder, data_files=[str(f) for f in files], split="train")
         return dataset, source if source.is_dir() else source.parent
@@ -133,23 +165,30 @@ def _open_error(source: Path | str, exc: Exception) -> str:
     first = (str(exc).strip().splitlines() or [""])[0][:300]
     if isinstance(source, str):
         offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
-        hint = ("it is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; download it "
-                f"first: python -c \"import datasets; datasets.load_dataset('{source}')\""
-                if offline else "check the hub id and your network")
+        hint = (
+            "it is not in the local Hugging Face cache and HF_HUB_OFFLINE is set; download it "
+            f"first: python -c \"import datasets; datasets.load_dataset('{source}')\""
+            if offline
+            else "check the hub id and your network"
+        )
         return f"suite.path hf://datasets/{source}: cannot load the data set ({hint}) [{type(exc).__name__}: {first}]"
     return f"suite {source}: cannot load it as a data set ({type(exc).__name__}: {first})"
 
 
 def _train_split(dataset_dict, source: Path):
     if "train" not in dataset_dict:
-        raise SuiteError(f"suite {source}: the DatasetDict has no train split (has: "
-                         f"{', '.join(dataset_dict)}); GEdit-Bench is published as split train")
+        raise SuiteError(
+            f"suite {source}: the DatasetDict has no train split (has: "
+            f"{', '.join(dataset_dict)}); GEdit-Bench is published as split train"
+        )
     return dataset_dict["train"]
 
 
 def _data_files(folder: Path) -> list[Path]:
     for suffix in FILE_SUFFIXES:
-        found = sorted(p for pattern in (f"*{suffix}", f"*/*{suffix}") for p in folder.glob(pattern))
+        found = sorted(
+            p for pattern in (f"*{suffix}", f"*/*{suffix}") for p in folder.glob(pattern)
+        )
         if found:
             return found
     return []
@@ -159,17 +198,21 @@ def _check_columns(dataset, where: str) -> None:
     have = set(dataset.column_names)
     for column in (*TEXT_COLUMNS, IMAGE_COLUMN):
         if column not in have:
-            raise SuiteError(f"{where}: no column {column!r} (has: {', '.join(sorted(have))}); "
-                             f"GEdit-Bench rows need {', '.join((*TEXT_COLUMNS, IMAGE_COLUMN))}")
+            raise SuiteError(
+                f"{where}: no column {column!r} (has: {', '.join(sorted(have))}); "
+                f"GEdit-Bench rows need {', '.join((*TEXT_COLUMNS, IMAGE_COLUMN))}"
+            )
 
 
 def _unique(cases: list[Case], where: str) -> None:
     seen: dict[str, Any] = {}
     for case in cases:
         if case.id in seen:
-            raise SuiteError(f"{where}: duplicate key {case.extra['key']!r} in task type "
-                             f"{case.category.key} ({seen[case.id]} and {case.metadata['entry']}); "
-                             "keys must be unique per language")
+            raise SuiteError(
+                f"{where}: duplicate key {case.extra['key']!r} in task type "
+                f"{case.category.key} ({seen[case.id]} and {case.metadata['entry']}); "
+                "keys must be unique per language"
+            )
         seen[case.id] = case.metadata["entry"]
 
 

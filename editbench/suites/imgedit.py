@@ -26,30 +26,50 @@ from editbench.suites.common import (
 )
 from editbench.suites.model import Case, ImageRef, Suite
 
-EDIT_TYPES = ("add", "adjust", "extract", "replace", "remove", "background", "style", "compose",
-              "action")
+EDIT_TYPES = (
+    "add",
+    "adjust",
+    "extract",
+    "replace",
+    "remove",
+    "background",
+    "style",
+    "compose",
+    "action",
+)
 UGE = "uge"
 BASIC = fixed_categories(EDIT_TYPES)
 CATEGORIES = {**BASIC, **fixed_categories((UGE,))}
 
 
-def load(file: Path, language: str, name: str | None, templates: Path | None,
-         images: Path | None) -> Suite:
+def load(
+    file: Path, language: str, name: str | None, templates: Path | None, images: Path | None
+) -> Suite:
     require_english(language, "ImgEdit-Bench", file)
-    entries = read_json(file, dict, "ImgEdit-Bench's edit file is one JSON object keyed by entry number")
+    entries = read_json(
+        file, dict, "ImgEdit-Bench's edit file is one JSON object keyed by entry number"
+    )
     root = images or file.parent
     if not root.is_dir():
-        raise SuiteError(f"suite.images {root}: not a folder; set it to the folder the entries' ids "
-                         "are relative to (ImgEdit's origin_img_root)")
+        raise SuiteError(
+            f"suite.images {root}: not a folder; set it to the folder the entries' ids "
+            "are relative to (ImgEdit's origin_img_root)"
+        )
     uge = not any(isinstance(v, dict) and "edit_type" in v for v in entries.values())
     cases = [_case(file, str(key), entry, root, uge) for key, entry in entries.items()]
     if not cases:
         raise SuiteError(f"{file}: no entries")
     unique_ids(cases, file)
-    return Suite(name=name or ("ImgEdit-Bench UGE" if uge else "ImgEdit-Bench"),
-                 version=content_hash(file), root=root, format="imgedit", language="en",
-                 categories=used_categories(CATEGORIES, cases), cases=tuple(cases),
-                 templates=templates)
+    return Suite(
+        name=name or ("ImgEdit-Bench UGE" if uge else "ImgEdit-Bench"),
+        version=content_hash(file),
+        root=root,
+        format="imgedit",
+        language="en",
+        categories=used_categories(CATEGORIES, cases),
+        cases=tuple(cases),
+        templates=templates,
+    )
 
 
 def _case(file: Path, key: str, entry: object, root: Path, uge: bool) -> Case:
@@ -60,8 +80,12 @@ def _case(file: Path, key: str, entry: object, root: Path, uge: bool) -> Case:
     category = CATEGORIES[UGE] if uge else find_fixed(BASIC, entry["edit_type"], where, "edit type")
     case_id = f"{category.key}-{key}"
     image_id = text_of(entry, "id", where)
-    return Case(id=case_id, category=category, instruction={"en": text_of(entry, "prompt", where)},
-                sources=(ImageRef(f"case {case_id}", path=inside(root, image_id, where)),),
-                metadata={"entry": f"entry {key!r}"},
-                extra={"key": key, "task_type": category.key, "image_id": image_id},
-                output_stem=key)
+    return Case(
+        id=case_id,
+        category=category,
+        instruction={"en": text_of(entry, "prompt", where)},
+        sources=(ImageRef(f"case {case_id}", path=inside(root, image_id, where)),),
+        metadata={"entry": f"entry {key!r}"},
+        extra={"key": key, "task_type": category.key, "image_id": image_id},
+        output_stem=key,
+    )

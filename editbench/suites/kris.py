@@ -29,8 +29,13 @@ from editbench.suites.common import (
 from editbench.suites.model import Case, Category, ImageRef, Suite
 
 DIMENSIONS = {
-    "attribute_perception": ("count_change", "color_change", "size_adjustment", "part_completion",
-                             "anomaly_correction"),
+    "attribute_perception": (
+        "count_change",
+        "color_change",
+        "size_adjustment",
+        "part_completion",
+        "anomaly_correction",
+    ),
     "spatial_perception": ("viewpoint_change", "position_movement"),
     "temporal_prediction": ("temporal_prediction",),
     "social_science": ("humanities", "practical_knowledge"),
@@ -49,14 +54,19 @@ CATEGORIES = fixed_categories(tuple(DIMENSION_OF))
 ANNOTATION = "annotation.json"
 
 
-def load(root: Path, language: str, name: str | None, templates: Path | None,
-         images: Path | None) -> Suite:
+def load(
+    root: Path, language: str, name: str | None, templates: Path | None, images: Path | None
+) -> Suite:
     require_english(language, "KRIS-Bench", root)
     if not root.is_dir():
-        raise SuiteError(f"suite {root}: KRIS-Bench is a folder of category folders; point suite.path at it")
+        raise SuiteError(
+            f"suite {root}: KRIS-Bench is a folder of category folders; point suite.path at it"
+        )
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
-        raise SuiteError(f"suite {root}: no category folders; point suite.path at the KRIS_Bench folder")
+        raise SuiteError(
+            f"suite {root}: no category folders; point suite.path at the KRIS_Bench folder"
+        )
     cases, annotations = [], []
     for folder in folders:
         category = _category(folder, root)
@@ -65,18 +75,29 @@ def load(root: Path, language: str, name: str | None, templates: Path | None,
     if not cases:
         raise SuiteError(f"suite {root}: no cases in any {ANNOTATION}")
     unique_ids(cases, root)
-    return Suite(name=name or "KRIS-Bench", version=content_hash(*annotations), root=root,
-                 format="kris", language="en", categories=used_categories(CATEGORIES, cases),
-                 cases=tuple(cases), templates=templates)
+    return Suite(
+        name=name or "KRIS-Bench",
+        version=content_hash(*annotations),
+        root=root,
+        format="kris",
+        language="en",
+        categories=used_categories(CATEGORIES, cases),
+        cases=tuple(cases),
+        templates=templates,
+    )
 
 
 def _category(folder: Path, root: Path) -> Category:
     if folder.name not in CATEGORIES:
-        raise SuiteError(f"suite {root}: unknown category folder {folder.name!r}; known: "
-                         f"{', '.join(CATEGORIES)} (move other folders out of the KRIS-Bench folder)")
+        raise SuiteError(
+            f"suite {root}: unknown category folder {folder.name!r}; known: "
+            f"{', '.join(CATEGORIES)} (move other folders out of the KRIS-Bench folder)"
+        )
     if not (folder / ANNOTATION).is_file():
-        raise SuiteError(f"{folder}: no {ANNOTATION}; every KRIS-Bench category folder needs its "
-                         "annotation file (re-download the category or remove the folder)")
+        raise SuiteError(
+            f"{folder}: no {ANNOTATION}; every KRIS-Bench category folder needs its "
+            "annotation file (re-download the category or remove the folder)"
+        )
     return CATEGORIES[folder.name]
 
 
@@ -96,17 +117,34 @@ def _case(file: Path, folder: Path, category: Category, key: str, entry: object)
     names = entry["ori_img"] if isinstance(entry["ori_img"], list) else [entry["ori_img"]]
     if not names or not all(isinstance(n, str) and n for n in names):
         raise SuiteError(f"{where}: ori_img must be a file name or a non-empty list of file names")
-    sources = tuple(ImageRef(label if i == 0 else f"{label} input {i + 1}",
-                             path=inside(folder, n, f"{where}: ori_img"))
-                    for i, n in enumerate(names))
+    sources = tuple(
+        ImageRef(
+            label if i == 0 else f"{label} input {i + 1}",
+            path=inside(folder, n, f"{where}: ori_img"),
+        )
+        for i, n in enumerate(names)
+    )
     gt = entry.get("gt_img")
-    reference = (ImageRef(f"{label} ground truth", path=inside(folder, gt, f"{where}: gt_img"))
-                 if present(gt) else None)
+    reference = (
+        ImageRef(f"{label} ground truth", path=inside(folder, gt, f"{where}: gt_img"))
+        if present(gt)
+        else None
+    )
     dimension = DIMENSION_OF[category.key]
     explanation = entry.get("explain_en") if present(entry.get("explain_en")) else ""
-    return Case(id=case_id, category=category, instruction={"en": text_of(entry, "ins_en", where)},
-                sources=sources, reference=reference, tags=(dimension, META_OF[dimension]),
-                metadata={"entry": f"{category.key} entry {key!r}"},
-                extra={"key": key, "explanation": str(explanation), "dimension": dimension,
-                       "meta_category": META_OF[dimension]},
-                output_stem=f"{category.key}/{key}")
+    return Case(
+        id=case_id,
+        category=category,
+        instruction={"en": text_of(entry, "ins_en", where)},
+        sources=sources,
+        reference=reference,
+        tags=(dimension, META_OF[dimension]),
+        metadata={"entry": f"{category.key} entry {key!r}"},
+        extra={
+            "key": key,
+            "explanation": str(explanation),
+            "dimension": dimension,
+            "meta_category": META_OF[dimension],
+        },
+        output_stem=f"{category.key}/{key}",
+    )

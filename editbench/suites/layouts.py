@@ -11,9 +11,18 @@ from pathlib import Path
 
 LAYOUTS = ("gedit", "imgedit", "kris", "rise")
 # The extensions each official scorer accepts, in the order the replay editor tries them.
-READ_EXTENSIONS = {"gedit": (".png",), "imgedit": (".png",), "kris": (".png", ".jpg", ".jpeg"),
-                   "rise": (".png", ".jpg", ".jpeg")}
-NAMES = {"gedit": "GEdit-Bench", "imgedit": "ImgEdit-Bench", "kris": "KRIS-Bench", "rise": "RISEBench"}
+READ_EXTENSIONS = {
+    "gedit": (".png",),
+    "imgedit": (".png",),
+    "kris": (".png", ".jpg", ".jpeg"),
+    "rise": (".png", ".jpg", ".jpeg"),
+}
+NAMES = {
+    "gedit": "GEdit-Bench",
+    "imgedit": "ImgEdit-Bench",
+    "kris": "KRIS-Bench",
+    "rise": "RISEBench",
+}
 SOURCE_COPY = "_SRCIMG.png"  # GEdit's scorer reads the source next to the edit: <key>_SRCIMG.png
 
 

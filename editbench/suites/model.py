@@ -77,8 +77,10 @@ class ImageRef:
         try:
             data = base64.b64decode(_strip_data_url(self.b64 or ""), validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise CaseError(f"{self.label}: invalid base64 image data ({exc}); "
-                            "re-encode the image with base64.b64encode") from None
+            raise CaseError(
+                f"{self.label}: invalid base64 image data ({exc}); "
+                "re-encode the image with base64.b64encode"
+            ) from None
         return decode_png(data, f"{self.label} (base64)"), data
 
 

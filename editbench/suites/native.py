@@ -16,8 +16,19 @@ from editbench.errors import SuiteError
 from editbench.suites.common import inside, reject_unknown, seed
 from editbench.suites.model import LANGUAGES, Case, Category, ImageRef, Suite
 
-_CASE_KEYS = {"id", "category", "instruction", "description", "source", "sources", "reference",
-              "tags", "difficulty", "seed", "metadata"}
+_CASE_KEYS = {
+    "id",
+    "category",
+    "instruction",
+    "description",
+    "source",
+    "sources",
+    "reference",
+    "tags",
+    "difficulty",
+    "seed",
+    "metadata",
+}
 _SUITE_KEYS = {"name", "version", "description", "templates", "categories"}
 _CATEGORY_KEYS = {"key", "names", "criterion"}
 
@@ -25,24 +36,39 @@ _CATEGORY_KEYS = {"key", "names", "criterion"}
 def load(root: Path, language: str) -> Suite:
     manifest = root / "suite.yaml"
     if not manifest.is_file():
-        raise SuiteError(f"suite {root}: no suite.yaml; a native suite folder needs suite.yaml and "
-                         "cases.jsonl (for a published benchmark set suite.format: gedit, imgedit, "
-                         "kris or rise)")
+        raise SuiteError(
+            f"suite {root}: no suite.yaml; a native suite folder needs suite.yaml and "
+            "cases.jsonl (for a published benchmark set suite.format: gedit, imgedit, "
+            "kris or rise)"
+        )
     try:
         meta = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise SuiteError(f"{manifest}: not valid YAML ({str(exc).splitlines()[0]}); "
-                         "safe loading only: python tags are refused") from None
+        raise SuiteError(
+            f"{manifest}: not valid YAML ({str(exc).splitlines()[0]}); "
+            "safe loading only: python tags are refused"
+        ) from None
     reject_unknown(meta, _SUITE_KEYS, str(manifest))
-    categories = tuple(_category(item, manifest, i) for i, item in enumerate(meta.get("categories") or []))
+    categories = tuple(
+        _category(item, manifest, i) for i, item in enumerate(meta.get("categories") or [])
+    )
     if not categories:
-        raise SuiteError(f"{manifest}: no categories; list them under `categories:` with key and names")
+        raise SuiteError(
+            f"{manifest}: no categories; list them under `categories:` with key and names"
+        )
     templates = meta.get("templates")
     template_dir = inside(root, templates, f"{manifest}: templates") if templates else None
     cases = _cases(root, categories, language)
-    return Suite(name=str(meta.get("name") or root.name), version=str(meta.get("version") or "0"),
-                 root=root, format="native", language=language, categories=categories,
-                 cases=cases, templates=template_dir)
+    return Suite(
+        name=str(meta.get("name") or root.name),
+        version=str(meta.get("version") or "0"),
+        root=root,
+        format="native",
+        language=language,
+        categories=categories,
+        cases=cases,
+        templates=template_dir,
+    )
 
 
 def _category(item: Any, manifest: Path, index: int) -> Category:
@@ -68,12 +94,16 @@ def _cases(root: Path, categories: tuple[Category, ...], language: str) -> tuple
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise SuiteError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno}); "
-                             "each line must be one JSON object") from None
+            raise SuiteError(
+                f"{where}: malformed JSON ({exc.msg} at column {exc.colno}); "
+                "each line must be one JSON object"
+            ) from None
         case = _case(item, where, root, lookup, language)
         if case.id in seen:
-            raise SuiteError(f"{where}: duplicate case id {case.id!r} (first on line {seen[case.id]}); "
-                             "give every case its own id")
+            raise SuiteError(
+                f"{where}: duplicate case id {case.id!r} (first on line {seen[case.id]}); "
+                "give every case its own id"
+            )
         seen[case.id] = number
         cases.append(case)
     if not cases:
@@ -95,14 +125,21 @@ def _case(item: Any, where: str, root: Path, lookup: dict, language: str) -> Cas
     require_language(instruction, language, where, case_id)
     reference = item.get("reference")
     return Case(
-        id=case_id, category=category, instruction=instruction,
+        id=case_id,
+        category=category,
+        instruction=instruction,
         description=texts(item.get("description") or {}, f"{where}: description"),
         sources=_sources(item, where, root, case_id),
-        reference=ImageRef(label + " reference", path=inside(root, reference, f"{where}: reference"))
-        if reference else None,
+        reference=ImageRef(
+            label + " reference", path=inside(root, reference, f"{where}: reference")
+        )
+        if reference
+        else None,
         tags=tuple(str(t) for t in item.get("tags") or ()),
-        difficulty=item.get("difficulty"), seed=seed(item.get("seed"), where),
-        metadata=dict(item.get("metadata") or {}))
+        difficulty=item.get("difficulty"),
+        seed=seed(item.get("seed"), where),
+        metadata=dict(item.get("metadata") or {}),
+    )
 
 
 def _sources(item: dict, where: str, root: Path, case_id: str) -> tuple[ImageRef, ...]:
@@ -111,18 +148,26 @@ def _sources(item: dict, where: str, root: Path, case_id: str) -> tuple[ImageRef
         raise SuiteError(f"{where} (case {case_id}): give either source or sources, not both")
     paths = item.get("sources") if "sources" in item else [item.get("source")]
     if not isinstance(paths, list) or not paths or not all(isinstance(p, str) and p for p in paths):
-        raise SuiteError(f"{where} (case {case_id}): missing required key 'source' (one image path) "
-                         "or 'sources' (a non-empty list of image paths)")
+        raise SuiteError(
+            f"{where} (case {case_id}): missing required key 'source' (one image path) "
+            "or 'sources' (a non-empty list of image paths)"
+        )
     label = f"case {case_id}"
-    return tuple(ImageRef(label if i == 0 else f"{label} input {i + 1}",
-                          path=inside(root, p, f"{where} (case {case_id}): source"))
-                 for i, p in enumerate(paths))
+    return tuple(
+        ImageRef(
+            label if i == 0 else f"{label} input {i + 1}",
+            path=inside(root, p, f"{where} (case {case_id}): source"),
+        )
+        for i, p in enumerate(paths)
+    )
 
 
 def texts(value: Any, where: str) -> dict[str, str]:
     if isinstance(value, str):
         return {"en": value}
-    if isinstance(value, dict) and all(k in LANGUAGES and isinstance(v, str) for k, v in value.items()):
+    if isinstance(value, dict) and all(
+        k in LANGUAGES and isinstance(v, str) for k, v in value.items()
+    ):
         return dict(value)
     raise SuiteError(f"{where}: expected a string or a mapping of en/zh to strings")
 
@@ -130,8 +175,10 @@ def texts(value: Any, where: str) -> dict[str, str]:
 def require_language(texts_: dict, language: str, where: str, case_id: str) -> None:
     if language not in texts_:
         have = ", ".join(texts_) or "none"
-        raise SuiteError(f"{where}: case {case_id} has no {language} instruction (has {have}); "
-                         f"add it or set suite.language to one it has")
+        raise SuiteError(
+            f"{where}: case {case_id} has no {language} instruction (has {have}); "
+            f"add it or set suite.language to one it has"
+        )
 
 
 def category_lookup(categories: tuple[Category, ...]) -> dict[str, Category]:
@@ -146,5 +193,7 @@ def find_category(lookup: dict, value: Any, where: str) -> Category:
     if str(value) in lookup:
         return lookup[str(value)]
     keys = sorted({c.key for c in lookup.values()})
-    raise SuiteError(f"{where}: unknown category {value!r}; known categories: {', '.join(keys)} "
-                     "(declare new ones in suite.yaml)")
+    raise SuiteError(
+        f"{where}: unknown category {value!r}; known categories: {', '.join(keys)} "
+        "(declare new ones in suite.yaml)"
+    )

@@ -29,27 +29,45 @@ from editbench.suites.common import (
 )
 from editbench.suites.model import Case, ImageRef, Suite, marker_name
 
-CATEGORIES = fixed_categories(("temporal_reasoning", "causal_reasoning", "spatial_reasoning",
-                               "logical_reasoning"))
-_OWN_KEYS = {"index", "category", "instruction", "image", "reference", "reference_txt",
-             "reference_img"}
+CATEGORIES = fixed_categories(
+    ("temporal_reasoning", "causal_reasoning", "spatial_reasoning", "logical_reasoning")
+)
+_OWN_KEYS = {
+    "index",
+    "category",
+    "instruction",
+    "image",
+    "reference",
+    "reference_txt",
+    "reference_img",
+}
 
 
-def load(file: Path, language: str, name: str | None, templates: Path | None,
-         images: Path | None) -> Suite:
+def load(
+    file: Path, language: str, name: str | None, templates: Path | None, images: Path | None
+) -> Suite:
     require_english(language, "RISEBench", file)
     items = read_json(file, list, "RISEBench's data file is one JSON list of entries")
     root = images or file.parent
     if not root.is_dir():
-        raise SuiteError(f"suite.images {root}: not a folder; set it to the folder the entries' "
-                         "image paths are relative to (RISEBench's data folder)")
+        raise SuiteError(
+            f"suite.images {root}: not a folder; set it to the folder the entries' "
+            "image paths are relative to (RISEBench's data folder)"
+        )
     cases = [_case(file, number, item, root) for number, item in enumerate(items)]
     if not cases:
         raise SuiteError(f"{file}: no entries")
     unique_ids(cases, file)
-    return Suite(name=name or "RISEBench", version=content_hash(file), root=root, format="rise",
-                 language="en", categories=used_categories(CATEGORIES, cases), cases=tuple(cases),
-                 templates=templates)
+    return Suite(
+        name=name or "RISEBench",
+        version=content_hash(file),
+        root=root,
+        format="rise",
+        language="en",
+        categories=used_categories(CATEGORIES, cases),
+        cases=tuple(cases),
+        templates=templates,
+    )
 
 
 def _case(file: Path, number: int, item: object, root: Path) -> Case:
@@ -63,13 +81,18 @@ def _case(file: Path, number: int, item: object, root: Path) -> Case:
     case_id = index if index.startswith(category.key) else f"{category.key}-{index}"
     label = f"case {case_id}"
     extra = _extra(item, index)
-    return Case(id=case_id, category=category, instruction={"en": text_of(item, "instruction", where)},
-                sources=(ImageRef(label, path=inside(root, text_of(item, "image", where), where)),),
-                reference=_reference_image(item, root, where, label),
-                reference_text=_reference_text(item, extra),
-                tags=(marker_name(str(extra["subtask"]).lower()),) if "subtask" in extra else (),
-                metadata={"entry": f"entry {number}"}, extra=extra,
-                output_stem=f"images/{category.key}/{index}")
+    return Case(
+        id=case_id,
+        category=category,
+        instruction={"en": text_of(item, "instruction", where)},
+        sources=(ImageRef(label, path=inside(root, text_of(item, "image", where), where)),),
+        reference=_reference_image(item, root, where, label),
+        reference_text=_reference_text(item, extra),
+        tags=(marker_name(str(extra["subtask"]).lower()),) if "subtask" in extra else (),
+        metadata={"entry": f"entry {number}"},
+        extra=extra,
+        output_stem=f"images/{category.key}/{index}",
+    )
 
 
 def _extra(item: dict, index: str) -> dict:
@@ -95,6 +118,8 @@ def _reference_image(item: dict, root: Path, where: str, label: str) -> ImageRef
         return None
     path = inside(root, value, f"{where}: reference_img")
     if not path.is_file():
-        raise SuiteError(f"{where}: reference_img {value!r} points nowhere ({path} does not exist); "
-                         "fix the path, set suite.images to RISEBench's data folder, or remove the key")
+        raise SuiteError(
+            f"{where}: reference_img {value!r} points nowhere ({path} does not exist); "
+            "fix the path, set suite.images to RISEBench's data folder, or remove the key"
+        )
     return ImageRef(f"{label} reference", path=path)

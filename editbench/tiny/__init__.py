@@ -57,7 +57,7 @@ BUILDERS: dict[str, Callable[[Path, int], None]] = {
 def tiny_name(model: str | None) -> str | None:
     """`tiny:qwen-image-edit` -> `qwen-image-edit`; anything else -> None."""
     if model and model.startswith(PREFIX):
-        return model[len(PREFIX):]
+        return model[len(PREFIX) :]
     return None
 
 
@@ -68,8 +68,10 @@ def check_name(name: str, key: str, allowed: tuple[str, ...] | None = None) -> N
         return
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {PREFIX}{close[0]}?" if close else ""
-    raise ConfigError(f"{key}: unknown tiny checkpoint {PREFIX}{name}{hint} "
-                      f"(known: {', '.join(PREFIX + k for k in known)})")
+    raise ConfigError(
+        f"{key}: unknown tiny checkpoint {PREFIX}{name}{hint} "
+        f"(known: {', '.join(PREFIX + k for k in known)})"
+    )
 
 
 def cache_root() -> Path:
@@ -134,10 +136,15 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="editbench make-tiny",
         description="Write the tiny random editor (qwen-image-edit) and judge (qwen3-vl) checkpoints "
-                    "into DIR/<name>; fully offline, the same bytes for the same seed.")
+        "into DIR/<name>; fully offline, the same bytes for the same seed.",
+    )
     parser.add_argument("dir", type=Path, help="output folder")
-    parser.add_argument("--only", choices=sorted(BUILDERS), action="append",
-                        help="build only this checkpoint (repeatable)")
+    parser.add_argument(
+        "--only",
+        choices=sorted(BUILDERS),
+        action="append",
+        help="build only this checkpoint (repeatable)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     for name in args.only or list(BUILDERS):

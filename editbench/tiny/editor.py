@@ -39,8 +39,14 @@ def build_tiny_editor(folder: Path, seed: int = 0) -> None:
     vae = _vae()
     torch.manual_seed(seed)
     transformer = _transformer()
-    pipe = QwenImageEditPipeline(scheduler=_scheduler(), vae=vae, text_encoder=text_encoder,
-                                 tokenizer=None, processor=None, transformer=transformer)
+    pipe = QwenImageEditPipeline(
+        scheduler=_scheduler(),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=None,
+        processor=None,
+        transformer=transformer,
+    )
     pipe.save_pretrained(folder, safe_serialization=True)
     _write_processor(folder)
     _write_model_index(folder)
@@ -50,22 +56,45 @@ def _text_encoder(ids: dict[str, int]):
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
 
     text = {
-        "vocab_size": vocab_size(), "hidden_size": TEXT_HIDDEN, "intermediate_size": 64,
-        "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 1,
-        "max_position_embeddings": 4096, "rms_norm_eps": 1e-6, "tie_word_embeddings": False,
-        "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]},
-        "pad_token_id": ids["<|endoftext|>"], "bos_token_id": ids["<|endoftext|>"],
+        "vocab_size": vocab_size(),
+        "hidden_size": TEXT_HIDDEN,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 1,
+        "max_position_embeddings": 4096,
+        "rms_norm_eps": 1e-6,
+        "tie_word_embeddings": False,
+        "rope_parameters": {
+            "rope_type": "default",
+            "rope_theta": 10000.0,
+            "mrope_section": [2, 3, 3],
+        },
+        "pad_token_id": ids["<|endoftext|>"],
+        "bos_token_id": ids["<|endoftext|>"],
         "eos_token_id": ids["<|im_end|>"],
     }
     vision = {
-        "depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "patch_size": 14,
-        "spatial_merge_size": 2, "temporal_patch_size": 2, "out_hidden_size": TEXT_HIDDEN,
-        "window_size": 56, "fullatt_block_indexes": [1],
+        "depth": 2,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_heads": 2,
+        "patch_size": 14,
+        "spatial_merge_size": 2,
+        "temporal_patch_size": 2,
+        "out_hidden_size": TEXT_HIDDEN,
+        "window_size": 56,
+        "fullatt_block_indexes": [1],
     }
     config = Qwen2_5_VLConfig(
-        text_config=text, vision_config=vision, image_token_id=ids["<|image_pad|>"],
-        video_token_id=ids["<|video_pad|>"], vision_start_token_id=ids["<|vision_start|>"],
-        vision_end_token_id=ids["<|vision_end|>"], tie_word_embeddings=False)
+        text_config=text,
+        vision_config=vision,
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=False,
+    )
     return Qwen2_5_VLForConditionalGeneration(config).eval()
 
 
@@ -76,9 +105,14 @@ def _vae():
     # no extra residual blocks: the VAE's full-resolution convolutions and the transformer's
     # attention over noise + source tokens decide an edit's time on a CPU.
     return AutoencoderKLQwenImage(
-        base_dim=2, z_dim=LATENT_CHANNELS, dim_mult=[1, 1, 1, 1, 1], num_res_blocks=0,
+        base_dim=2,
+        z_dim=LATENT_CHANNELS,
+        dim_mult=[1, 1, 1, 1, 1],
+        num_res_blocks=0,
         temperal_downsample=[False, True, True, True],
-        latents_mean=[0.0] * LATENT_CHANNELS, latents_std=[1.0] * LATENT_CHANNELS).eval()
+        latents_mean=[0.0] * LATENT_CHANNELS,
+        latents_std=[1.0] * LATENT_CHANNELS,
+    ).eval()
 
 
 def _transformer():
@@ -86,18 +120,31 @@ def _transformer():
 
     # One 8-wide head over ~2,100 tokens (noise + source latents + text).
     return QwenImageTransformer2DModel(
-        patch_size=2, in_channels=LATENT_CHANNELS * 4, out_channels=LATENT_CHANNELS, num_layers=2,
-        attention_head_dim=8, num_attention_heads=1, joint_attention_dim=TEXT_HIDDEN,
-        axes_dims_rope=(2, 2, 4)).eval()
+        patch_size=2,
+        in_channels=LATENT_CHANNELS * 4,
+        out_channels=LATENT_CHANNELS,
+        num_layers=2,
+        attention_head_dim=8,
+        num_attention_heads=1,
+        joint_attention_dim=TEXT_HIDDEN,
+        axes_dims_rope=(2, 2, 4),
+    ).eval()
 
 
 def _scheduler():
     from diffusers import FlowMatchEulerDiscreteScheduler
 
     return FlowMatchEulerDiscreteScheduler(
-        num_train_timesteps=1000, shift=1.0, use_dynamic_shifting=True, base_shift=0.5,
-        max_shift=0.9, base_image_seq_len=256, max_image_seq_len=8192, shift_terminal=0.02,
-        time_shift_type="exponential")
+        num_train_timesteps=1000,
+        shift=1.0,
+        use_dynamic_shifting=True,
+        base_shift=0.5,
+        max_shift=0.9,
+        base_image_seq_len=256,
+        max_image_seq_len=8192,
+        shift_terminal=0.02,
+        time_shift_type="exponential",
+    )
 
 
 def _write_processor(folder: Path) -> None:
@@ -107,13 +154,22 @@ def _write_processor(folder: Path) -> None:
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copyfile(folder / "tokenizer" / name, target / name)
     config = {
-        "image_processor_type": "Qwen2VLImageProcessor", "processor_class": "Qwen2VLProcessor",
-        "do_resize": True, "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True,
-        "do_convert_rgb": True, "image_mean": [0.48145466, 0.4578275, 0.40821073],
-        "image_std": [0.26862954, 0.26130258, 0.27577711], "resample": 3, "patch_size": 14,
-        "temporal_patch_size": 2, "merge_size": 2,
+        "image_processor_type": "Qwen2VLImageProcessor",
+        "processor_class": "Qwen2VLProcessor",
+        "do_resize": True,
+        "do_rescale": True,
+        "rescale_factor": 1 / 255,
+        "do_normalize": True,
+        "do_convert_rgb": True,
+        "image_mean": [0.48145466, 0.4578275, 0.40821073],
+        "image_std": [0.26862954, 0.26130258, 0.27577711],
+        "resample": 3,
+        "patch_size": 14,
+        "temporal_patch_size": 2,
+        "merge_size": 2,
         "size": {"shortest_edge": PROCESSOR_MIN_PIXELS, "longest_edge": PROCESSOR_MAX_PIXELS},
-        "min_pixels": PROCESSOR_MIN_PIXELS, "max_pixels": PROCESSOR_MAX_PIXELS,
+        "min_pixels": PROCESSOR_MIN_PIXELS,
+        "max_pixels": PROCESSOR_MAX_PIXELS,
     }
     _write_json(target / "preprocessor_config.json", config)
 

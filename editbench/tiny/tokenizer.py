@@ -17,10 +17,20 @@ from pathlib import Path
 
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
 
-SPLIT_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"
-                 r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
-SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
-                  "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")
+SPLIT_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"
+    r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+SPECIAL_TOKENS = (
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|vision_pad|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+)
 MAX_LENGTH = 32768
 MERGES = 400
 
@@ -75,10 +85,12 @@ def vocab_size() -> int:
 
 
 def _pre_tokenizer():
-    return pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(SPLIT_PATTERN), behavior="isolated", invert=False),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-    ])
+    return pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(SPLIT_PATTERN), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
 
 
 @functools.cache
@@ -87,7 +99,9 @@ def learn_merges(count: int = MERGES) -> tuple[tuple[str, str], ...]:
 
     Plain counting with a total order, so the result never depends on hash or thread order.
     """
-    words = Counter(tuple(piece) for piece, _ in _pre_tokenizer().pre_tokenize_str(" ".join(CORPUS.split())))
+    words = Counter(
+        tuple(piece) for piece, _ in _pre_tokenizer().pre_tokenize_str(" ".join(CORPUS.split()))
+    )
     merges: list[tuple[str, str]] = []
     for _ in range(count):
         pairs: Counter = Counter()
@@ -122,23 +136,44 @@ def build_tokenizer(folder: Path) -> dict[str, int]:
     vocab = {symbol: index for index, symbol in enumerate(alphabet)}
     for left, right in merges:
         vocab.setdefault(left + right, len(vocab))
-    tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=list(merges), fuse_unk=False, byte_fallback=False))
+    tokenizer = Tokenizer(
+        models.BPE(vocab=vocab, merges=list(merges), fuse_unk=False, byte_fallback=False)
+    )
     tokenizer.normalizer = normalizers.NFC()
     tokenizer.pre_tokenizer = _pre_tokenizer()
     tokenizer.decoder = decoders.ByteLevel()
-    tokenizer.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS])
+    tokenizer.add_special_tokens(
+        [AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS]
+    )
     tokenizer.save(str(folder / "tokenizer.json"))
     ids = special_token_ids()
-    added = {str(ids[t]): {"content": t, "lstrip": False, "normalized": False, "rstrip": False,
-                           "single_word": False, "special": True} for t in SPECIAL_TOKENS}
+    added = {
+        str(ids[t]): {
+            "content": t,
+            "lstrip": False,
+            "normalized": False,
+            "rstrip": False,
+            "single_word": False,
+            "special": True,
+        }
+        for t in SPECIAL_TOKENS
+    }
     config = {
-        "tokenizer_class": "Qwen2Tokenizer", "added_tokens_decoder": added,
+        "tokenizer_class": "Qwen2Tokenizer",
+        "added_tokens_decoder": added,
         "additional_special_tokens": [t for t in SPECIAL_TOKENS if t != "<|endoftext|>"],
-        "bos_token": None, "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>",
-        "unk_token": None, "model_max_length": MAX_LENGTH, "padding_side": "left",
-        "clean_up_tokenization_spaces": False, "errors": "replace", "split_special_tokens": False,
+        "bos_token": None,
+        "eos_token": "<|im_end|>",
+        "pad_token": "<|endoftext|>",
+        "unk_token": None,
+        "model_max_length": MAX_LENGTH,
+        "padding_side": "left",
+        "clean_up_tokenization_spaces": False,
+        "errors": "replace",
+        "split_special_tokens": False,
         "chat_template": CHAT_TEMPLATE,
     }
-    (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n",
-                                                  encoding="utf-8")
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return ids

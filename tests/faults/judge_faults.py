@@ -59,8 +59,14 @@ class FaultyJudge:
         self._before(fault)
         if fault == "garbage":
             return [{"score": float("nan"), "mass": 0.0, "probs": []} for _ in items]
-        return [{"score": LATE if fault == "hang" else SCORES[item["dimension"]], "mass": 1.0, "probs": []}
-                for item in items]
+        return [
+            {
+                "score": LATE if fault == "hang" else SCORES[item["dimension"]],
+                "mass": 1.0,
+                "probs": [],
+            }
+            for item in items
+        ]
 
     def generate(self, items: list, decoding: dict) -> list:
         fault = self._fault(items)
