@@ -18,6 +18,7 @@ COMMANDS = {
     "make-tiny": ("editbench.tiny:main", "build the tiny random editor and judge checkpoints"),
     "compare": ("editbench.reporting.compare:main", "compare two run folders per category"),
     "merge": ("editbench.reporting.merge:main", "merge run folders (shards) into one"),
+    "export": ("editbench.export:main", "write a run's edits in a benchmark's own layout"),
     "agree": ("editbench.reporting.agree:main", "a judge's agreement with human ratings"),
     "slurm": ("editbench.slurm:main", "submit a run as a Slurm array of shards and a merge job"),
     "perf": (

@@ -20,14 +20,18 @@ import yaml
 from editbench.errors import ConfigError
 from editbench.vocabulary import IMAGES, JUDGED_DIMENSIONS
 
+HUB_SCHEME = "hf://"
+LAYOUTS = ("gedit", "imgedit", "kris", "rise")
+
 
 @dataclass(frozen=True)
 class SuiteConfig:
     path: str = "../fixtures/sample_suite"
-    format: str = "auto"  # auto | native | b64
+    format: str = "auto"  # auto | native | b64 | gedit | imgedit | kris | rise
     language: str = "en"  # en | zh
-    name: str | None = None  # display name for a base64 suite (defaults to the file stem)
-    templates: str | None = None  # prompt template folder for a base64 suite
+    name: str | None = None  # display name (base64 and published benchmarks)
+    templates: str | None = None  # prompt template folder (suites without suite.yaml)
+    images: str | None = None  # image root when the manifest is elsewhere (imgedit, rise)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class EditorConfig:
     size: str = "pipeline"  # pipeline | source | <W>x<H>
     max_pixels: int | None = None  # processor cap for Qwen-VL text encoders (pixels)
     replay_dir: str | None = None
+    replay_layout: str | None = None  # gedit | imgedit | kris | rise: read edits in that layout
     kwargs: dict = field(default_factory=dict)
 
 
@@ -101,6 +106,8 @@ class Config:
         """A path from the config, resolved against the config file's folder."""
         if value is None:
             return None
+        if value.startswith(HUB_SCHEME):
+            return Path(value)  # a hub data set, not a path: left for the suite reader
         return (Path(self.base_dir) / os.path.expanduser(value)).resolve()
 
     def to_dict(self) -> dict:
@@ -112,7 +119,8 @@ class Config:
 
 _SECTIONS = {"suite": SuiteConfig, "run": RunConfig, "editor": EditorConfig, "judge": JudgeConfig}
 _CHOICES = {
-    "suite.format": ("auto", "native", "b64"),
+    "suite.format": ("auto", "native", "b64", *LAYOUTS),
+    "editor.replay_layout": LAYOUTS,
     "suite.language": ("en", "zh"),
     "editor.dtype": ("auto", "float32", "bfloat16", "float16"),
     "editor.device": ("auto", "cpu", "cuda"),
@@ -198,7 +206,7 @@ def _build_section(cls: type, values: dict, section: str, source: str) -> Any:
         dotted = f"{section}.{key}"
         kwargs[key] = _check_type(value, hints[key], dotted, source)
         choices = _CHOICES.get(dotted)
-        if choices and kwargs[key] not in choices:
+        if choices and kwargs[key] is not None and kwargs[key] not in choices:
             raise ConfigError(f"{source}: {dotted}: {value!r} is not one of {', '.join(choices)}")
     return cls(**kwargs)
 

@@ -77,6 +77,8 @@ class CaseOutcome:
                 if result.get(extra) not in (None, ""):
                     props.append((f"{extra}.{name}", result[extra]))
         props.extend((f"image.{kind}", path) for kind, path in self.images.items())
+        if case.output_stem:
+            props.append(("output_stem", case.output_stem))
         if self.worker_info:
             props.append((WORKER_PROPERTY, self.worker_info))
         return props
@@ -107,12 +109,18 @@ class CaseRunner:
             self._worker_info_sent = True
             outcome.worker_info = worker_info(self.editor_key, self.judge)
         try:
-            source, source_png = case.source.load()
+            loaded = [ref.load() for ref in case.sources]
         except CaseError as exc:
             return outcome.fail(Status.CASE_ERROR, str(exc))
+        images, pngs = [image for image, _ in loaded], [png for _, png in loaded]
         instruction, description = case.text(self.language)
-        outcome.images["source"] = self._save(case, "source", source_png)
-        edited_png = self._edit(outcome, source, source_png, instruction)
+        for number, png in enumerate(pngs, start=1):
+            kind = "source" if number == 1 else f"source{number}"
+            outcome.images[kind] = self._save(case, kind, png)
+        refusal = self._refusal(case)
+        if refusal:
+            return outcome.fail(Status.CASE_ERROR, refusal)
+        edited_png = self._edit(outcome, images, pngs, instruction)
         if edited_png is None:
             return outcome
         outcome.images["edited"] = self._save(case, "edited", edited_png)
@@ -120,24 +128,40 @@ class CaseRunner:
             outcome,
             JudgeInput(
                 case=case,
-                source_png=source_png,
+                source_png=pngs[0],
                 edited_png=edited_png,
                 instruction=instruction,
                 description=description,
                 seed=outcome.seed,
+                source_pngs=tuple(pngs),
             ),
         )
         return outcome
 
+    def _refusal(self, case: Case) -> str:
+        """Why the editor cannot take this case's inputs ('' when it can): never a silent first image."""
+        limit = getattr(self.editor, "max_images", 1)
+        count = len(case.sources)
+        if limit is None or count <= limit:
+            return ""
+        what = self.editor_key.get("pipeline") or self.editor.name
+        return (
+            f"case {case.id} has {count} input images but the editor ({what}) takes {limit}; "
+            "use one that takes several (editor.pipeline: QwenImageEditPlusPipeline) or leave "
+            f'the case out (-k "not {case.test_id}")'
+        )
+
     def _edit(
-        self, outcome: CaseOutcome, source, source_png: bytes, instruction: str
+        self, outcome: CaseOutcome, images: list, pngs: list[bytes], instruction: str
     ) -> bytes | None:
+        one = len(pngs) == 1  # one-input cases keep the key they always had
+        inputs = {"source": sha256(pngs[0])} if one else {"sources": [sha256(p) for p in pngs]}
         key = cache_key(
             {
                 "kind": "edit",
                 "editor": self.editor_key,
                 "seed": outcome.seed,
-                "source": sha256(source_png),
+                **inputs,
                 "instruction": instruction,
             }
         )
@@ -150,10 +174,12 @@ class CaseRunner:
             edited = self.editor.edit(
                 EditRequest(
                     case=outcome.case,
-                    image=source,
+                    image=images[0],
                     instruction=instruction,
                     seed=outcome.seed,
-                    source_png=source_png,
+                    source_png=pngs[0],
+                    images=tuple(images),
+                    source_pngs=tuple(pngs),
                 )
             )
         except CaseError as exc:

@@ -40,6 +40,7 @@ def load_settings(
         config.suite.language,
         config.suite.name,
         config.resolve(config.suite.templates),
+        config.resolve(config.suite.images),
     )
     editors.check(config)
     modes.check(config, suite)

@@ -1,4 +1,4 @@
-"""Editors: turn (case, source image, instruction, seed) into an edited image.
+"""Editors: turn (case, source images, instruction, seed) into an edited image.
 
 Backends register under a short name and are imported lazily, so the `identity` baseline never
 imports torch. `check()` validates a config at startup, before any model loads; `create()`
@@ -24,15 +24,27 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EditRequest:
+    """One edit: `image`/`source_png` are the first input; `images`/`source_pngs` all of them."""
+
     case: Case
     image: Image.Image
     instruction: str
     seed: int
     source_png: bytes
+    images: tuple[Image.Image, ...] = ()
+    source_pngs: tuple[bytes, ...] = ()
+
+    @property
+    def inputs(self) -> tuple[Image.Image, ...]:
+        """Every input image, in the order the instruction refers to them."""
+        return self.images or (self.image,)
 
 
 class Editor(Protocol):
     name: str
+    # How many input images one edit takes (None: any number). The runner fails a case with more
+    # inputs than this with status case-error before calling `edit`: never a silent first image.
+    max_images: int | None
 
     def describe(self) -> dict[str, Any]:
         """Everything that determines an edit besides the case: model id, revision, parameters.

@@ -25,6 +25,9 @@ from editbench.errors import ConfigError
 from editbench.tiny import check_name, ensure_tiny, tiny_name
 
 TINY_EDITORS = ("qwen-image-edit",)
+# Pipelines whose `image` argument takes several input images of one edit (not a batch).
+# Any other pipeline takes one: the runner fails a case with several inputs as case-error.
+MULTI_IMAGE_PIPELINES = ("QwenImageEditPlusPipeline",)
 _SIZE = re.compile(r"^(\d+)x(\d+)$")
 _DTYPES = {"float32": "float32", "bfloat16": "bfloat16", "float16": "float16"}
 
@@ -36,13 +39,14 @@ class DiffusersEditor:
         self.settings = config.editor
         self.source = _model_source(config)
         self.pipeline_class = _pipeline_class(self.settings.pipeline)
+        self.max_images = None if self.settings.pipeline in MULTI_IMAGE_PIPELINES else 1
         self.device = _pick_device(device)
         self.dtype = _pick_dtype(self.settings.dtype, self.device)
         self.call_kwargs = _call_kwargs(self.pipeline_class, self.settings)
         self.load_s: float | None = None
         self.stats_path = os.environ.get("EDITBENCH_EDITOR_STATS")
         self._pipe = None
-        self._identity = self._describe()
+        self._description = self._describe()
 
     @staticmethod
     def check(config: Config) -> None:
@@ -59,10 +63,10 @@ class DiffusersEditor:
         _model_source(config)
 
     def describe(self) -> dict[str, Any]:
-        return dict(self._identity)
+        return dict(self._description)
 
     def _describe(self) -> dict[str, Any]:
-        identity = {
+        description = {
             "backend": self.name,
             "pipeline": self.settings.pipeline,
             "dtype": self.dtype,
@@ -71,8 +75,8 @@ class DiffusersEditor:
             "size": self.settings.size,
             "call": _plain(self.call_kwargs),
         }
-        identity.update(model=self.source["model"], revision=self.source["revision"])
-        return identity
+        description.update(model=self.source["model"], revision=self.source["revision"])
+        return description
 
     def edit(self, request: EditRequest):
         import torch
@@ -80,6 +84,8 @@ class DiffusersEditor:
         pipe = self.pipeline()
         kwargs = dict(self.call_kwargs)
         kwargs.update(_size_kwargs(self.settings.size, request.image))
+        inputs = request.inputs
+        image = list(inputs) if self.max_images is None and len(inputs) > 1 else request.image
         generator = torch.Generator(device="cpu").manual_seed(request.seed)
         if self.device == "cuda":
             torch.cuda.reset_peak_memory_stats()
@@ -87,7 +93,7 @@ class DiffusersEditor:
         try:
             with torch.inference_mode():
                 result = pipe(
-                    image=request.image,
+                    image=image,
                     prompt=request.instruction,
                     generator=generator,
                     output_type="pil",

@@ -40,6 +40,7 @@ class JudgeInput:
     instruction: str
     description: str
     seed: int
+    source_pngs: tuple[bytes, ...] = ()  # every input image when a case has several (else empty)
 
 
 @dataclass(frozen=True)

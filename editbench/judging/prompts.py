@@ -77,9 +77,27 @@ def criterion_of(case: Case) -> str:
 
 
 def describe_images(images: list[str]) -> str:
+    """Which image is which; several "source" entries (a case with several inputs) are one group."""
     if len(images) == 1:
         return f"The image is {IMAGE_NAMES[images[0]]}."
-    return " ".join(f"Image {i} is {IMAGE_NAMES[name]}." for i, name in enumerate(images, start=1))
+    sources = images.count("source")
+    if sources <= 1:
+        return " ".join(
+            f"Image {i} is {IMAGE_NAMES[name]}." for i, name in enumerate(images, start=1)
+        )
+    first = images.index("source") + 1
+    parts = [
+        f"Image {i} is {IMAGE_NAMES[name]}."
+        for i, name in enumerate(images, start=1)
+        if name != "source"
+    ]
+    parts.insert(
+        first - 1,
+        f"Images {first}-{first + sources - 1} are the {sources} source images "
+        "before editing (the inputs of the edit, in the order the instruction "
+        "refers to them).",
+    )
+    return " ".join(parts)
 
 
 def template_folder(suite: Suite) -> Path:

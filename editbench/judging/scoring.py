@@ -80,18 +80,22 @@ class Scorer:
         }
 
     def items(self, item: JudgeInput) -> dict[str, dict]:
-        """The request item (rendered prompt + images) of each configured dimension."""
-        pngs = {"source": item.source_png, "edited": item.edited_png}
+        """The request item (rendered prompt + images) of each configured dimension.
+
+        "source" stands for every input image of the case, in order (one for most cases).
+        """
+        pngs = {"source": list(item.source_pngs or (item.source_png,)), "edited": [item.edited_png]}
         out = {}
         for dimension in self.judge.dimensions:
-            images = OWN_IMAGES.get(dimension, self.judge.images)
+            kinds = OWN_IMAGES.get(dimension, self.judge.images)
+            names = [kind for kind in kinds for _ in pngs[kind]]
             prompt = self.templates.render(
-                dimension, item.case, item.instruction, item.description, images, self.judge.method
+                dimension, item.case, item.instruction, item.description, names, self.judge.method
             )
             out[dimension] = {
                 "dimension": dimension,
                 "prompt": prompt,
-                "images": [pngs[i] for i in images],
+                "images": [png for kind in kinds for png in pngs[kind]],
             }
         return out
 
@@ -112,7 +116,8 @@ class Scorer:
 
     def score(self, item: JudgeInput) -> dict[str, DimensionResult]:
         items = self.items(item)
-        digests = {id(png): sha256(png) for png in (item.source_png, item.edited_png)}
+        inputs = item.source_pngs or (item.source_png,)
+        digests = {id(png): sha256(png) for png in (*inputs, item.edited_png)}
         keys = {d: self.key(i, item.seed, digests) for d, i in items.items()}
         results: dict[str, DimensionResult] = {}
         for dimension, key in keys.items():

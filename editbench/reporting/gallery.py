@@ -186,9 +186,27 @@ def _filters(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
     )
 
 
+def image_kinds(images: dict[str, Any]) -> list[str]:
+    """The inputs of a case in display order (source, source2, ...); the edit comes after them."""
+
+    def number(kind: str) -> int:
+        return 1 if kind == "source" else int(kind[6:])
+
+    inputs = sorted(
+        (k for k in images if k == "source" or (k.startswith("source") and k[6:].isdigit())),
+        key=number,
+    )
+    return inputs or ["source"]
+
+
+def _caption(kind: str) -> str:
+    return f"source {kind[6:]}" if kind.startswith("source") and kind[6:].isdigit() else kind
+
+
 def _case(record: dict[str, Any], run_dir: Path, language: str) -> str:
     images = record.get("images") or {}
-    thumbs = "".join(_thumb(run_dir, images.get(kind), kind) for kind in ("source", "edited"))
+    kinds = (*image_kinds(images), "edited")
+    thumbs = "".join(_thumb(run_dir, images.get(kind), kind) for kind in kinds)
     instruction = record.get("instruction") or {}
     if isinstance(instruction, dict):
         instruction = instruction.get(language) or next(iter(instruction.values()), "")
@@ -207,11 +225,12 @@ def _case(record: dict[str, Any], run_dir: Path, language: str) -> str:
 
 def _thumb(run_dir: Path, relative: str | None, kind: str) -> str:
     url = thumbnail_url(run_dir, relative)
+    caption = _caption(kind)
     if url is None:
-        return f'<figure class="missing"><figcaption>{esc(kind)}: no image</figcaption></figure>'
+        return f'<figure class="missing"><figcaption>{esc(caption)}: no image</figcaption></figure>'
     return (
-        f'<figure><a href="{esc(relative)}"><img class="thumb" alt="{esc(kind)}" src="{url}"></a>'
-        f"<figcaption>{esc(kind)}</figcaption></figure>"
+        f'<figure><a href="{esc(relative)}"><img class="thumb" alt="{esc(caption)}" src="{url}"></a>'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
 
 
@@ -239,7 +258,7 @@ svg text{font-size:12px;fill:#333} svg .grid{stroke:#eee} svg .ci{stroke:#222;st
 .case{border:1px solid #ccc;border-radius:6px;padding:.5em;width:360px}
 .case.status-failed{border-color:#d62728;background:#fff6f6}
 .case h3{font-size:1em;margin:.2em 0}.badge{font-size:.8em;padding:0 .4em;border-radius:3px;background:#eee}
-.thumbs{display:flex;gap:.4em}figure{margin:0;text-align:center;font-size:.8em}
+.thumbs{display:flex;flex-wrap:wrap;gap:.4em}figure{margin:0;text-align:center;font-size:.8em}
 img.thumb{max-width:160px;max-height:160px;display:block}
 .scores th,.scores td{font-size:.85em}.reason{color:#a00;font-size:.85em}
 .hidden{display:none}

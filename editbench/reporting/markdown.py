@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from editbench.reporting.gallery import image_kinds
 from editbench.reporting.summary import failures_text, rows
 from editbench.reporting.tables import score_cell
 
@@ -47,9 +48,36 @@ def render(summary: dict[str, Any], records: list[dict[str, Any]], meta: dict[st
             f"{cell(r.get('reason', ''))[:300]} |"
             for r in failed
         ]
+    lines += _several_inputs(records)
     if not dims:
         lines += ["", "No scores: the judge was off (judge.backend: none) or every case failed."]
     return "\n".join(lines) + "\n"
+
+
+def _several_inputs(records: list[dict[str, Any]]) -> list[str]:
+    """Cases with several input images: links to every input and to the edit."""
+    rows = []
+    for record in records:
+        images = record.get("images") or {}
+        kinds = image_kinds(images)
+        if len(kinds) < 2:
+            continue
+        inputs = ", ".join(f"[{n}]({images[k]})" for n, k in enumerate(kinds, start=1))
+        edited = f"[edited]({images['edited']})" if images.get("edited") else "none"
+        rows.append(
+            f"| {cell(record.get('test_id', record.get('case_id')))} | "
+            f"{cell(record.get('status'))} | {inputs} | {edited} |"
+        )
+    if not rows:
+        return []
+    return [
+        "",
+        "## Cases with several input images",
+        "",
+        "| case | status | inputs | edit |",
+        "|---|---|---|---|",
+        *rows,
+    ]
 
 
 def _facts(meta: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from editbench.reporting.gallery import esc, thumbnail_url
+from editbench.reporting.gallery import esc, image_kinds, thumbnail_url
 from editbench.vocabulary import Status
 
 
@@ -37,7 +37,7 @@ class HtmlReportHooks:
 
 
 def pytest_html_cells(run_dir: Path, props: dict[str, Any]) -> tuple[str, str]:
-    """Cells for pytest-html's results table: scores (or failure statuses) and two thumbnails."""
+    """Cells for pytest-html's results table: scores (or failure statuses) and the thumbnails."""
     parts = []
     for key, status in props.items():
         if not key.startswith("status."):
@@ -50,7 +50,8 @@ def pytest_html_cells(run_dir: Path, props: dict[str, Any]) -> tuple[str, str]:
     if props.get("status") not in (None, Status.OK):
         parts.append(f"status {esc(props.get('status'))}")
     thumbs = []
-    for kind in ("source", "edited"):
+    images = {k[6:]: v for k, v in props.items() if k.startswith("image.")}
+    for kind in (*image_kinds(images), "edited"):
         relative = props.get(f"image.{kind}")
         url = thumbnail_url(run_dir, relative)
         if url is not None:
