@@ -135,3 +135,203 @@ def _reasoning(data: dict) -> str:
         if key in data:
             return str(data[key])
     return ""
+
+
+# -- several scores in one answer (the benchmarks' own protocols) --------------------------------
+
+_NUMBER = r"([-+]?\d+(?:\.\d+)?)"
+_FINAL_SCORE = re.compile(
+    r"final\s+scores?[\s*]*[:：=]?[\s*]*" + _NUMBER, re.IGNORECASE | re.MULTILINE
+)
+_SCORE_LABEL = re.compile(
+    r"(?:^|(?<=[\n.;(\[*#>\"'`{]))\s*\**\s*(?:(?:my|the)\s+)?score\s*\**\s*[:：=]\s*\**\s*"
+    + _NUMBER,
+    re.IGNORECASE | re.MULTILINE,
+)
+_BARE_NUMBER = re.compile(r"^\s*\**\s*" + _NUMBER + r"\s*\**\s*[.。]?\s*$")
+_REASONING_LINE = re.compile(r"^\W*(?:brief\s+)?reasoning\W*[:：]\s*(.+)$", re.I | re.M)
+
+
+@dataclass(frozen=True)
+class Subscore:
+    """What an answer calls one sub-score: its id, its label in lines, its key in JSON."""
+
+    id: str
+    label: str
+    key: str
+
+
+def parse_subscores(
+    text: str,
+    subscores: list[Subscore],
+    low: float,
+    high: float,
+    integer: bool = False,
+    list_ok: bool = True,
+) -> dict[str, Parsed]:
+    """Each sub-score read from one answer on the scale [low, high], or why it cannot be.
+
+    Where a sub-score can stand, in order (the first form that names any sub-score decides):
+    1. a JSON object: `"score": [7, 5]` in the sub-scores' order (`list_ok`), `"score": 4` for
+       a single one, or each sub-score's key (`"consistency_score": 4`);
+    2. a bare list of as many numbers as there are sub-scores (`[7, 5]`, `list_ok`);
+    3. a line per sub-score, `Prompt Compliance: 4` (its label or its key; `**` allowed);
+    4. for a single sub-score: `Final Score: 4`, `Score: 4`, `4/<high>`, or the bare number.
+    A sub-score missing from the deciding form, given twice with different values, off the
+    scale or (when `integer`) not a whole number fails on its own; nothing is ever filled in.
+    """
+    folded = unicodedata.normalize("NFKC", text or "").replace("−", "-").strip()
+    if not folded:
+        return _all(subscores, Parsed(None, Status.UNPARSEABLE, "empty answer"))
+    reasoning = _answer_reasoning(folded)
+    readers = [_json_subscores, _list_subscores, _line_subscores, _single_subscore]
+    if len(subscores) == 1:  # "Final Score: 4" decides before a line that names the sub-score
+        readers = [_json_subscores, _single_subscore, _line_subscores]
+    for reader in readers:
+        found = reader(folded, subscores, high, list_ok)
+        if found is not None:
+            return {
+                s.id: _check_value(found.get(s.id), s, low, high, integer, reasoning)
+                for s in subscores
+            }
+    names = ", ".join(s.label for s in subscores)
+    return _all(subscores, Parsed(None, Status.UNPARSEABLE, f"no score found for {names}"))
+
+
+def _all(subscores: list[Subscore], parsed: Parsed) -> dict[str, Parsed]:
+    return {s.id: parsed for s in subscores}
+
+
+def _check_value(
+    found, sub: Subscore, low: float, high: float, integer: bool, reasoning: str
+) -> Parsed:
+    """A found value (float), a failure already decided (Parsed), or None (missing)."""
+    if isinstance(found, Parsed):
+        return Parsed(found.score, found.status, found.reason, reasoning)
+    if found is None:
+        return Parsed(None, Status.UNPARSEABLE, f"no {sub.label} score in the answer", reasoning)
+    if math.isnan(found) or not low <= found <= high or (integer and found != int(found)):
+        what = "a whole number " if integer else ""
+        return Parsed(
+            None,
+            Status.OUT_OF_RANGE,
+            f"{sub.label} {found:g} is not {what}in [{low:g}, {high:g}]",
+            reasoning,
+        )
+    return Parsed(float(found), Status.OK, "", reasoning)
+
+
+def _numeric(value) -> float | Parsed:
+    if isinstance(value, bool) or value is None:
+        return Parsed(None, Status.UNPARSEABLE, f"JSON score is {value!r}, not a number")
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = re.fullmatch(r"\s*" + _NUMBER + r"\s*", str(value))
+    if match is None:
+        return Parsed(None, Status.UNPARSEABLE, f"JSON score {value!r} is not a number")
+    return float(match.group(1))
+
+
+def _json_objects(text: str):
+    start = text.find("{")
+    while start != -1:
+        try:
+            data, end = json.JSONDecoder().raw_decode(text, start)
+        except json.JSONDecodeError:
+            start = text.find("{", start + 1)
+            continue
+        if isinstance(data, dict):
+            yield data
+        start = text.find("{", end)
+
+
+def _json_subscores(text: str, subscores: list[Subscore], high: float, list_ok: bool):
+    for data in _json_objects(text):
+        lowered = {str(k).strip().lower(): v for k, v in data.items()}
+        keyed = {s.id: lowered[s.key.lower()] for s in subscores if s.key.lower() in lowered}
+        if keyed:
+            return {k: _numeric(v) for k, v in keyed.items()}
+        if "score" not in lowered:
+            continue
+        value = lowered["score"]
+        if isinstance(value, list):
+            return _positional(value, subscores, "JSON score list") if list_ok else None
+        if len(subscores) == 1:
+            return {subscores[0].id: _numeric(value)}
+        return _all(subscores, Parsed(None, Status.UNPARSEABLE, "one JSON score for several"))
+    return None
+
+
+def _positional(values: list, subscores: list[Subscore], where: str) -> dict:
+    if len(values) != len(subscores):
+        failure = Parsed(
+            None,
+            Status.UNPARSEABLE,
+            f"{where} has {len(values)} values for {len(subscores)} sub-scores",
+        )
+        return _all(subscores, failure)
+    return {s.id: _numeric(v) for s, v in zip(subscores, values, strict=True)}
+
+
+def _list_subscores(text: str, subscores: list[Subscore], high: float, list_ok: bool):
+    if not list_ok or len(subscores) < 2:
+        return None
+    pattern = r"\[\s*" + r"\s*,\s*".join([_NUMBER] * len(subscores)) + r"\s*\]"
+    found = {tuple(m) for m in re.findall(pattern, text)}
+    if not found:
+        return None
+    if len(found) > 1:
+        return _all(subscores, Parsed(None, Status.UNPARSEABLE, "ambiguous: several score lists"))
+    return _positional([float(v) for v in found.pop()], subscores, "score list")
+
+
+def _line_subscores(text: str, subscores: list[Subscore], high: float, list_ok: bool):
+    found = {}
+    for sub in subscores:
+        names = {sub.label, sub.key, sub.key.replace("_", " ")}
+        alternatives = "|".join(
+            re.escape(n).replace(r"\ ", r"[\s_]+") for n in sorted(names, key=len, reverse=True)
+        )
+        pattern = re.compile(
+            r"(?:^|(?<=[\n\"'{,]))[\s*#>\-\"']*(?:"
+            + alternatives
+            + r")[\s*\"']*[:：=]\s*\**\s*"
+            + _NUMBER,
+            re.IGNORECASE | re.MULTILINE,
+        )
+        values = {float(v) for v in pattern.findall(text)}
+        if len(values) > 1:
+            shown = ", ".join(f"{v:g}" for v in sorted(values))
+            found[sub.id] = Parsed(
+                None, Status.UNPARSEABLE, f"ambiguous: {sub.label} given as {shown}"
+            )
+        elif values:
+            found[sub.id] = values.pop()
+    return found or None
+
+
+def _single_subscore(text: str, subscores: list[Subscore], high: float, list_ok: bool):
+    if len(subscores) != 1:
+        return None
+    out_of = re.compile(_NUMBER + r"\s*(?:/\s*|out\s+of\s+)" + f"{high:g}" + r"\b", re.I)
+    for pattern in (_FINAL_SCORE, _SCORE_LABEL, out_of, _BARE_NUMBER):
+        values = {float(v) for v in pattern.findall(text)}
+        if len(values) > 1:
+            shown = ", ".join(f"{v:g}" for v in sorted(values))
+            failure = Parsed(None, Status.UNPARSEABLE, f"ambiguous: several scores ({shown})")
+            return {subscores[0].id: failure}
+        if values:
+            return {subscores[0].id: values.pop()}
+    return None
+
+
+def _answer_reasoning(text: str) -> str:
+    for data in _json_objects(text):
+        reasoning = _reasoning(data)
+        if reasoning:
+            return reasoning
+    match = _REASONING_LINE.search(text)
+    if match:
+        return match.group(1).strip()
+    final = _FINAL_SCORE.search(text)
+    return text[: final.start()].strip(" *#\n")[-500:] if final else ""
