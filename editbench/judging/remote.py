@@ -86,6 +86,14 @@ class ScoreItem(TypedDict):
     images: list[bytes]
 
 
+class ScaledScoreItem(ScoreItem, total=False):
+    """A ScoreItem of a benchmark protocol whose scale is not 0-10: `scale` is [low, high], the
+    whole-number scores the answer's digit reads (e.g. [1, 5], [0, 1]). Absent means 0-10, so the
+    editbench protocol's messages are unchanged."""
+
+    scale: list[int]
+
+
 class Decoding(TypedDict):
     max_new_tokens: int
     temperature: float
@@ -153,6 +161,27 @@ def versions() -> dict:
             found[name] = None
     _VERSIONS.update(found)
     return found
+
+
+def on_scale(
+    probs: list[float], mass: float, low: int, high: int
+) -> tuple[float, float, list[float]]:
+    """(expected score, mass, P(low..high)) over one scale's own digits, from the renormalised
+    P(0..10) and its mass: the judge's probabilities of the scores the scale allows, renormalised.
+
+    The same as reading those digit tokens alone: P(1) already excludes a "1" that goes on to
+    "10". `mass` becomes the unnormalised probability of the scale's scores.
+    """
+    kept = [float(p) for p in probs[low : high + 1]]
+    share = sum(kept)
+    if share <= 0.0:
+        raise ValueError(f"the judge put no probability on the scores {low}..{high}")
+    normed = [p / share for p in kept]
+    return (
+        sum(s * p for s, p in zip(range(low, high + 1), normed, strict=True)),
+        mass * share,
+        normed,
+    )
 
 
 def expected_score(
