@@ -69,6 +69,7 @@ class JudgeConfig:
     revision: str | None = None
     python: str | None = None  # judge interpreter; default: $EDITBENCH_JUDGE_PYTHON or .tox/judge
     method: str = "logit"  # logit | generate
+    protocol: str = "editbench"  # editbench | gedit | imgedit | kris | rise | path/to/protocol.yaml
     dtype: str = "auto"
     device: str = "auto"  # auto | cpu | cuda
     gpus: list[str] | None = None  # judge GPU list; default: the worker's own GPU(s)

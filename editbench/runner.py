@@ -210,7 +210,7 @@ class CaseRunner:
                 outcome.fail(
                     result["status"], f"{name}: {result.get('reasoning') or result['status']}"
                 )
-        if "SC" in results and "PQ" in results:
+        if "SC" in results and "PQ" in results and OVERALL not in results:  # a protocol's own O
             outcome.dimensions[OVERALL] = overall(results["SC"], results["PQ"])
 
     def _save(self, case: Case, kind: str, data: bytes) -> str:

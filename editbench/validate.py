@@ -42,7 +42,10 @@ def describe(settings: Settings) -> list[str]:
     lines.append(
         f"editor   {cfg.editor.backend} {cfg.editor.model or ''} steps={cfg.editor.steps}".rstrip()
     )
-    lines.append(f"judge    {cfg.judge.backend} {cfg.judge.model or ''} method={cfg.judge.method}")
+    lines.append(
+        f"judge    {cfg.judge.backend} {cfg.judge.model or ''} method={cfg.judge.method} "
+        f"protocol={cfg.judge.protocol}"
+    )
     devices = (
         "; ".join(",".join(g) for g in settings.groups)
         if settings.groups

@@ -32,13 +32,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from editbench import protocols
 from editbench.cache import Cache
 from editbench.errors import ConfigError
 from editbench.judging import WorkerInfo
-from editbench.judging.prompts import load_templates
 from editbench.judging.remote import DIGITS, PROTOCOL, expected_score
 from editbench.judging.resolve import check_python, check_values, fingerprint, resolve_model
-from editbench.judging.scoring import JudgeFailure, Scorer
+from editbench.judging.scoring import JudgeFailure
 from editbench.vocabulary import Status
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def check(config: Config, suite: Suite) -> None:
             "judge.url to a running endpoint)",
         )
         resolve_model(config, build=False)
-    load_templates(suite, list(judge.dimensions))
+    protocols.check(config, suite)
 
 
 def check_endpoint(config: Config) -> None:
@@ -322,9 +322,10 @@ class ServiceJudge:
             max_workers=max(4, len(judge.dimensions) * judge.samples),
             thread_name_prefix="editbench-judge",
         )
-        self.templates = load_templates(suite, list(judge.dimensions))
         cache = Cache(config.resolve(config.run.cache_dir)) if config.run.cache else None
-        self.scorer = Scorer(judge, self.templates, self.score_key(), self.request, cache)
+        self.scorer, self.templates = protocols.make_scorer(
+            config, suite, self.score_key(), self.request, cache
+        )
 
     def score_key(self) -> dict[str, Any]:
         judge, endpoint = self.config.judge, self.endpoint
@@ -350,7 +351,10 @@ class ServiceJudge:
             "images": list(judge.images),
             "dimensions": list(judge.dimensions),
             "timeout_s": judge.timeout_s,
-            "templates": {d: str(p) for d, p in self.templates.files.items()},
+            "templates": {d: str(p) for d, p in self.templates.files.items()}
+            if self.templates
+            else {},
+            "protocol": judge.protocol,
             "versions": {"engine": self.endpoint.engine, "version": self.endpoint.engine_version},
         }
 

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import execnet
 
+from editbench import protocols
 from editbench.cache import Cache
 from editbench.devices import judge_devices
 from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, remote
-from editbench.judging.prompts import load_templates
 from editbench.judging.remote import PROTOCOL
 from editbench.judging.resolve import (
     backend_target,
@@ -36,7 +36,7 @@ from editbench.judging.resolve import (
     judge_python,
     resolve_model,
 )
-from editbench.judging.scoring import JudgeFailure, Scorer
+from editbench.judging.scoring import JudgeFailure
 from editbench.vocabulary import Status
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def check(config: Config, suite: Suite) -> None:
         check_constant(config)
     if judge.backend == "qwen-vl":
         resolve_model(config, build=False)
-    load_templates(suite, list(judge.dimensions))
+    protocols.check(config, suite)
 
 
 # -- the gateway ---------------------------------------------------------------------------------
@@ -114,9 +114,10 @@ class GatewayJudge:
         self.discarded = 0
         self.restarts = 0
         self.conn: Connection | None = self._connect()
-        self.templates = load_templates(suite, list(judge.dimensions))
         cache = Cache(config.resolve(config.run.cache_dir)) if config.run.cache else None
-        self.scorer = Scorer(judge, self.templates, self.score_key(), self.request, cache)
+        self.scorer, self.templates = protocols.make_scorer(
+            config, suite, self.score_key(), self.request, cache
+        )
 
     # Judge protocol ----------------------------------------------------------------------------
 
@@ -144,7 +145,10 @@ class GatewayJudge:
             "images": list(judge.images),
             "dimensions": list(judge.dimensions),
             "timeout_s": judge.timeout_s,
-            "templates": {d: str(p) for d, p in self.templates.files.items()},
+            "templates": {d: str(p) for d, p in self.templates.files.items()}
+            if self.templates
+            else {},
+            "protocol": judge.protocol,
             "versions": ready.get("versions"),
             "info": ready.get("info"),
             "load_s": ready.get("load_s"),
