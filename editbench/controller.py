@@ -18,7 +18,10 @@ from typing import Any
 
 import pytest
 
+from editbench import protocols
 from editbench.config import Config
+from editbench.protocols.facts import case_facts
+from editbench.protocols.render import terminal_lines
 from editbench.reporting.gate import parse_thresholds, violations
 from editbench.reporting.records import WORKER_KEY, record_from_report
 from editbench.reporting.rundir import RESULTS, RUN_META, write_reports
@@ -85,7 +88,8 @@ class Controller:
         self.summary: dict[str, Any] | None = None
         self.gate: list[str] = []
         categories = [(c.key, c.names) for c in settings.suite.categories]
-        self.thresholds = parse_thresholds(self.fail_under, categories)
+        self.protocol = protocols.load_protocol(settings.config)
+        self.thresholds = parse_thresholds(self.fail_under, categories, self.protocol)
         self.cases = case_lookup(settings)
         self.collected = False
         self._results = None
@@ -96,6 +100,8 @@ class Controller:
         (self.run_dir / "images").mkdir(exist_ok=True)
         point_latest(self.run_dir)
         self.meta = start_meta(self.settings, self.run_dir, self.argv, self.shard, self.fail_under)
+        if self.protocol is not None:  # name, file, hash and the spec merge and compare read
+            self.meta["protocol"] = protocols.describe(self.protocol)
         write_json(self.run_dir / RUN_META, self.meta)
         self._results = open(self.run_dir / RESULTS, "a", encoding="utf-8")
 
@@ -122,7 +128,9 @@ class Controller:
     def finish(self, exitstatus: int) -> int:
         """Write summaries, reports and the completed run.json; apply the gate to the exit status."""
         summary = summarize(
-            self.records, [(c.key, c.display) for c in self.settings.suite.categories]
+            self.records,
+            [(c.key, c.display) for c in self.settings.suite.categories],
+            self.protocol,
         )
         self.gate = violations(summary, self.thresholds)
         if self.gate and exitstatus in (0, 5):
@@ -141,6 +149,8 @@ class Controller:
             "editbench scores (mean [95% CI] per category; failed cases counted, not scored):",
             *table_lines(self.summary),
         ]
+        if "protocol" in self.summary:
+            lines += terminal_lines(self.summary["protocol"])
         lines += [f"editbench: FAILED --eb-fail-under {line}" for line in self.gate]
         if self.fail_under and not self.gate:
             lines.append(f"editbench: passed --eb-fail-under {' '.join(self.fail_under)}")
@@ -170,7 +180,10 @@ class Controller:
         finished = report.when == "call" or (report.when in ("setup", "???") and not report.passed)
         case = self.cases.get(param_id(report.nodeid)) if "::test_edit[" in report.nodeid else None
         if finished and case is not None:
-            self.add(record_from_report(report, case))
+            record = record_from_report(report, case)
+            if self.protocol is not None:  # what the headline rows read, kept with the record
+                record["facts"] = case_facts(case)
+            self.add(record)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = self.finish(int(exitstatus))

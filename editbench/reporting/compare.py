@@ -117,10 +117,58 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     records_a, meta_a = load_run(args.run_a)
-    records_b, _ = load_run(args.run_b)
+    records_b, meta_b = load_run(args.run_b)
     result = compare(records_a, records_b, categories_of(meta_a))
     result |= {"run_a": str(args.run_a.resolve()), "run_b": str(args.run_b.resolve())}
+    headline = compare_headline(records_a, records_b, meta_a, meta_b)
+    if headline:
+        result["protocol"] = headline
     output = args.json or args.run_b / "compare.json"
     write_json(output, result)
-    print("\n".join([*lines(result), f"comparison written to {output}"]))
-    return 1 if args.fail_on_regression and result["regressions"] else 0
+    text = [*lines(result), *(headline_lines(headline) if headline else [])]
+    print("\n".join([*text, f"comparison written to {output}"]))
+    regressions = result["regressions"] + (headline or {}).get("regressions", [])
+    return 1 if args.fail_on_regression and regressions else 0
+
+
+def compare_headline(
+    records_a: list[dict[str, Any]],
+    records_b: list[dict[str, Any]],
+    meta_a: dict[str, Any],
+    meta_b: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Both runs' protocol headline numbers on their shared cases, when they share a protocol."""
+    name_a = (meta_a.get("protocol") or {}).get("name")
+    if name_a is None or name_a != (meta_b.get("protocol") or {}).get("name"):
+        return None
+    from editbench import protocols
+    from editbench.protocols.aggregate import compare_numbers
+
+    protocol = protocols.from_meta(meta_a)
+    rows = compare_numbers(records_a, records_b, protocol, categories_of(meta_a))
+    return {
+        "name": protocol.name,
+        "interval": "paired percentile bootstrap over the cases both runs scored "
+        f"({stats.RESAMPLES} resamples, seed {stats.SEED}; within categories for macro means)",
+        "rows": rows,
+        "regressions": [f"{r['column']}@{r['row']}" for r in rows if r["flag"] == "regression"],
+    }
+
+
+def headline_lines(headline: dict[str, Any]) -> list[str]:
+    header = ["row", "number", "n", "A", "B", "B-A [95% CI]", ""]
+    body = [
+        [
+            r["row_label"],
+            r["column"],
+            str(r["n"]),
+            f"{r['a']:.2f}",
+            f"{r['b']:.2f}",
+            f"{r['delta']:+.2f}"
+            + ("" if r["ci_low"] is None else f" [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"),
+            "REGRESSION" if r["flag"] == "regression" else r["flag"],
+        ]
+        for r in headline["rows"]
+    ]
+    title = f"protocol {headline['name']} headline numbers ({headline['interval']}):"
+    return ["", title, *table(header, body, right_from=2)]

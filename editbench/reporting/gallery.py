@@ -15,6 +15,7 @@ from typing import Any
 
 from editbench.errors import CaseError
 from editbench.images import decode_png, thumbnail_jpeg
+from editbench.protocols.render import html_table as protocol_table
 from editbench.reporting.summary import failures_text, rows
 from editbench.reporting.tables import score_cell
 from editbench.vocabulary import Status
@@ -54,6 +55,7 @@ def render(
         _facts(meta),
         "<h2>Scores</h2>",
         _summary_table(summary),
+        protocol_table(summary["protocol"]) if "protocol" in summary else "",
         _chart(summary),
         "<h2>Cases</h2>",
         _filters(summary, records),

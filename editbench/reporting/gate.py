@@ -22,23 +22,31 @@ class Threshold:
     dimension: str
     category: str | None  # a category key, MACRO, or None for the overall micro mean
     value: float
+    headline: bool = (
+        False  # a protocol's headline number: dimension is its column, category its row
+    )
 
 
 def parse_thresholds(
-    specs: list[str], categories: list[tuple[str, tuple[str, ...]]]
+    specs: list[str], categories: list[tuple[str, tuple[str, ...]]], protocol=None
 ) -> list[Threshold]:
-    """Parse DIM[@CATEGORY]=VALUE; `categories` are (key, names) pairs of the suite."""
-    return [_parse(spec, categories) for spec in specs]
+    """Parse DIM[@CATEGORY]=VALUE; `categories` are (key, names) pairs of the suite. With a
+    benchmark protocol, NAME[@ROW]=VALUE also gates its headline numbers (`G_O=6`)."""
+    return [_parse(spec, categories, protocol) for spec in specs]
 
 
-def _parse(spec: str, categories: list[tuple[str, tuple[str, ...]]]) -> Threshold:
+def _parse(spec: str, categories: list[tuple[str, tuple[str, ...]]], protocol=None) -> Threshold:
     target, sep, raw = spec.partition("=")
     dimension, _, category = target.strip().partition("@")
+    columns = [c.name for c in protocol.aggregate.columns] if protocol is not None else []
+    if sep and dimension in columns:
+        return _headline(spec, dimension, category.strip(), raw, categories, protocol)
     example = "e.g. --eb-fail-under O=6.5 or --eb-fail-under SC@physical=5"
     if not sep or dimension not in REPORTED_DIMENSIONS:
+        names = ", ".join([*REPORTED_DIMENSIONS, *columns])
         raise ConfigError(
             f"--eb-fail-under {spec!r}: expected DIM[@CATEGORY]=VALUE with DIM one of "
-            f"{', '.join(REPORTED_DIMENSIONS)}; {example}"
+            f"{names}; {example}"
         )
     try:
         value = float(raw)
@@ -62,10 +70,44 @@ def _category(spec: str, name: str, categories: list[tuple[str, tuple[str, ...]]
     )
 
 
+def _headline(spec: str, name: str, row: str, raw: str, categories, protocol) -> Threshold:
+    """NAME[@ROW]=VALUE on a protocol's headline number; no row means its headline row."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"--eb-fail-under {spec!r}: {raw!r} is not a number") from None
+    for key, names in categories:
+        if row in names:
+            row = key
+    return Threshold(spec, name, row or protocol.aggregate.headline_row, value, headline=True)
+
+
+def _headline_violation(summary: dict[str, Any], threshold: Threshold) -> str | None:
+    numbers = (summary.get("protocol") or {}).get("numbers") or []
+    found = next(
+        (
+            n
+            for n in numbers
+            if n["column"] == threshold.dimension and n["row"] == threshold.category
+        ),
+        None,
+    )
+    where = f"{threshold.dimension} at {threshold.category}"
+    if found is None or found.get("value") is None:
+        return f"{threshold.text}: no scored {where}; the gate cannot pass without scores"
+    if found["value"] < threshold.value:
+        return f"{threshold.text}: {where} is {found['value']:.3f} < {threshold.value:g}"
+    return None
+
+
 def violations(summary: dict[str, Any], thresholds: list[Threshold]) -> list[str]:
     """One line per threshold that is not met; empty when the gate passes."""
     lines = []
     for threshold in thresholds:
+        if threshold.headline:
+            line = _headline_violation(summary, threshold)
+            lines += [line] if line else []
+            continue
         row, where = _row(summary, threshold.category)
         stat = (row or {}).get("dimensions", {}).get(threshold.dimension)
         if not stat or not stat.get("n"):

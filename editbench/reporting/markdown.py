@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from editbench.protocols.render import markdown_lines as protocol_markdown
 from editbench.reporting.gallery import image_kinds
 from editbench.reporting.summary import failures_text, rows
 from editbench.reporting.tables import score_cell
@@ -40,6 +41,8 @@ def render(summary: dict[str, Any], records: list[dict[str, Any]], meta: dict[st
             cell(failures_text(row)),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    if "protocol" in summary:
+        lines += protocol_markdown(summary["protocol"], cell)
     failed = [r for r in records if r.get("status") != "ok"]
     if failed:
         lines += ["", "## Failed cases", "", "| case | status | reason |", "|---|---|---|"]

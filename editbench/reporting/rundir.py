@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from editbench import protocols
 from editbench.errors import ConfigError
 from editbench.reporting import gallery, markdown
 from editbench.reporting.records import read_results
@@ -32,7 +33,8 @@ def write_reports(
     summary: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Summaries (JSON, CSV), Markdown and HTML from the records; returns the summary."""
-    summary = summary if summary is not None else summarize(records, categories_of(meta))
+    if summary is None:
+        summary = summarize(records, categories_of(meta), protocols.from_meta(meta))
     write_json(run_dir / "summary.json", summary)
     _write_text(run_dir / "summary.csv", summary_csv(summary))
     _write_text(run_dir / "report.md", markdown.render(summary, records, meta))

@@ -18,9 +18,13 @@ from editbench.vocabulary import REPORTED_DIMENSIONS
 SCHEMA = 1
 
 
-def summarize(records: list[dict[str, Any]], categories: list[tuple[str, str]]) -> dict[str, Any]:
-    """Per category (suite order, then any unknown ones), micro and macro overall."""
+def summarize(
+    records: list[dict[str, Any]], categories: list[tuple[str, str]], protocol=None
+) -> dict[str, Any]:
+    """Per category (suite order, then any unknown ones), micro and macro overall; with a
+    benchmark protocol (editbench.protocols), its headline numbers in a `protocol` block."""
     ordered = canonical_order(records)
+    dims = reported_dimensions(ordered)
     known = dict(categories)
     for record in ordered:
         known.setdefault(record["category"], record.get("category_name") or record["category"])
@@ -28,8 +32,8 @@ def summarize(records: list[dict[str, Any]], categories: list[tuple[str, str]]) 
     for key, name in known.items():
         subset = [r for r in ordered if r["category"] == key]
         if subset:
-            rows.append({"key": key, "name": name, **_group(subset)})
-    return {
+            rows.append({"key": key, "name": name, **_group(subset, dims)})
+    summary = {
         "schema": SCHEMA,
         "bootstrap": {
             "method": "percentile",
@@ -37,25 +41,36 @@ def summarize(records: list[dict[str, Any]], categories: list[tuple[str, str]]) 
             "seed": stats.SEED,
             "confidence": stats.CONFIDENCE,
         },
-        "dimensions": [
-            d for d in REPORTED_DIMENSIONS if any(d in row["dimensions"] for row in rows)
-        ],
+        "dimensions": [d for d in dims if any(d in row["dimensions"] for row in rows)],
         "categories": rows,
         "overall": {
-            "micro": {"key": "overall", "name": "overall (micro)", **_group(ordered)},
-            "macro": {"key": "macro", "name": "overall (macro)", **_macro(rows, ordered)},
+            "micro": {"key": "overall", "name": "overall (micro)", **_group(ordered, dims)},
+            "macro": {"key": "macro", "name": "overall (macro)", **_macro(rows, ordered, dims)},
         },
     }
+    if protocol is not None:
+        from editbench.protocols.aggregate import protocol_block
+
+        summary["protocol"] = protocol_block(ordered, protocol, categories)
+    return summary
 
 
-def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
+def reported_dimensions(records: list[dict[str, Any]]) -> list[str]:
+    """SC, PQ, O, criterion, then any other dimension a protocol scored (not its sub-scores)."""
+    seen = [d for r in records for d in r.get("scores") or {} if "." not in d]
+    return [*REPORTED_DIMENSIONS, *(d for d in dict.fromkeys(seen) if d not in REPORTED_DIMENSIONS)]
+
+
+def _group(
+    records: list[dict[str, Any]], dimensions: list[str] = REPORTED_DIMENSIONS
+) -> dict[str, Any]:
     failures: dict[str, int] = {}
     for record in records:
         if not is_scored(record):
             status = str(record.get("status") or "error")
             failures[status] = failures.get(status, 0) + 1
     dims = {}
-    for dim in REPORTED_DIMENSIONS:
+    for dim in dimensions:
         values = [v for v in (score(r, dim) for r in records) if v is not None]
         if values:
             dims[dim] = stats.describe(values)
@@ -68,10 +83,14 @@ def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _macro(rows: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[str, Any]:
-    group = _group(records)
+def _macro(
+    rows: list[dict[str, Any]],
+    records: list[dict[str, Any]],
+    dimensions: list[str] = REPORTED_DIMENSIONS,
+) -> dict[str, Any]:
+    group = _group(records, dimensions)
     dims = {}
-    for dim in REPORTED_DIMENSIONS:
+    for dim in dimensions:
         means = [row["dimensions"][dim]["mean"] for row in rows if dim in row["dimensions"]]
         if not means:
             continue
