@@ -1,0 +1,252 @@
+"""Protocols as plain code: the default protocol's requests unchanged, loading and its errors,
+answers with several scores, logit on a scale, derived dimensions, the gate on headline names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from editbench import protocols
+from editbench.cases import case_seed, load_suite
+from editbench.config import build_config
+from editbench.errors import ConfigError
+from editbench.images import sha256
+from editbench.judging import JudgeInput
+from editbench.judging.parsing import Subscore, parse_subscores
+from editbench.judging.remote import on_scale
+from editbench.judging.scoring import Scorer
+from editbench.protocols.loader import BUILTIN, BUILTIN_DIR, read_protocol
+from editbench.protocols.scoring import derive
+from editbench.reporting.gate import parse_thresholds, violations
+from support import REPO, SAMPLE_B64, SAMPLE_SUITE
+
+GOLDEN = Path(__file__).parent / "data" / "editbench_protocol_requests.json"
+
+
+# -- the default protocol ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["logit", "generate"])
+def test_default_protocol_sends_the_requests_it_sent_before_protocols(method):
+    """Score cache keys (prompt, images, decoding, method) recorded on main before protocols."""
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    config = build_config({"judge": {"method": method}})
+    for path, fmt in ((SAMPLE_SUITE, "native"), (SAMPLE_B64, "b64")):
+        suite = load_suite(path, fmt, "en", None, None, None)
+        scorer, _ = protocols.make_scorer(config, suite, {"fixed": "judge"}, None, None)
+        assert type(scorer) is Scorer
+        for case in suite.cases:
+            png = case.source.load()[1]
+            instruction, description = case.text("en")
+            item = JudgeInput(
+                case, png, png[::-1], instruction, description, case_seed(0, case), (png,)
+            )
+            items = scorer.items(item)
+            digests = {id(p): sha256(p) for p in (png, item.edited_png)}
+            keys = {d: scorer.key(i, item.seed, digests) for d, i in items.items()}
+            assert keys == golden[f"{fmt}/{method}/{case.id}"], case.id
+            assert all(set(i) == {"dimension", "prompt", "images"} for i in items.values())
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_builtin_protocols_load_and_hash_their_templates(name):
+    protocol = read_protocol(BUILTIN_DIR / f"{name}.yaml", f"builtin:{name}")
+    assert len(protocol.sha256) == 64 and protocol.aggregate.columns
+    assert protocol.aggregate.headline_row in [r.label for r in protocol.aggregate.rows]
+
+
+def write_protocol(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mine.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+MINIMAL = """
+name: mine
+asks:
+  - {id: SC, template: sc.txt, images: [source, edited]}
+aggregate:
+  rows: [{label: all}]
+  columns: [{name: Mean, of: [SC]}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("asks:", "askz: []\nasks:"), "unknown key 'askz'"),
+        (
+            ("of: [SC]", "of: [SCC]"),
+            "aggregate.columns[0].of: unknown dimension 'SCC'; did you mean SC?",
+        ),
+        (("images: [source, edited]", "images: [sauce]"), "unknown image kind 'sauce'"),
+        (("{label: all}", "{by: colour}"), "unknown row key 'colour'"),
+    ],
+)
+def test_a_bad_protocol_file_is_one_error_naming_file_and_key(tmp_path, change, message):
+    (tmp_path / "sc.txt").write_text("Rate {instruction}. {answer_format}", encoding="utf-8")
+    path = write_protocol(tmp_path, MINIMAL.replace(*change))
+    with pytest.raises(ConfigError) as error:
+        read_protocol(path)
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_a_template_variable_is_checked_at_load(tmp_path):
+    (tmp_path / "sc.txt").write_text("Rate {instrction}. {answer_format}", encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match=r"unknown variable \{instrction\}; did you mean \{instruction\}"
+    ):
+        read_protocol(write_protocol(tmp_path, MINIMAL))
+
+
+def test_an_unmapped_placeholder_in_a_benchmark_prompt_file_is_refused(tmp_path):
+    (tmp_path / "prompts.json").write_text(
+        json.dumps({"replace": "Edit: <edit_prompt>. Images: <images>."}), encoding="utf-8"
+    )
+    path = write_protocol(
+        tmp_path,
+        "extends: imgedit\ntemplates:\n  replace: {file: prompts.json, key: replace, "
+        "placeholders: {'<edit_prompt>': instruction}}\n",
+    )
+    with pytest.raises(ConfigError) as error:
+        read_protocol(path)
+    text = str(error.value)
+    assert "unknown placeholder <images>" in text and "prompts.json key 'replace'" in text
+    assert "asks[0] (replace).template.placeholders" in text
+
+
+def test_protocol_and_judge_dimensions_cannot_both_choose(tmp_path):
+    config = build_config({"judge": {"protocol": "gedit", "dimensions": ["SC"]}}, "cfg.yaml")
+    suite = load_suite(SAMPLE_SUITE)
+    with pytest.raises(ConfigError, match="judge.dimensions applies to the editbench protocol"):
+        protocols.check(config, suite)
+
+
+def test_a_protocol_that_asks_nothing_of_a_case_stops_the_run():
+    config = build_config({"judge": {"protocol": "imgedit"}}, "cfg.yaml")
+    with pytest.raises(ConfigError, match="asks nothing of 25 case"):
+        protocols.check(config, load_suite(SAMPLE_SUITE))
+
+
+# -- answers with several scores -----------------------------------------------------------------
+
+TWO = [Subscore("a", "Editing success", "a"), Subscore("b", "Over-editing", "b")]
+KEYS = [
+    Subscore("IF", "Instruction", "instruction_score"),
+    Subscore("KP", "Knowledge", "knowledge_score"),
+]
+ONE = [Subscore("r", "Reasoning", "r")]
+
+
+def scores(parsed: dict) -> dict:
+    return {k: (p.score if p.ok else p.status.value) for k, p in parsed.items()}
+
+
+@pytest.mark.parametrize(
+    ("text", "subs", "scale", "expected"),
+    [
+        ('{"score": [7, 5], "reasoning": "x"}', TWO, (0, 10), {"a": 7.0, "b": 5.0}),
+        ("The scores are [7, 5].", TWO, (0, 10), {"a": 7.0, "b": 5.0}),
+        ('{"score": [7]}', TWO, (0, 10), {"a": "unparseable", "b": "unparseable"}),
+        ("Editing success: 7\n**Over-editing**: 12", TWO, (0, 10), {"a": 7.0, "b": "out-of-range"}),
+        (
+            "Editing success: 7\nEditing success: 8\nOver-editing: 1",
+            TWO,
+            (0, 10),
+            {"a": "unparseable", "b": 1.0},
+        ),
+        (
+            '```json\n{"instruction_score": 4, "knowledge_score": "3"}\n```',
+            KEYS,
+            (1, 5),
+            {"IF": 4.0, "KP": 3.0},
+        ),
+        ('{"instruction_score": 4}', KEYS, (1, 5), {"IF": 4.0, "KP": "unparseable"}),
+        ("instruction score: 4\nknowledge_score: 2", KEYS, (1, 5), {"IF": 4.0, "KP": 2.0}),
+        ("Reasoning: 2 clues.\n**Final Score:** **4**", ONE, (1, 5), {"r": 4.0}),
+        ("**Final Score**: **1**", ONE, (0, 1), {"r": 1.0}),
+        ("I would say 4/10.", ONE, (1, 5), {"r": "unparseable"}),  # never read on another scale
+        ("3.5", ONE, (1, 5), {"r": "out-of-range"}),  # whole numbers only on this scale
+    ],
+)
+def test_several_scores_in_one_answer(text, subs, scale, expected):
+    assert scores(parse_subscores(text, subs, *scale, integer=True)) == expected
+
+
+# -- logit on a scale; derived dimensions under logit ---------------------------------------------
+
+
+def test_logit_on_a_scale_renormalises_over_its_own_digits():
+    probs = [0.0, 0.1, 0.0, 0.2, 0.0, 0.2, 0.0, 0.0, 0.0, 0.5, 0.0]  # P(9) is off a 1-5 scale
+    score, mass, kept = on_scale(probs, 0.8, 1, 5)
+    assert score == pytest.approx((1 * 0.1 + 3 * 0.2 + 5 * 0.2) / 0.5)
+    assert mass == pytest.approx(0.8 * 0.5) and kept == pytest.approx([0.2, 0, 0.4, 0, 0.4])
+    assert on_scale(probs, 1.0, 0, 1)[0] == pytest.approx(1.0)
+
+
+def rise() -> protocols.Protocol:
+    return read_protocol(BUILTIN_DIR / "rise.yaml")
+
+
+def dims(**scores: float) -> dict:
+    return {k: {"score": v, "status": "ok"} for k, v in scores.items()}
+
+
+def test_rules_read_a_logit_score_rounded_to_the_scale():
+    """Under logit RISE's thresholds read the expected score rounded to a score the scale has."""
+    protocol = rise()
+    score, complete = protocol.derived
+    found = dims(consistency=4.6, reasoning=1.4, plausibility=4.5)
+    halved = derive(score, found, protocol, "causal_reasoning", {}, "logit")
+    assert halved["score"] == pytest.approx(max(1, 0.5 * (0.3 * 4.6 + 0.5 * 1.4 + 0.2 * 4.5)))
+    as_given = derive(score, found, protocol, "causal_reasoning", {}, "generate")
+    assert as_given["score"] == pytest.approx(0.3 * 4.6 + 0.5 * 1.4 + 0.2 * 4.5)
+    at_max = dims(consistency=4.6, reasoning=4.5, plausibility=4.51)
+    assert derive(complete, at_max, protocol, "causal_reasoning", {}, "logit")["score"] == 1.0
+    assert derive(complete, at_max, protocol, "causal_reasoning", {}, "generate")["score"] == 0.0
+    logical = dims(consistency=3.2, reasoning=2.9)  # 0/1 reported as 1/5: 3.2 reads as 5
+    assert derive(complete, logical, protocol, "logical_reasoning", {}, "logit")["score"] == 0.0
+    failed = {
+        **dims(consistency=5, plausibility=5),
+        "reasoning": {"score": None, "status": "timeout"},
+    }
+    assert derive(score, failed, protocol, "causal_reasoning", {}, "generate")["status"] == (
+        "missing-input"
+    )
+
+
+# -- the gate on headline names ------------------------------------------------------------------
+
+
+def test_fail_under_takes_a_protocols_headline_names():
+    gedit = read_protocol(BUILTIN_DIR / "gedit.yaml")
+    categories = [("text_change", ("text_change",))]
+    full, inter = parse_thresholds(["G_O=6", "G_SC@intersection=7"], categories, gedit)
+    assert (full.dimension, full.category, full.headline) == ("G_O", "full", True)
+    summary = {
+        "protocol": {
+            "numbers": [
+                {"column": "G_O", "row": "full", "value": 5.5},
+                {"column": "G_SC", "row": "intersection", "value": None},
+            ]
+        }
+    }
+    assert violations(summary, [full, inter]) == [
+        "G_O=6: G_O at full is 5.500 < 6",
+        "G_SC@intersection=7: no scored G_SC at intersection; the gate cannot pass without scores",
+    ]
+    with pytest.raises(ConfigError, match="DIM one of SC, PQ, O, criterion, G_SC, G_PQ, G_O"):
+        parse_thresholds(["G_Q=6"], categories, gedit)
+
+
+def test_repository_benchmark_configs_name_their_protocol():
+    for name in BUILTIN:
+        config = build_config(
+            __import__("yaml").safe_load((REPO / "benchmarks" / f"{name}.yaml").read_text())
+        )
+        assert config.judge.protocol == name
