@@ -265,3 +265,62 @@ def write_rise(folder: Path, release: int = 64, items: list[dict] | None = None)
     file = folder / ("data_total.json" if release == 64 else "data_360.json")
     file.write_text(json.dumps(items, indent=1), encoding="utf-8")
     return file
+
+
+# -- all four, for trying a benchmark config on the tiny models ----------------------------------
+
+TINY_MODELS = (
+    "editor.backend=diffusers",
+    "editor.model=tiny:qwen-image-edit",
+    "editor.pipeline=QwenImageEditPlusPipeline",
+    "editor.dtype=float32",
+    "editor.steps=2",
+    "editor.true_cfg_scale=1.0",
+    "editor.max_pixels=65536",
+    "judge.model=tiny:qwen3-vl",
+    "judge.dtype=float32",
+    "judge.max_pixels=65536",
+)
+
+
+# two English cases per task type, two per type in the intersection subset: enough for intervals
+GEDIT_DEMO_ROWS = [
+    *GEDIT_ROWS,
+    ("text_change", "t03", "en", True),
+    ("subject-add", "a02", "en", True),
+    ("background_change", "b02", "en", True),
+    ("ps_human", "p02", "en", False),
+]
+IMGEDIT_DEMO_ENTRIES = {
+    **IMGEDIT_ENTRIES,
+    **{f"9{key}": (f"second/{image}", kind) for key, (image, kind) in IMGEDIT_ENTRIES.items()},
+}
+
+
+def write_all(folder: Path) -> dict[str, list[str]]:
+    """The four small data sets under `folder`; per benchmark, the `--eb-set` overrides that point
+    its config (benchmarks/<name>.yaml) at them."""
+    imgedit, images = write_imgedit(folder / "imgedit", IMGEDIT_DEMO_ENTRIES)
+    return {
+        "gedit": [f"suite.path={write_gedit(folder / 'gedit', GEDIT_DEMO_ROWS)}"],
+        "imgedit": [f"suite.path={imgedit}", f"suite.images={images}"],
+        "kris": [f"suite.path={write_kris(folder / 'kris')}"],
+        "rise": [f"suite.path={write_rise(folder / 'rise', release=360)}"],
+    }
+
+
+def tiny_commands(folder: Path, gpus: int = 2) -> list[str]:
+    """One command per benchmark: its own config, the small data set, the tiny models."""
+    lines = []
+    for name, overrides in write_all(folder).items():
+        sets = " ".join(f"--eb-set={o}" for o in (*overrides, *TINY_MODELS))
+        lines.append(
+            f"python3 -m tox -e bench -- -n {gpus} --eb-config=benchmarks/{name}.yaml {sets}"
+        )
+    return lines
+
+
+if __name__ == "__main__":  # python tests/benchdata.py DIR: write them, print the commands
+    import sys
+
+    print("\n".join(tiny_commands(Path(sys.argv[1]).resolve())))
