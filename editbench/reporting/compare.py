@@ -145,6 +145,8 @@ def compare_headline(
     from editbench.protocols.aggregate import compare_numbers
 
     protocol = protocols.from_meta(meta_a)
+    if protocol is None:  # a run.json without the protocol's content: nothing to recompute
+        return None
     rows = compare_numbers(records_a, records_b, protocol, categories_of(meta_a))
     return {
         "name": protocol.name,

@@ -195,7 +195,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     out = args.output or args.runs[0].resolve().parent / time.strftime("%Y%m%d-%H%M%S-merged")
     summary = merge(args.runs, out, allow_partial=args.allow_partial)
-    lines = [*table_lines(summary), f"merged {len(args.runs)} runs into {out}"]
+    lines = [*table_lines(summary)]
+    if "protocol" in summary:  # a benchmark protocol's headline numbers, recomputed
+        from editbench.protocols.render import terminal_lines
+
+        lines += terminal_lines(summary["protocol"])
+    lines.append(f"merged {len(args.runs)} runs into {out}")
     meta = json.loads((out / RUN_META).read_text(encoding="utf-8"))
     if meta["missing_cases"]:
         lines.append(
