@@ -123,9 +123,15 @@ def expand_rows(
     protocol: Protocol, records: list[dict[str, Any]], categories: list[tuple[str, str]]
 ) -> list[tuple[str, str, list[dict[str, Any]]]]:
     """(row key, label, its records) for every row spec, in the protocol's order."""
-    out = []
+    out: list[tuple[str, str, list[dict[str, Any]]]] = []
     for spec in protocol.aggregate.rows:
-        out += _rows_of(spec, records, categories)
+        for key, label, members in _rows_of(spec, records, categories):
+            same = [row for row in out if row[0] == key]
+            if same and [r["case_id"] for r in same[0][2]] == [r["case_id"] for r in members]:
+                continue  # a group that is also a category (KRIS's temporal_prediction): once
+            if same:  # another group of that name: named by the fact that makes it
+                key = label = f"{spec.by}={key}"
+            out.append((key, label, members))
     return out
 
 

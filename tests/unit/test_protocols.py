@@ -20,7 +20,7 @@ from editbench.judging.scoring import Scorer
 from editbench.protocols.loader import BUILTIN, BUILTIN_DIR, read_protocol
 from editbench.protocols.scoring import derive
 from editbench.reporting.gate import parse_thresholds, violations
-from support import REPO, SAMPLE_B64, SAMPLE_SUITE
+from support import SAMPLE_B64, SAMPLE_SUITE
 
 GOLDEN = Path(__file__).parent / "data" / "editbench_protocol_requests.json"
 
@@ -242,11 +242,3 @@ def test_fail_under_takes_a_protocols_headline_names():
     ]
     with pytest.raises(ConfigError, match="DIM one of SC, PQ, O, criterion, G_SC, G_PQ, G_O"):
         parse_thresholds(["G_Q=6"], categories, gedit)
-
-
-def test_repository_benchmark_configs_name_their_protocol():
-    for name in BUILTIN:
-        config = build_config(
-            __import__("yaml").safe_load((REPO / "benchmarks" / f"{name}.yaml").read_text())
-        )
-        assert config.judge.protocol == name
