@@ -203,16 +203,16 @@ class ProtocolScorer(Scorer):
         texts = {r["dimension"]: list(r["texts"]) for r in reply["results"]}
         parsed = {r.id: [self._parse(r, t) for t in texts[r.id]] for r in requests}
         retry = [r for r in requests if not all(_all_ok(p) for p in parsed[r.id])]
-        again: dict[str, list[str]] = {}
+        again: dict[str, list[str] | JudgeFailure] = {}
         if retry:
             items = [dict(r.item, prompt=r.item["prompt"] + reminder(r.ask)) for r in retry]
             try:
                 second = self.send(items, "generate", self.decoding(seed + 1))
                 again = {x["dimension"]: list(x["texts"]) for x in second["results"]}
-            except JudgeFailure as failure:
+            except JudgeFailure as failure:  # the retry's own failure is what is reported
                 for r in retry:
                     texts[r.id].append(f"[retry failed: {failure.status}: {failure.reason}]")
-                    again[r.id] = []
+                    again[r.id] = failure
         share = (time.perf_counter() - start) / len(requests)
         return {
             r.id: self._samples(r, parsed[r.id], texts[r.id], again.get(r.id), share)
@@ -231,7 +231,10 @@ class ProtocolScorer(Scorer):
     ) -> dict[str, DimensionResult]:
         """Every sample must give every sub-score; a failed sample is replaced by its retry."""
         final, raws = list(first), list(texts)
-        if retried is not None:
+        if isinstance(retried, JudgeFailure):
+            failed = Parsed(None, Status(retried.status), f"the retry failed: {retried.reason}")
+            final = [p if _all_ok(p) else {s.id: failed for s in request.subscores} for p in first]
+        elif retried is not None:
             answers = iter(retried)
             for index, parsed in enumerate(first):
                 if not _all_ok(parsed):

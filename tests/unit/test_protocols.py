@@ -242,3 +242,47 @@ def test_fail_under_takes_a_protocols_headline_names():
     ]
     with pytest.raises(ConfigError, match="DIM one of SC, PQ, O, criterion, G_SC, G_PQ, G_O"):
         parse_thresholds(["G_Q=6"], categories, gedit)
+
+
+# -- the scorer with its transport passed in -----------------------------------------------------
+
+
+def rise_case(tmp_path: Path, index: str):
+    from benchdata import write_rise
+
+    suite = load_suite(write_rise(tmp_path / "rise"), "rise")
+    return next(c for c in suite.cases if c.id == index)
+
+
+def test_a_failed_retry_keeps_its_status_and_a_scored_request_is_cached(tmp_path):
+    from editbench.cache import Cache
+    from editbench.judging.scoring import JudgeFailure
+    from editbench.protocols.scoring import ProtocolScorer
+
+    case = rise_case(tmp_path, "causal_reasoning_1")
+    png = case.source.load()[1]
+    item = JudgeInput(case, png, png, case.text("en")[0], "", 7, (png,))
+    calls = []
+
+    def send(items, method, decoding):
+        calls.append([i["dimension"] for i in items])
+        if len(calls) == 2:  # the retry of the unreadable answer
+            raise JudgeFailure("timeout", "no answer within 1s")
+        texts = {"consistency": "no score here", "reasoning": "Final Score: 4"}
+        texts["plausibility"] = "Final Score: 5"
+        return {
+            "results": [
+                {"dimension": i["dimension"], "texts": [texts[i["dimension"]]]} for i in items
+            ]
+        }
+
+    config = build_config({"judge": {"method": "generate", "protocol": "rise"}})
+    scorer = ProtocolScorer(config.judge, rise(), {"j": 1}, send, Cache(tmp_path / "cache"))
+    results = scorer.score(item)
+    assert calls == [["consistency", "reasoning", "plausibility"], ["consistency"]]
+    assert results["consistency"]["status"] == "timeout"  # not "unparseable"
+    assert (results["reasoning"]["score"], results["plausibility"]["score"]) == (4.0, 5.0)
+    assert results["score"]["status"] == results["complete"]["status"] == "missing-input"
+    again = scorer.score(item)
+    assert calls[2] == ["consistency"]  # only the failed request is asked again
+    assert again["reasoning"]["cached"] and again["reasoning"]["score"] == 4.0
