@@ -28,10 +28,11 @@ LAYOUTS = ("gedit", "imgedit", "kris", "rise")
 class SuiteConfig:
     path: str = "../fixtures/sample_suite"
     format: str = "auto"  # auto | native | b64 | gedit | imgedit | kris | rise
-    language: str = "en"  # en | zh
+    language: str | list[str] = "en"  # en | zh, or a preference list: [en, zh]
     name: str | None = None  # display name (base64 and published benchmarks)
     templates: str | None = None  # prompt template folder (suites without suite.yaml)
     images: str | None = None  # image root when the manifest is elsewhere (imgedit, rise)
+    categories: list[dict] = field(default_factory=list)  # a base64 suite's {key, names, criterion}
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,8 @@ def _build_section(cls: type, values: dict, section: str, source: str) -> Any:
         dotted = f"{section}.{key}"
         kwargs[key] = _check_type(value, hints[key], dotted, source)
         choices = _CHOICES.get(dotted)
-        if choices and kwargs[key] is not None and kwargs[key] not in choices:
+        chosen = kwargs[key] if isinstance(kwargs[key], list) else [kwargs[key]]
+        if choices and kwargs[key] is not None and any(c not in choices for c in chosen):
             raise ConfigError(f"{source}: {dotted}: {value!r} is not one of {', '.join(choices)}")
     return cls(**kwargs)
 
@@ -227,7 +229,12 @@ def _check_type(value: Any, hint: Any, dotted: str, source: str) -> Any:
         if value is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
-        return _check_type(value, inner[0], dotted, source)
+        for option in inner[:-1]:  # the first type the value fits (str before list[str])
+            try:
+                return _check_type(value, option, dotted, source)
+            except ConfigError:
+                continue
+        return _check_type(value, inner[-1], dotted, source)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if origin is list:

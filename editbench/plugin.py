@@ -322,7 +322,7 @@ def eb_judge(pytestconfig: pytest.Config, eb_settings: Settings, eb_worker: Work
 def eb_runner(eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path) -> CaseRunner:
     config = eb_settings.config
     cache = Cache(config.resolve(config.run.cache_dir) if config.run.cache else None)
-    return CaseRunner(config, eb_editor, eb_judge, eb_run_dir, cache, eb_settings.language)
+    return CaseRunner(config, eb_editor, eb_judge, eb_run_dir, cache, eb_settings.languages)
 
 
 @pytest.fixture

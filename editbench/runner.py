@@ -42,6 +42,7 @@ class CaseOutcome:
     judge_s: float = 0.0
     edit_cached: bool = False
     images: dict[str, str] = field(default_factory=dict)
+    language: str = ""  # the language of the instruction this case ran with
     worker_info: str = ""  # JSON: editor/judge descriptions and versions, on a worker's first case
 
     @property
@@ -69,6 +70,7 @@ class CaseOutcome:
             ("edit_s", round(self.edit_s, 6)),
             ("judge_s", round(self.judge_s, 6)),
             ("edit_cached", self.edit_cached),
+            ("language", self.language),
         ]
         for name, result in self.dimensions.items():
             props.append((f"score.{name}", result.get("score")))
@@ -94,13 +96,12 @@ class CaseRunner:
         judge: Judge,
         run_dir: Path,
         cache: Cache,
-        language: str,
+        languages: tuple[str, ...] = ("en",),
     ) -> None:
         self.config, self.editor, self.judge = config, editor, judge
-        self.run_dir, self.cache, self.language = run_dir, cache, language
-        self.editor_key = (
-            editor.describe()
-        )  # what determines an edit besides the case: keys the cache
+        self.run_dir, self.cache, self.languages = run_dir, cache, tuple(languages)
+        # what determines an edit besides the case: it keys the edit cache
+        self.editor_key = editor.describe()
         self._worker_info_sent = False
 
     def run(self, case: Case) -> CaseOutcome:
@@ -109,11 +110,12 @@ class CaseRunner:
             self._worker_info_sent = True
             outcome.worker_info = worker_info(self.editor_key, self.judge)
         try:
+            outcome.language = case.language_for(self.languages)
             loaded = [ref.load() for ref in case.sources]
         except CaseError as exc:
             return outcome.fail(Status.CASE_ERROR, str(exc))
         images, pngs = [image for image, _ in loaded], [png for _, png in loaded]
-        instruction, description = case.text(self.language)
+        instruction, description = case.text(outcome.language)
         for number, png in enumerate(pngs, start=1):
             kind = "source" if number == 1 else f"source{number}"
             outcome.images[kind] = self._save(case, kind, png)

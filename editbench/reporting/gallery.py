@@ -209,6 +209,7 @@ def _case(record: dict[str, Any], run_dir: Path, language: str) -> str:
     thumbs = "".join(_thumb(run_dir, images.get(kind), kind) for kind in kinds)
     instruction = record.get("instruction") or {}
     if isinstance(instruction, dict):
+        language = record.get("language") or language  # the language the case ran with
         instruction = instruction.get(language) or next(iter(instruction.values()), "")
     scores = "".join(_score(record, dim) for dim in sorted(record.get("statuses") or {}))
     reason = f'<p class="reason">{esc(record.get("reason"))}</p>' if record.get("reason") else ""

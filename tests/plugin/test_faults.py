@@ -115,7 +115,8 @@ def test_broken_images_fail_their_case_and_the_others_score(fault_run, tmp_path)
     broken = records["社会-birthday"]
     assert (
         broken["status"] == "case-error"
-        and "case 社会-birthday: invalid base64" in broken["reason"]
+        and "case 社会-birthday (" in broken["reason"]
+        and "b64.json: item 2): invalid base64" in broken["reason"]
     )
     for record in records.values():
         assert_honest(record)

@@ -60,3 +60,12 @@ def test_missing_file_and_bad_override(tmp_path):
         load_config(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match="expected SECTION.KEY=VALUE"):
         load_config(None, ["steps=4"])
+
+
+def test_suite_language_takes_one_language_or_a_preference_list():
+    assert build_config({"suite": {"language": "zh"}}).suite.language == "zh"
+    assert build_config({"suite": {"language": ["zh", "en"]}}).suite.language == ["zh", "en"]
+    with pytest.raises(ConfigError, match="suite.language: \\['en', 'fr'\\] is not one of en, zh"):
+        build_config({"suite": {"language": ["en", "fr"]}})
+    with pytest.raises(ConfigError, match="suite.language: 'fr' is not one of en, zh"):
+        build_config({"suite": {"language": "fr"}})
