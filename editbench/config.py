@@ -180,7 +180,32 @@ def _apply_override(data: dict, item: str) -> None:
     target = data.setdefault(section, {})
     if not isinstance(target, dict):
         raise ConfigError(f"--eb-set {item!r}: {section} is not a section")
-    target[name] = value
+    target[name] = _command_line_path(f"{section}.{name}", value)
+
+
+# Keys that name files or folders. In a config file they resolve against the file's folder; given
+# with --eb-set they resolve against the folder the command runs in, as any command-line path does.
+PATH_KEYS = {
+    "suite.path",
+    "suite.templates",
+    "suite.images",
+    "run.dir",
+    "run.cache_dir",
+    "editor.replay_dir",
+    "judge.python",
+}
+
+
+def _command_line_path(dotted: str, value: Any) -> Any:
+    """A relative path given on the command line, made absolute against the working folder."""
+    if not isinstance(value, str) or not value or value.startswith((HUB_SCHEME, "~", "/")):
+        return value
+    if dotted in PATH_KEYS or (dotted in ("editor.model", "judge.model") and value.startswith(".")):
+        return os.path.abspath(value)
+    if dotted == "judge.backend" and ".py:" in value:
+        path, _, cls = value.rpartition(":")
+        return f"{os.path.abspath(path)}:{cls}"
+    return value
 
 
 def build_config(data: dict, source: str = "<dict>", base_dir: str = ".") -> Config:

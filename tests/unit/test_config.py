@@ -69,3 +69,27 @@ def test_suite_language_takes_one_language_or_a_preference_list():
         build_config({"suite": {"language": ["en", "fr"]}})
     with pytest.raises(ConfigError, match="suite.language: 'fr' is not one of en, zh"):
         build_config({"suite": {"language": "fr"}})
+
+
+def test_paths_given_with_eb_set_resolve_against_the_working_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    (folder / "run.yaml").write_text("suite:\n  path: in_config_folder\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    from_file = load_config(folder / "run.yaml")
+    assert from_file.resolve(from_file.suite.path) == folder / "in_config_folder"
+    given = load_config(
+        folder / "run.yaml",
+        [
+            "suite.path=here/suite.json",
+            "editor.replay_dir=reports/run-1",
+            "judge.model=./ckpt",
+            "judge.backend=faults.py:Faulty",
+            "editor.model=Qwen/Qwen-Image-Edit",
+        ],
+    )
+    assert given.resolve(given.suite.path) == tmp_path / "here" / "suite.json"
+    assert given.resolve(given.editor.replay_dir) == tmp_path / "reports" / "run-1"
+    assert given.judge.model == str(tmp_path / "ckpt")
+    assert given.judge.backend == f"{tmp_path / 'faults.py'}:Faulty"
+    assert given.editor.model == "Qwen/Qwen-Image-Edit"  # a hub id is no path
