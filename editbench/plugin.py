@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from editbench import editors
+from editbench import editors, invocation
 from editbench.cache import Cache
 from editbench.cases import Case, marker_name
 from editbench.controller import Controller, new_run_dir
@@ -95,6 +95,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     path = config_path(config)
+    if not hasattr(config, "workerinput"):
+        _check_invocation(config, path)
     if path is None:
         return
     try:
@@ -126,6 +128,21 @@ def config_path(config: pytest.Config) -> str | None:
         return None
     base = config.inipath.parent if config.inipath else config.rootpath
     return str(base / ini_value)
+
+
+def _check_invocation(config: pytest.Config, path: str | None) -> None:
+    """Stop when pytest lost the checkout's pytest.ini (an option's value after a space that names
+    an existing folder) or --eb-* options came without a run config: never run something else."""
+    args = [str(arg) for arg in config.invocation_params.args]
+    problem = invocation.lost_ini(
+        config.invocation_params.dir,
+        config.inipath,
+        config.rootpath,
+        args,
+        explicit_ini=bool(config.option.inifilename),
+    ) or invocation.options_without_config(args, path is not None, config.inipath, config.rootpath)
+    if problem:
+        raise pytest.UsageError(problem)
 
 
 def _configure_controller(config: pytest.Config, current: Settings) -> None:
