@@ -41,11 +41,14 @@ from editbench.controller import Controller, new_run_dir
 from editbench.devices import gpu_groups, parse_gpu_list, visible_gpus, worker_specs
 from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, modes
+from editbench.reporting.junit import JunitHooks, keeps_testcase_properties
+from editbench.reporting.records import PROPERTIES_ATTRIBUTE
 from editbench.runner import CaseRunner
 from editbench.settings import Settings, load_settings
 from editbench.shard import in_shard, parse_shard
 
 SETTINGS = pytest.StashKey[Settings]()
+CASE_PROPERTIES = pytest.StashKey[list]()
 RUN_DIR = pytest.StashKey[Path]()
 SHARD = pytest.StashKey[tuple]()
 ENDPOINT = pytest.StashKey[dict]()
@@ -164,6 +167,8 @@ def _configure_controller(config: pytest.Config, current: Settings) -> None:
     if endpoint is not None:
         controller.record_endpoint(endpoint.public())
     config.pluginmanager.register(controller, "editbench.controller")
+    if config.option.xmlpath:
+        config.pluginmanager.register(JunitHooks(config), "editbench.junit")
     if config.pluginmanager.hasplugin("html"):
         from editbench.reporting.pytest_html import HtmlReportHooks
 
@@ -345,3 +350,26 @@ def eb_runner(eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path) -> C
 @pytest.fixture
 def eb_case(request: pytest.FixtureRequest, eb_settings: Settings) -> Case:
     return eb_settings.suite.by_test_id[request.param]
+
+
+@pytest.fixture
+def eb_record(request: pytest.FixtureRequest):
+    """Records a case's properties: on its call report for the controller's record, and as
+    user_properties where the JUnit family allows per-testcase properties (not xunit2)."""
+
+    def record(properties: list[tuple[str, object]]) -> None:
+        request.node.stash[CASE_PROPERTIES] = list(properties)
+        if keeps_testcase_properties(request.config):
+            request.node.user_properties.extend(properties)
+
+    return record
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """The call report carries the case's properties (they cross xdist with it)."""
+    report = yield
+    properties = item.stash.get(CASE_PROPERTIES, None)
+    if call.when == "call" and properties is not None:
+        setattr(report, PROPERTIES_ATTRIBUTE, properties)
+    return report
