@@ -41,6 +41,7 @@ from editbench.controller import Controller, new_run_dir
 from editbench.devices import gpu_groups, parse_gpu_list, visible_gpus, worker_specs
 from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, modes
+from editbench.progress import MODES, Progress, Throttle, choose_mode
 from editbench.reporting.junit import JunitHooks, keeps_testcase_properties
 from editbench.reporting.records import PROPERTIES_ATTRIBUTE
 from editbench.runner import CaseRunner
@@ -86,6 +87,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--eb-shard", metavar="K/N", help="run only shard K of N (by a hash of the case id)"
+    )
+    group.addoption(
+        "--eb-progress",
+        choices=MODES,
+        default="auto",
+        help="live progress: one line rewritten in place (line), plain lines (log) or none (off); "
+        "auto: line on a terminal, log otherwise, off with -q",
+    )
+    group.addoption(
+        "--eb-progress-interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="log mode: at most one progress line per SECONDS (default 30)",
     )
     parser.addini(
         "eb_config", "run config used when --eb-config is not given (relative to the ini file)"
@@ -167,6 +182,10 @@ def _configure_controller(config: pytest.Config, current: Settings) -> None:
     if endpoint is not None:
         controller.record_endpoint(endpoint.public())
     config.pluginmanager.register(controller, "editbench.controller")
+    progress = ProgressReporter(
+        controller, config.getoption("eb_progress"), config.getoption("eb_progress_interval")
+    )
+    config.pluginmanager.register(progress, "editbench.progress")
     if config.option.xmlpath:
         config.pluginmanager.register(JunitHooks(config), "editbench.junit")
     if config.pluginmanager.hasplugin("html"):
@@ -209,6 +228,89 @@ def _start_service(config: pytest.Config, current: Settings, run_dir: Path):
         config.add_cleanup(server.stop)  # however pytest ends
     config.stash[ENDPOINT] = dataclasses.asdict(endpoint)
     return endpoint
+
+
+class ProgressReporter:
+    """Controller only: the run's progress line (editbench.progress) on pytest's terminal, fed
+    with the controller's records as cases finish, serially or under xdist.
+
+    Where pytest would print a letter per case (no -v), the line stands for the cases instead:
+    their letters and the file name before them are left out, so nothing else shares its line.
+    """
+
+    def __init__(self, controller: Controller, requested: str, interval: float) -> None:
+        self.controller, self.requested = controller, requested
+        self.progress = Progress(started=time.monotonic())
+        self.throttle = Throttle(interval)
+        self.mode, self.terminal, self.replaces_letters = "off", None, False
+        self.seen, self.shown = 0, -1  # records taken in; `done` when a log line was last written
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.progress.started = time.monotonic()
+        self.terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if self.terminal is None:
+            return
+        isatty = self.terminal.isatty  # a bool in older pytest, callable in newer
+        verbosity = session.config.option.verbose
+        self.mode = choose_mode(
+            self.requested, isatty() if callable(isatty) else bool(isatty), verbosity
+        )
+        self.replaces_letters = self.mode == "line" or (self.mode == "log" and verbosity <= 0)
+        if self.replaces_letters:
+            self.terminal.showfspath = False
+
+    @pytest.hookimpl(trylast=True)  # after the controller counted the selected cases
+    def pytest_collection_finish(self) -> None:
+        self._expect()
+
+    @pytest.hookimpl(optionalhook=True, trylast=True)
+    def pytest_xdist_node_collection_finished(self) -> None:
+        self._expect()
+
+    def _expect(self) -> None:
+        expected = self.controller.meta.get("expected_cases")
+        if expected is not None:
+            self.progress.total = len(expected)
+
+    @pytest.hookimpl(trylast=True)  # after the controller turned the report into a record
+    def pytest_runtest_logreport(self) -> None:
+        if self.seen == len(self.controller.records):
+            return
+        for record in self.controller.records[self.seen :]:
+            self.progress.add(record)
+        self.seen = len(self.controller.records)
+        self._show(final=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport):
+        result = yield
+        if self.replaces_letters and "::test_edit[" in report.nodeid:
+            return result[0], "", ""  # the category still counts in pytest's summary
+        return result
+
+    def pytest_sessionfinish(self) -> None:
+        self._show(final=True)
+
+    def _show(self, final: bool) -> None:
+        if self.mode == "off" or not self.progress.done:
+            return
+        now = time.monotonic()
+        complete = self.progress.done == self.progress.total
+        if self.mode == "line":
+            if final and complete:
+                return  # its last line already says "done in"
+            width = self.terminal._tw.fullwidth - 1  # a wrapped line could not be rewritten
+            self.terminal.rewrite(self.progress.line(now, final)[:width], erase=True)
+            self.terminal.flush()
+            self.terminal.currentfspath = -2  # pytest's mark of a taken line: others start below
+            return
+        # the last line is written unless it already was (a log line at most every N seconds)
+        due = (
+            not (complete and self.shown == self.progress.done) if final else self.throttle.due(now)
+        )
+        if due:
+            self.terminal.write_line(self.progress.line(now, final))
+            self.shown = self.progress.done
 
 
 # -- xdist ---------------------------------------------------------------------------------------
