@@ -16,13 +16,19 @@ The life of a case, from collection to `report.html`:
    (`editors.create`) and the judge (`judging.modes.open_judge`) are opened; then
    `runner.CaseRunner.run(case)` edits (or takes the edit from the cache), saves the PNGs,
    scores through `judging.scoring.Scorer`, and returns a `CaseOutcome`, whose properties the
-   test records (`record_property`) before passing or failing.
+   test records (`eb_record`: they ride on the call report, `pytest_runtest_makereport`)
+   before passing or failing.
 4. On the controller, `Controller.pytest_runtest_logreport` turns the report into a record
-   (`reporting.records.record_from_report`) and appends it to `results.jsonl`.
+   (`reporting.records.record_from_report`) and appends it to `results.jsonl`; the
+   `ProgressReporter` updates the progress line (`progress.Progress`) and, with `--junitxml`,
+   `reporting.junit.JunitHooks` writes the case's scores into its testcase's `<system-out>`.
 5. `Controller.pytest_sessionfinish`: `reporting.summary.summarize`, the `--eb-fail-under`
    gate (`reporting.gate`), then `reporting.rundir.write_reports` (summary.json/.csv,
-   report.md, report.html by `reporting.gallery`) and the completed run.json;
-   `Controller.pytest_terminal_summary` prints the table.
+   report.md, report.html by `reporting.gallery`), the completed run.json and the JUnit suite
+   properties; `Controller.pytest_terminal_summary` prints the table.
+
+Before all of it, the controller's `pytest_configure` stops a run in which pytest lost the
+checkout's pytest.ini (`invocation`: the rootdir trap).
 """
 
 from __future__ import annotations
