@@ -20,6 +20,7 @@ import pytest
 
 from editbench.config import Config
 from editbench.reporting.gate import parse_thresholds, violations
+from editbench.reporting.junit import add_suite_properties
 from editbench.reporting.records import WORKER_KEY, record_from_report
 from editbench.reporting.rundir import RESULTS, RUN_META, write_reports
 from editbench.reporting.runmeta import finish_meta, start_meta, write_json
@@ -172,8 +173,10 @@ class Controller:
         if finished and case is not None:
             self.add(record_from_report(report, case))
 
+    @pytest.hookimpl(tryfirst=True)  # before pytest's JUnit writer, which takes the suite's means
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = self.finish(int(exitstatus))
+        add_suite_properties(session.config, self.summary, self.run_dir)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         for line in self.summary_lines():

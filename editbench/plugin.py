@@ -16,13 +16,19 @@ The life of a case, from collection to `report.html`:
    (`editors.create`) and the judge (`judging.modes.open_judge`) are opened; then
    `runner.CaseRunner.run(case)` edits (or takes the edit from the cache), saves the PNGs,
    scores through `judging.scoring.Scorer`, and returns a `CaseOutcome`, whose properties the
-   test records (`record_property`) before passing or failing.
+   test records (`eb_record`: they ride on the call report, `pytest_runtest_makereport`)
+   before passing or failing.
 4. On the controller, `Controller.pytest_runtest_logreport` turns the report into a record
-   (`reporting.records.record_from_report`) and appends it to `results.jsonl`.
+   (`reporting.records.record_from_report`) and appends it to `results.jsonl`; the
+   `ProgressReporter` updates the progress line (`progress.Progress`) and, with `--junitxml`,
+   `reporting.junit.JunitHooks` writes the case's scores into its testcase's `<system-out>`.
 5. `Controller.pytest_sessionfinish`: `reporting.summary.summarize`, the `--eb-fail-under`
    gate (`reporting.gate`), then `reporting.rundir.write_reports` (summary.json/.csv,
-   report.md, report.html by `reporting.gallery`) and the completed run.json;
-   `Controller.pytest_terminal_summary` prints the table.
+   report.md, report.html by `reporting.gallery`), the completed run.json and the JUnit suite
+   properties; `Controller.pytest_terminal_summary` prints the table.
+
+Before all of it, the controller's `pytest_configure` stops a run in which pytest lost the
+checkout's pytest.ini (`invocation`: the rootdir trap).
 """
 
 from __future__ import annotations
@@ -34,18 +40,22 @@ from pathlib import Path
 
 import pytest
 
-from editbench import editors
+from editbench import editors, invocation
 from editbench.cache import Cache
 from editbench.cases import Case, marker_name
 from editbench.controller import Controller, new_run_dir
 from editbench.devices import gpu_groups, parse_gpu_list, visible_gpus, worker_specs
 from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, modes
+from editbench.progress import MODES, Progress, Throttle, choose_mode
+from editbench.reporting.junit import JunitHooks, keeps_testcase_properties
+from editbench.reporting.records import PROPERTIES_ATTRIBUTE
 from editbench.runner import CaseRunner
 from editbench.settings import Settings, load_settings
 from editbench.shard import in_shard, parse_shard
 
 SETTINGS = pytest.StashKey[Settings]()
+CASE_PROPERTIES = pytest.StashKey[list]()
 RUN_DIR = pytest.StashKey[Path]()
 SHARD = pytest.StashKey[tuple]()
 ENDPOINT = pytest.StashKey[dict]()
@@ -84,6 +94,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--eb-shard", metavar="K/N", help="run only shard K of N (by a hash of the case id)"
     )
+    group.addoption(
+        "--eb-progress",
+        choices=MODES,
+        default="auto",
+        help="live progress: one line rewritten in place (line), plain lines (log) or none (off); "
+        "auto: line on a terminal, log otherwise, off with -q",
+    )
+    group.addoption(
+        "--eb-progress-interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="log mode: at most one progress line per SECONDS (default 30)",
+    )
     parser.addini(
         "eb_config", "run config used when --eb-config is not given (relative to the ini file)"
     )
@@ -95,6 +119,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     path = config_path(config)
+    if not hasattr(config, "workerinput"):
+        _check_invocation(config, path)
     if path is None:
         return
     try:
@@ -128,6 +154,21 @@ def config_path(config: pytest.Config) -> str | None:
     return str(base / ini_value)
 
 
+def _check_invocation(config: pytest.Config, path: str | None) -> None:
+    """Stop when pytest lost the checkout's pytest.ini (an option's value after a space that names
+    an existing folder) or --eb-* options came without a run config: never run something else."""
+    args = [str(arg) for arg in config.invocation_params.args]
+    problem = invocation.lost_ini(
+        config.invocation_params.dir,
+        config.inipath,
+        config.rootpath,
+        args,
+        explicit_ini=bool(config.option.inifilename),
+    ) or invocation.options_without_config(args, path is not None, config.inipath, config.rootpath)
+    if problem:
+        raise pytest.UsageError(problem)
+
+
 def _configure_controller(config: pytest.Config, current: Settings) -> None:
     """The run folder, worker pinning and, unless only collecting, the judge service and the controller."""
     run_dir = new_run_dir(current.config, config.getoption("eb_run_dir"))
@@ -147,6 +188,12 @@ def _configure_controller(config: pytest.Config, current: Settings) -> None:
     if endpoint is not None:
         controller.record_endpoint(endpoint.public())
     config.pluginmanager.register(controller, "editbench.controller")
+    progress = ProgressReporter(
+        controller, config.getoption("eb_progress"), config.getoption("eb_progress_interval")
+    )
+    config.pluginmanager.register(progress, "editbench.progress")
+    if config.option.xmlpath:
+        config.pluginmanager.register(JunitHooks(config), "editbench.junit")
     if config.pluginmanager.hasplugin("html"):
         from editbench.reporting.pytest_html import HtmlReportHooks
 
@@ -187,6 +234,89 @@ def _start_service(config: pytest.Config, current: Settings, run_dir: Path):
         config.add_cleanup(server.stop)  # however pytest ends
     config.stash[ENDPOINT] = dataclasses.asdict(endpoint)
     return endpoint
+
+
+class ProgressReporter:
+    """Controller only: the run's progress line (editbench.progress) on pytest's terminal, fed
+    with the controller's records as cases finish, serially or under xdist.
+
+    Where pytest would print a letter per case (no -v), the line stands for the cases instead:
+    their letters and the file name before them are left out, so nothing else shares its line.
+    """
+
+    def __init__(self, controller: Controller, requested: str, interval: float) -> None:
+        self.controller, self.requested = controller, requested
+        self.progress = Progress(started=time.monotonic())
+        self.throttle = Throttle(interval)
+        self.mode, self.terminal, self.replaces_letters = "off", None, False
+        self.seen, self.shown = 0, -1  # records taken in; `done` when a log line was last written
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.progress.started = time.monotonic()
+        self.terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if self.terminal is None:
+            return
+        isatty = self.terminal.isatty  # a bool in older pytest, callable in newer
+        verbosity = session.config.option.verbose
+        self.mode = choose_mode(
+            self.requested, isatty() if callable(isatty) else bool(isatty), verbosity
+        )
+        self.replaces_letters = self.mode == "line" or (self.mode == "log" and verbosity <= 0)
+        if self.replaces_letters:
+            self.terminal.showfspath = False
+
+    @pytest.hookimpl(trylast=True)  # after the controller counted the selected cases
+    def pytest_collection_finish(self) -> None:
+        self._expect()
+
+    @pytest.hookimpl(optionalhook=True, trylast=True)
+    def pytest_xdist_node_collection_finished(self) -> None:
+        self._expect()
+
+    def _expect(self) -> None:
+        expected = self.controller.meta.get("expected_cases")
+        if expected is not None:
+            self.progress.total = len(expected)
+
+    @pytest.hookimpl(trylast=True)  # after the controller turned the report into a record
+    def pytest_runtest_logreport(self) -> None:
+        if self.seen == len(self.controller.records):
+            return
+        for record in self.controller.records[self.seen :]:
+            self.progress.add(record)
+        self.seen = len(self.controller.records)
+        self._show(final=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport):
+        result = yield
+        if self.replaces_letters and "::test_edit[" in report.nodeid:
+            return result[0], "", ""  # the category still counts in pytest's summary
+        return result
+
+    def pytest_sessionfinish(self) -> None:
+        self._show(final=True)
+
+    def _show(self, final: bool) -> None:
+        if self.mode == "off" or not self.progress.done:
+            return
+        now = time.monotonic()
+        complete = self.progress.done == self.progress.total
+        if self.mode == "line":
+            if final and complete:
+                return  # its last line already says "done in"
+            width = self.terminal._tw.fullwidth - 1  # a wrapped line could not be rewritten
+            self.terminal.rewrite(self.progress.line(now, final)[:width], erase=True)
+            self.terminal.flush()
+            self.terminal.currentfspath = -2  # pytest's mark of a taken line: others start below
+            return
+        # the last line is written unless it already was (a log line at most every N seconds)
+        due = (
+            not (complete and self.shown == self.progress.done) if final else self.throttle.due(now)
+        )
+        if due:
+            self.terminal.write_line(self.progress.line(now, final))
+            self.shown = self.progress.done
 
 
 # -- xdist ---------------------------------------------------------------------------------------
@@ -328,3 +458,26 @@ def eb_runner(eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path) -> C
 @pytest.fixture
 def eb_case(request: pytest.FixtureRequest, eb_settings: Settings) -> Case:
     return eb_settings.suite.by_test_id[request.param]
+
+
+@pytest.fixture
+def eb_record(request: pytest.FixtureRequest):
+    """Records a case's properties: on its call report for the controller's record, and as
+    user_properties where the JUnit family allows per-testcase properties (not xunit2)."""
+
+    def record(properties: list[tuple[str, object]]) -> None:
+        request.node.stash[CASE_PROPERTIES] = list(properties)
+        if keeps_testcase_properties(request.config):
+            request.node.user_properties.extend(properties)
+
+    return record
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """The call report carries the case's properties (they cross xdist with it)."""
+    report = yield
+    properties = item.stash.get(CASE_PROPERTIES, None)
+    if call.when == "call" and properties is not None:
+        setattr(report, PROPERTIES_ATTRIBUTE, properties)
+    return report

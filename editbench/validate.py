@@ -64,5 +64,9 @@ def check_images(settings: Settings) -> list[str]:
     return problems
 
 
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main([]))
+if __name__ == "__main__":  # `python -m editbench.validate ARGS` is `editbench validate ARGS`
+    import sys
+
+    from editbench.cli import main as cli_main
+
+    raise SystemExit(cli_main(["validate", *sys.argv[1:]]))

@@ -1,7 +1,9 @@
 """One finished case as a JSON record, rebuilt on the controller from its test report.
 
-The worker records flat, builtin-typed `user_properties` (see `CaseOutcome.properties`); the
-controller adds the pytest outcome. A case whose worker died has no properties: it becomes a
+The worker records flat, builtin-typed properties (see `CaseOutcome.properties`) on the case's
+call report, as its `eb_properties` attribute (it crosses xdist with the report); the controller
+adds the pytest outcome. They are pytest `user_properties` too where the JUnit family allows
+per-testcase properties (see reporting/junit.py). A case whose worker died has no properties: it becomes a
 record with status "crashed" and the crash message, never a score.
 
 A worker adds one `eb.worker` property (JSON text: editor and judge descriptions, versions and
@@ -19,10 +21,20 @@ from editbench.vocabulary import Status
 
 WORKER_PROPERTY = "eb.worker"  # the user_property a worker's first case carries
 WORKER_KEY = "worker_info"  # where record_from_report puts it, for the controller to lift out
+PROPERTIES_ATTRIBUTE = "eb_properties"  # the call report's attribute that carries them
+
+
+def case_properties(report) -> dict[str, Any]:
+    """The properties a worker recorded for the case of this report ({} for none).
+
+    Reports that lack the attribute (hand-made ones, older editbench) carry them as
+    user_properties."""
+    props = getattr(report, PROPERTIES_ATTRIBUTE, None)
+    return dict(props if props is not None else getattr(report, "user_properties", ()))
 
 
 def record_from_report(report, case: Case) -> dict[str, Any]:
-    props = dict(report.user_properties)
+    props = case_properties(report)
     record: dict[str, Any] = {
         "case_id": case.id,
         "test_id": case.test_id,
