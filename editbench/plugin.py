@@ -43,7 +43,7 @@ from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, modes
 from editbench.runner import CaseRunner
 from editbench.settings import Settings, load_settings
-from editbench.shard import in_shard, parse_shard
+from editbench.shard import parse_shard, shard_cases
 
 SETTINGS = pytest.StashKey[Settings]()
 RUN_DIR = pytest.StashKey[Path]()
@@ -82,7 +82,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail the run when a mean falls below VALUE, e.g. O=6.5 or SC@physical=5",
     )
     group.addoption(
-        "--eb-shard", metavar="K/N", help="run only shard K of N (by a hash of the case id)"
+        "--eb-shard", metavar="K/N", help="run only shard K of N (balanced, chosen by case id)"
     )
     parser.addini(
         "eb_config", "run config used when --eb-config is not given (relative to the ini file)"
@@ -263,6 +263,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if current is None:
         return
     cases, shard = current.suite.by_test_id, config.stash.get(SHARD, None)
+    kept = shard_cases(current.suite.cases, shard)
     deselected = []
     for item in items:
         callspec = getattr(item, "callspec", None)
@@ -270,7 +271,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         case = cases[callspec.params["eb_case"]]
         item.extra_keyword_matches.update({case.category.key, *case.category.names, case.id})
-        if not in_shard(case.id, shard):
+        if case.id not in kept:
             deselected.append(item)
     if deselected:
         # the same pure function decides in the controller and every worker, so they agree
