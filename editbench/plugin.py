@@ -7,11 +7,12 @@ The life of a case, from collection to `report.html`:
 
 1. `pytest_configure` (the controller and every xdist worker): `settings.load_settings` reads
    and checks the config, the suite and the judge section once. The controller alone creates a
-   `controller.Controller` (run folder, run.json) and registers it as a plugin; in service mode
-   it first starts or adopts the judge endpoint (`judging.launch.prepare`).
+   `controller.Controller` and registers it as a plugin; at `pytest_sessionstart`, if cases will
+   run, it starts or adopts the judge endpoint in service mode (`judging.launch.prepare`), then
+   creates the run folder and run.json (`Controller.start`).
 2. `pytest_generate_tests`: one `test_edit[<test id>]` per case of the suite, marked with its
    category's names and its tags (`-m physical`); `pytest_collection_modifyitems` adds the
-   keywords for `-k 物理` and keeps only `--eb-shard`'s cases (`shard.in_shard`).
+   keywords for `-k 物理` and keeps only `--eb-shard`'s cases (`shard.shard_cases`).
 3. `benchmarks/test_edit.py::test_edit` asks for `eb_runner`: once per worker the editor
    (`editors.create`) and the judge (`judging.modes.open_judge`) are opened; then
    `runner.CaseRunner.run(case)` edits (or takes the edit from the cache), saves the PNGs,
@@ -129,23 +130,23 @@ def config_path(config: pytest.Config) -> str | None:
 
 
 def _configure_controller(config: pytest.Config, current: Settings) -> None:
-    """The run folder, worker pinning and, unless only collecting, the judge service and the controller."""
+    """The run folder's path, worker pinning, and the controller plugin.
+
+    Nothing is written here: the controller creates the run folder (and starts the judge service)
+    when the session starts and only if cases will run, so `--help`, `--markers`, `--fixtures`
+    and `--collect-only` leave no folder behind.
+    """
     run_dir = new_run_dir(current.config, config.getoption("eb_run_dir"))
     config.stash[RUN_DIR] = run_dir
     _pin_workers(config, current)
-    if config.getoption("collectonly"):
-        return
-    endpoint = _start_service(config, current, run_dir)
     controller = Controller(
         current,
         run_dir,
         fail_under=config.getoption("eb_fail_under"),
         shard=config.getoption("eb_shard"),
+        start_service=lambda: _start_service(config, current, run_dir),
     )
-    controller.start()
     config.add_cleanup(controller.close)
-    if endpoint is not None:
-        controller.record_endpoint(endpoint.public())
     config.pluginmanager.register(controller, "editbench.controller")
     if config.pluginmanager.hasplugin("html"):
         from editbench.reporting.pytest_html import HtmlReportHooks

@@ -12,7 +12,7 @@ from typing import Any
 
 from editbench.errors import ConfigError
 from editbench.reporting import gallery, markdown
-from editbench.reporting.records import read_results
+from editbench.reporting.records import latest_per_case, read_results
 from editbench.reporting.runmeta import write_json
 from editbench.reporting.summary import summarize
 from editbench.reporting.tables import summary_csv
@@ -63,7 +63,7 @@ def load_run(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             "under reports/, e.g. reports/latest"
         )
     try:
-        records = read_results(results)
+        records = latest_per_case(read_results(results))
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     meta_path = run_dir / RUN_META
