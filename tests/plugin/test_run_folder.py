@@ -144,3 +144,22 @@ def test_a_passed_gate_leaves_pytest_s_counts_last(tmp_path, judge_python):
     assert result.returncode == 0, result.stdout[-3000:]
     assert "editbench: passed --eb-fail-under O=6.5" in result.stdout
     assert " 1 passed" in last_line(result.stdout) and "FAILED" not in result.stdout
+
+
+@pytest.mark.timeout(300)
+def test_a_fully_cached_rerun_starts_no_judge_and_run_json_says_so(fault_run):
+    """The faulty judge logs each interpreter it starts; the rerun scores from the cache only."""
+    config = fault_run.config()
+    started = fault_run.fault_dir / "judge-pids"
+    first, first_dir = fault_run.run(config, "-k", "物理", name="first")
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert len(started.read_text(encoding="utf-8").split()) == 1
+    meta = json.loads((first_dir / "run.json").read_text(encoding="utf-8"))
+    assert meta["judge"]["describe"]["started"] is True and meta["versions"]["judge"]["python"]
+    second, second_dir = fault_run.run(config, "-k", "物理", name="second")
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert len(started.read_text(encoding="utf-8").split()) == 1  # no judge interpreter started
+    records = fault_run.records(second_dir)
+    assert all(all(r["cached"][d] for d in ("SC", "PQ", "criterion")) for r in records.values())
+    meta = json.loads((second_dir / "run.json").read_text(encoding="utf-8"))
+    assert meta["judge"]["describe"]["started"] is False
