@@ -39,7 +39,7 @@ from editbench import editors
 from editbench.cache import Cache
 from editbench.cases import Case, marker_name
 from editbench.controller import Controller, new_run_dir
-from editbench.devices import gpu_groups, parse_gpu_list, visible_gpus, worker_specs
+from editbench.devices import gpu_groups, parse_gpu_list, unseen_gpus, visible_gpus, worker_specs
 from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, modes
 from editbench.runner import CaseRunner
@@ -50,6 +50,7 @@ SETTINGS = pytest.StashKey[Settings]()
 RUN_DIR = pytest.StashKey[Path]()
 SHARD = pytest.StashKey[tuple]()
 ENDPOINT = pytest.StashKey[dict]()
+GPU_WARNING = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -138,6 +139,7 @@ def _configure_controller(config: pytest.Config, current: Settings) -> None:
     """
     run_dir = new_run_dir(current.config, config.getoption("eb_run_dir"))
     config.stash[RUN_DIR] = run_dir
+    _warn_unseen_gpus(config)
     _pin_workers(config, current)
     controller = Controller(
         current,
@@ -152,6 +154,15 @@ def _configure_controller(config: pytest.Config, current: Settings) -> None:
         from editbench.reporting.pytest_html import HtmlReportHooks
 
         config.pluginmanager.register(HtmlReportHooks(run_dir), "editbench.html")
+
+
+def _warn_unseen_gpus(config: pytest.Config) -> None:
+    """`--eb-gpus` naming GPUs this machine does not show: a warning, in the header and summary."""
+    requested = parse_gpu_list(config.getoption("eb_gpus"))
+    warning = unseen_gpus(requested, visible_gpus()) if requested else None
+    if warning:
+        config.stash[GPU_WARNING] = warning
+        config.issue_config_time_warning(pytest.PytestConfigWarning(warning), stacklevel=2)
 
 
 def _register_markers(config: pytest.Config, current: Settings) -> None:
@@ -232,6 +243,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"editbench: judge {cfg.judge.backend} {cfg.judge.model or ''} ({cfg.judge.method})",
         f"editbench: run folder {config.stash[RUN_DIR]}",
     ]
+    if config.stash.get(GPU_WARNING, None):
+        lines.append(f"editbench: WARNING {config.stash[GPU_WARNING]}")
     if current.groups:
         lines.append(
             f"editbench: GPUs {', '.join(','.join(g) for g in current.groups)} (one group per worker)"

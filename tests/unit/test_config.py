@@ -39,6 +39,9 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
         ({"judge": {"method": "vibes"}}, "judge.method: 'vibes' is not one of logit, generate"),
         ({"suite": {"language": "fr"}}, "suite.language"),
         ({"judge": {"images": "source"}}, "judge.images: expected a list"),
+        ({"judge": {"scores": {"SC": 7, "XX": 1}}}, "unknown judge dimension judge.scores.XX"),
+        ({"judge": {"scores": {"sc": 7}}}, "did you mean judge.scores.SC?"),
+        ({"judge": {"scores": {"SC": "high"}}}, "judge.scores.SC: expected a number"),
     ],
 )
 def test_bad_values_name_the_key(data, needle):
@@ -60,3 +63,9 @@ def test_missing_file_and_bad_override(tmp_path):
         load_config(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match="expected SECTION.KEY=VALUE"):
         load_config(None, ["steps=4"])
+
+
+def test_a_flow_map_override_without_spaces_is_explained():
+    with pytest.raises(ConfigError, match=r"reads \{SC:7\} as the key 'SC:7' with no value"):
+        load_config(None, ["judge.scores={SC:7}"])
+    assert load_config(None, ["judge.scores={SC: 7}"]).judge.scores == {"SC": 7}
