@@ -38,7 +38,7 @@ import pytest
 from editbench import editors
 from editbench.cache import Cache
 from editbench.cases import Case, marker_name
-from editbench.controller import Controller, new_run_dir
+from editbench.controller import Controller, new_run_dir, runs_cases
 from editbench.devices import gpu_groups, parse_gpu_list, unseen_gpus, visible_gpus, worker_specs
 from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, modes
@@ -241,7 +241,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"editbench: suite {suite.name} {suite.version} ({len(suite.cases)} cases: {counts})",
         f"editbench: editor {cfg.editor.backend} {cfg.editor.model or ''}".rstrip(),
         f"editbench: judge {cfg.judge.backend} {cfg.judge.model or ''} ({cfg.judge.method})",
-        f"editbench: run folder {config.stash[RUN_DIR]}",
+        f"editbench: run folder {config.stash[RUN_DIR]}"
+        + ("" if runs_cases(config) else " (not created: no case runs)"),
     ]
     if config.stash.get(GPU_WARNING, None):
         lines.append(f"editbench: WARNING {config.stash[GPU_WARNING]}")
