@@ -141,7 +141,8 @@ def load_config(path: str | os.PathLike | None, overrides: list[str] = ()) -> Co
         file = Path(path)
         if not file.is_file():
             raise ConfigError(
-                f"run config {file}: no such file; pass an existing YAML file to --eb-config"
+                f"run config {file}: no such file; name an existing YAML file "
+                "(pytest --eb-config=PATH, or editbench validate CONFIG)"
             )
         data = _read_yaml(file)
         source, base_dir = str(file), str(file.resolve().parent)
@@ -177,6 +178,7 @@ def _apply_override(data: dict, item: str) -> None:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    _check_flow_map(item, value)
     target = data.setdefault(section, {})
     if not isinstance(target, dict):
         raise ConfigError(f"--eb-set {item!r}: {section} is not a section")
@@ -208,6 +210,20 @@ def _command_line_path(dotted: str, value: Any) -> Any:
     return value
 
 
+def _check_flow_map(item: str, value: Any) -> None:
+    """`{SC:7}` is YAML for the key "SC:7" with no value: say so, and how to write it."""
+    if not isinstance(value, dict):
+        return
+    for key, inner in value.items():
+        if inner is None and isinstance(key, str) and ":" in key:
+            name, _, number = key.partition(":")
+            raise ConfigError(
+                f"--eb-set {item!r}: YAML reads {{{key}}} as the key {key!r} with no value; "
+                f"put a space after each colon and quote the option for the shell, e.g. "
+                f"--eb-set='{item.partition('=')[0]}={{{name}: {number}}}'"
+            )
+
+
 def build_config(data: dict, source: str = "<dict>", base_dir: str = ".") -> Config:
     """Validate a plain dict into a Config; every error names the key and the fix."""
     unknown = [k for k in data if k not in _SECTIONS]
@@ -235,7 +251,24 @@ def _build_section(cls: type, values: dict, section: str, source: str) -> Any:
         chosen = kwargs[key] if isinstance(kwargs[key], list) else [kwargs[key]]
         if choices and kwargs[key] is not None and any(c not in choices for c in chosen):
             raise ConfigError(f"{source}: {dotted}: {value!r} is not one of {', '.join(choices)}")
+    if section == "judge":
+        _check_scores(kwargs.get("scores") or {}, source)
     return cls(**kwargs)
+
+
+def _check_scores(scores: dict, source: str) -> None:
+    """judge.scores: one number per judged dimension; an unknown dimension is refused by name."""
+    for key, value in scores.items():
+        if key not in JUDGED_DIMENSIONS:
+            known = {d.lower(): d for d in JUDGED_DIMENSIONS}
+            close = difflib.get_close_matches(str(key).lower(), list(known), n=1)
+            hint = f"; did you mean judge.scores.{known[close[0]]}?" if close else ""
+            raise ConfigError(
+                f"{source}: unknown judge dimension judge.scores.{key}{hint} "
+                f"(known: {', '.join(JUDGED_DIMENSIONS)})"
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(_wrong_type(source, f"judge.scores.{key}", value, "a number"))
 
 
 def _unknown_key(source: str, key: str, prefix: str, known) -> str:

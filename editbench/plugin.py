@@ -7,11 +7,12 @@ The life of a case, from collection to `report.html`:
 
 1. `pytest_configure` (the controller and every xdist worker): `settings.load_settings` reads
    and checks the config, the suite and the judge section once. The controller alone creates a
-   `controller.Controller` (run folder, run.json) and registers it as a plugin; in service mode
-   it first starts or adopts the judge endpoint (`judging.launch.prepare`).
+   `controller.Controller` and registers it as a plugin; at `pytest_sessionstart`, if cases will
+   run, it starts or adopts the judge endpoint in service mode (`judging.launch.prepare`), then
+   creates the run folder and run.json (`Controller.start`).
 2. `pytest_generate_tests`: one `test_edit[<test id>]` per case of the suite, marked with its
    category's names and its tags (`-m physical`); `pytest_collection_modifyitems` adds the
-   keywords for `-k 物理` and keeps only `--eb-shard`'s cases (`shard.in_shard`).
+   keywords for `-k 物理` and keeps only `--eb-shard`'s cases (`shard.shard_cases`).
 3. `benchmarks/test_edit.py::test_edit` asks for `eb_runner`: once per worker the editor
    (`editors.create`) and the judge (`judging.modes.open_judge`) are opened; then
    `runner.CaseRunner.run(case)` edits (or takes the edit from the cache), saves the PNGs,
@@ -43,8 +44,8 @@ import pytest
 from editbench import editors, invocation
 from editbench.cache import Cache
 from editbench.cases import Case, marker_name
-from editbench.controller import Controller, new_run_dir
-from editbench.devices import gpu_groups, parse_gpu_list, visible_gpus, worker_specs
+from editbench.controller import Controller, new_run_dir, runs_cases
+from editbench.devices import gpu_groups, parse_gpu_list, unseen_gpus, visible_gpus, worker_specs
 from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, modes
 from editbench.progress import MODES, Progress, Throttle, choose_mode
@@ -52,13 +53,14 @@ from editbench.reporting.junit import JunitHooks, keeps_testcase_properties
 from editbench.reporting.records import PROPERTIES_ATTRIBUTE
 from editbench.runner import CaseRunner
 from editbench.settings import Settings, load_settings
-from editbench.shard import in_shard, parse_shard
+from editbench.shard import parse_shard, shard_cases
 
 SETTINGS = pytest.StashKey[Settings]()
 CASE_PROPERTIES = pytest.StashKey[list]()
 RUN_DIR = pytest.StashKey[Path]()
 SHARD = pytest.StashKey[tuple]()
 ENDPOINT = pytest.StashKey[dict]()
+GPU_WARNING = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,7 +94,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail the run when a mean falls below VALUE, e.g. O=6.5 or SC@physical=5",
     )
     group.addoption(
-        "--eb-shard", metavar="K/N", help="run only shard K of N (by a hash of the case id)"
+        "--eb-shard", metavar="K/N", help="run only shard K of N (balanced, chosen by case id)"
     )
     group.addoption(
         "--eb-progress",
@@ -170,23 +172,24 @@ def _check_invocation(config: pytest.Config, path: str | None) -> None:
 
 
 def _configure_controller(config: pytest.Config, current: Settings) -> None:
-    """The run folder, worker pinning and, unless only collecting, the judge service and the controller."""
+    """The run folder's path, worker pinning, and the controller plugin.
+
+    Nothing is written here: the controller creates the run folder (and starts the judge service)
+    when the session starts and only if cases will run, so `--help`, `--markers`, `--fixtures`
+    and `--collect-only` leave no folder behind.
+    """
     run_dir = new_run_dir(current.config, config.getoption("eb_run_dir"))
     config.stash[RUN_DIR] = run_dir
+    _warn_unseen_gpus(config)
     _pin_workers(config, current)
-    if config.getoption("collectonly"):
-        return
-    endpoint = _start_service(config, current, run_dir)
     controller = Controller(
         current,
         run_dir,
         fail_under=config.getoption("eb_fail_under"),
         shard=config.getoption("eb_shard"),
+        start_service=lambda: _start_service(config, current, run_dir),
     )
-    controller.start()
     config.add_cleanup(controller.close)
-    if endpoint is not None:
-        controller.record_endpoint(endpoint.public())
     config.pluginmanager.register(controller, "editbench.controller")
     progress = ProgressReporter(
         controller, config.getoption("eb_progress"), config.getoption("eb_progress_interval")
@@ -198,6 +201,15 @@ def _configure_controller(config: pytest.Config, current: Settings) -> None:
         from editbench.reporting.pytest_html import HtmlReportHooks
 
         config.pluginmanager.register(HtmlReportHooks(run_dir), "editbench.html")
+
+
+def _warn_unseen_gpus(config: pytest.Config) -> None:
+    """`--eb-gpus` naming GPUs this machine does not show: a warning, in the header and summary."""
+    requested = parse_gpu_list(config.getoption("eb_gpus"))
+    warning = unseen_gpus(requested, visible_gpus()) if requested else None
+    if warning:
+        config.stash[GPU_WARNING] = warning
+        config.issue_config_time_warning(pytest.PytestConfigWarning(warning), stacklevel=2)
 
 
 def _register_markers(config: pytest.Config, current: Settings) -> None:
@@ -359,8 +371,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"editbench: suite {suite.name} {suite.version} ({len(suite.cases)} cases: {counts})",
         f"editbench: editor {cfg.editor.backend} {cfg.editor.model or ''}".rstrip(),
         f"editbench: judge {cfg.judge.backend} {cfg.judge.model or ''} ({cfg.judge.method})",
-        f"editbench: run folder {config.stash[RUN_DIR]}",
+        f"editbench: run folder {config.stash[RUN_DIR]}"
+        + ("" if runs_cases(config) else " (not created: no case runs)"),
     ]
+    if config.stash.get(GPU_WARNING, None):
+        lines.append(f"editbench: WARNING {config.stash[GPU_WARNING]}")
     if current.groups:
         lines.append(
             f"editbench: GPUs {', '.join(','.join(g) for g in current.groups)} (one group per worker)"
@@ -393,6 +408,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if current is None:
         return
     cases, shard = current.suite.by_test_id, config.stash.get(SHARD, None)
+    kept = shard_cases(current.suite.cases, shard)
     deselected = []
     for item in items:
         callspec = getattr(item, "callspec", None)
@@ -400,7 +416,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         case = cases[callspec.params["eb_case"]]
         item.extra_keyword_matches.update({case.category.key, *case.category.names, case.id})
-        if not in_shard(case.id, shard):
+        if case.id not in kept:
             deselected.append(item)
     if deselected:
         # the same pure function decides in the controller and every worker, so they agree

@@ -102,13 +102,23 @@ class CaseRunner:
         self.run_dir, self.cache, self.languages = run_dir, cache, tuple(languages)
         # what determines an edit besides the case: it keys the edit cache
         self.editor_key = editor.describe()
-        self._worker_info_sent = False
+        self._judge_started: bool | None = None  # as last described to the controller
 
     def run(self, case: Case) -> CaseOutcome:
-        outcome = CaseOutcome(case=case, seed=case_seed(self.config.run.seed, case))
-        if not self._worker_info_sent:
-            self._worker_info_sent = True
+        outcome = self._run(case)
+        self._describe_worker(outcome)
+        return outcome
+
+    def _describe_worker(self, outcome: CaseOutcome) -> None:
+        """The worker's description rides on its first case, and again once its judge has started
+        (a gateway judge starts on its first score-cache miss); the controller keeps the latest."""
+        started = bool(getattr(self.judge, "ready", True))
+        if started != self._judge_started:
+            self._judge_started = started
             outcome.worker_info = worker_info(self.editor_key, self.judge)
+
+    def _run(self, case: Case) -> CaseOutcome:
+        outcome = CaseOutcome(case=case, seed=case_seed(self.config.run.seed, case))
         try:
             outcome.language = case.language_for(self.languages)
             loaded = [ref.load() for ref in case.sources]

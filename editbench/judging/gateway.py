@@ -1,7 +1,11 @@
 """The worker's side of gateway mode: one execnet gateway per worker into the judge interpreter.
 
 Each worker opens its own `execnet.Group` with one `popen//python=<judge python>` gateway and
-sends `editbench.judging.remote` across; the model loads once there. Faults:
+sends `editbench.judging.remote` across; the model loads once there. The interpreter starts on
+the first request, that is on the first score-cache miss, not when the worker opens its judge:
+a fully cached rerun loads no judge model at all (as the editor loads on its first cache miss).
+A judge that fails to start fails that case with `judge-unavailable` and the reason, and every
+later case at once with the same reason (it is not started again per case). Faults:
 - an exception inside the judge comes back as an error reply: that case gets `judge-error`;
 - the judge process dies (EOFError, closed channel): the gateway is recreated once and the
   request retried; a second death gives `judge-unavailable`;
@@ -113,7 +117,9 @@ class GatewayJudge:
         self.abandoned: set[str] = set()
         self.discarded = 0
         self.restarts = 0
-        self.conn: Connection | None = self._connect()
+        self.conn: Connection | None = None  # started by the first request (a score-cache miss)
+        self.ready: dict = {}  # the judge's last "ready" message: versions, info, load time
+        self.start_error: str | None = None
         self.templates = load_templates(suite, list(judge.dimensions))
         cache = Cache(config.resolve(config.run.cache_dir)) if config.run.cache else None
         self.scorer = Scorer(judge, self.templates, self.score_key(), self.request, cache)
@@ -135,7 +141,7 @@ class GatewayJudge:
 
     def describe(self) -> dict[str, Any]:
         judge = self.config.judge
-        ready = self.conn.ready if self.conn else {}
+        ready = self.ready
         return {
             **self.scorer.judge_key,
             "method": judge.method,
@@ -148,12 +154,17 @@ class GatewayJudge:
             "versions": ready.get("versions"),
             "info": ready.get("info"),
             "load_s": ready.get("load_s"),
+            "started": bool(ready),  # False: every score so far came from the cache
             "restarts": self.restarts,
             "late_replies_discarded": self.discarded,
         }
 
     def score(self, item):
         return self.scorer.score(item)
+
+    def start(self) -> Connection:
+        """Start the judge interpreter now (a request starts it anyway); return the connection."""
+        return self._live()
 
     def close(self) -> None:
         conn, self.conn = self.conn, None
@@ -211,9 +222,23 @@ class GatewayJudge:
             except execnet.TimeoutError:
                 self._drop()
         if self.conn is None:
-            self.restarts += 1
-            self.conn = self._connect()
+            self.conn = self._start()
         return self.conn
+
+    def _start(self) -> Connection:
+        """A new judge interpreter; one that never started once is not tried again."""
+        if self.start_error is not None:
+            raise JudgeStartError(self.start_error)
+        try:
+            conn = self._connect()
+        except JudgeStartError as exc:
+            if not self.ready:
+                self.start_error = str(exc)
+            raise
+        if self.ready:
+            self.restarts += 1  # it had started before: this one replaces a dead or silent one
+        self.ready = conn.ready
+        return conn
 
     def _drain(self, conn: Connection) -> None:
         deadline = time.monotonic() + self.config.judge.timeout_s

@@ -93,6 +93,19 @@ def read_results(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def latest_per_case(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per case, the latest winning, in the order the kept records arrived.
+
+    A run folder that a rerun continued (the same `--eb-run-dir`) may hold a case more than once
+    until that rerun ends and rewrites the file; every reader keeps the newest line.
+    """
+    latest: dict[Any, dict[str, Any]] = {}
+    for record in records:
+        latest.pop(record.get("case_id"), None)
+        latest[record.get("case_id")] = record
+    return list(latest.values())
+
+
 def canonical_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records sorted by case id: statistics do not depend on arrival order or sharding."""
     return sorted(records, key=lambda r: (str(r.get("category")), str(r.get("case_id"))))

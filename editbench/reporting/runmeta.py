@@ -22,7 +22,7 @@ from typing import Any
 
 from editbench.cache import folder_fingerprint
 from editbench.devices import visible_gpus
-from editbench.shard import in_shard, parse_shard
+from editbench.shard import parse_shard, shard_cases
 
 SCHEMA = 1
 PACKAGES = (
@@ -109,8 +109,8 @@ def expected_cases(suite, shard: str | None) -> list[str]:
     The controller replaces the list with the collected cases once collection is known
     (`expected_from: collection`); merge and `editbench slurm --resume` judge coverage by it.
     """
-    chosen = parse_shard(shard)
-    return [case.id for case in suite.cases if in_shard(case.id, chosen)]
+    kept = shard_cases(suite.cases, parse_shard(shard))
+    return [case.id for case in suite.cases if case.id in kept]
 
 
 def scheduler_meta(environ) -> dict[str, Any] | None:

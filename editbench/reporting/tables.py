@@ -77,7 +77,9 @@ CSV_COLUMNS = (
     "max",
     "ci_low",
     "ci_high",
+    "run_status",  # how the run ended (run.json's status): finished, interrupted, merged, partial
 )
+STAT_COLUMNS = CSV_COLUMNS[CSV_COLUMNS.index("n") : CSV_COLUMNS.index("ci_high") + 1]
 
 
 def summary_csv(summary: dict[str, Any]) -> str:
@@ -96,9 +98,10 @@ def summary_csv(summary: dict[str, Any]) -> str:
             "scored": row["scored"],
             "failed": row["failed"],
             "failures": failures_text(row),
+            "run_status": summary.get("run_status"),
         }
         if not row["dimensions"]:
             writer.writerow(base)
         for dim, stat in row["dimensions"].items():
-            writer.writerow({**base, "dimension": dim, **{k: stat.get(k) for k in CSV_COLUMNS[8:]}})
+            writer.writerow({**base, "dimension": dim, **{k: stat.get(k) for k in STAT_COLUMNS}})
     return buffer.getvalue()

@@ -1,11 +1,9 @@
 """Service mode: one `transformers serve` for the whole run, reached by every worker over HTTP.
 
 The server is the real `transformers serve` of transformers 5.x in the judge environment, on the
-tiny Qwen3-VL judge. That environment has no torchvision (no CPU build exists here), and
-Qwen3-VL's stock processor demands a video processor that needs it; so the checkpoint served here
-is a copy of the tiny judge with a processor class of its own that leaves the video processor
-out (loaded by `transformers serve --trust-remote-code`, the way any checkpoint ships custom
-code) and its chat template as chat_template.jinja, as real checkpoints ship it.
+stock tiny Qwen3-VL judge. That environment has no torchvision (by design), which Qwen3-VL's stock
+video processor needs; the controller starts the server through `judging/launch_remote.py`, which
+loads the processor image-only, so any stock Qwen-VL checkpoint serves as it is.
 """
 
 from __future__ import annotations
@@ -13,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,15 +27,6 @@ from editbench.judging.remote import expected_score
 from editbench.judging.scoring import JudgeFailure
 from support import REPO, SAMPLE_SUITE, find_judge_python, read_results, run_bench, write_config
 
-PROCESSOR = '''from transformers.models.qwen3_vl.processing_qwen3_vl import Qwen3VLProcessor
-
-
-class ImageOnlyQwen3VLProcessor(Qwen3VLProcessor):
-    """Qwen3-VL's processor without its video processor (which needs torchvision)."""
-
-    def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
-        super().__init__(image_processor, tokenizer, None, chat_template=chat_template, **kwargs)
-'''
 STATUSES = (
     "ok",
     "unparseable",
@@ -51,25 +39,9 @@ STATUSES = (
 
 
 @pytest.fixture(scope="module")
-def served_judge(tmp_path_factory, tiny_judge, judge_python) -> Path:
-    """A copy of the tiny judge that `transformers serve` can load without torchvision."""
-    folder = tmp_path_factory.mktemp("served") / "qwen3-vl"
-    shutil.copytree(tiny_judge, folder)
-    template = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))[
-        "chat_template"
-    ]
-    (folder / "chat_template.jinja").write_text(template, encoding="utf-8")
-    (folder / "processing_image_only.py").write_text(PROCESSOR, encoding="utf-8")
-    (folder / "processor_config.json").write_text(
-        json.dumps(
-            {
-                "processor_class": "ImageOnlyQwen3VLProcessor",
-                "auto_map": {"AutoProcessor": "processing_image_only.ImageOnlyQwen3VLProcessor"},
-            }
-        ),
-        encoding="utf-8",
-    )
-    return folder
+def served_judge(tiny_judge, judge_python) -> Path:
+    """The stock tiny judge folder, served as it is (no custom code, no extra files)."""
+    return tiny_judge
 
 
 def service_judge(model: Path, **extra) -> dict:
@@ -83,7 +55,6 @@ def service_judge(model: Path, **extra) -> dict:
         "max_pixels": 65536,
         "max_new_tokens": 16,
         "timeout_s": 120,
-        "serve_args": ["--trust-remote-code"],
         **extra,
     }
 
@@ -249,6 +220,35 @@ def test_logit_with_engine_transformers_is_refused_before_any_server_starts(tmp_
     result = run_bench(config, "-k", "物理-001", run_dir=tmp_path / "run", timeout=200)
     assert result.returncode == 4 and "logprobs" in result.stderr, result.stderr[-2000:]
     assert not (tmp_path / "run" / launch.LOG_NAME).exists()
+
+
+@pytest.mark.timeout(300)
+def test_service_mode_starts_on_the_stock_tiny_judge_as_the_readme_writes_it(
+    tmp_path, judge_python
+):
+    """`--eb-set=judge.mode=service --eb-set=judge.method=generate` on `tiny:qwen3-vl`, with the
+    judge environment as tox builds it (no torchvision): the server starts and scores the case."""
+    judge = {"backend": "qwen-vl", "model": "tiny:qwen3-vl", "python": judge_python}
+    judge |= {"device": "cpu", "max_pixels": 65536, "max_new_tokens": 16, "timeout_s": 120}
+    config = write_config(tmp_path, judge=judge, run={"cache": False})
+    run_dir = tmp_path / "run"
+    result = run_bench(
+        config,
+        "-k",
+        "物理-001",
+        "--eb-set=judge.mode=service",
+        "--eb-set=judge.method=generate",
+        run_dir=run_dir,
+        timeout=280,
+    )
+    output = result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode in (0, 1), output
+    assert "before it was ready" not in output
+    (record,) = read_results(run_dir)
+    assert {record["statuses"][d] for d in ("SC", "PQ", "criterion")} <= set(STATUSES)
+    assert "judge-unavailable" not in record["statuses"].values(), record
+    log = (run_dir / launch.LOG_NAME).read_text(encoding="utf-8")
+    assert "torchvision" not in log.lower() and log.count("POST /v1/chat/completions") >= 3
 
 
 @pytest.mark.timeout(600)

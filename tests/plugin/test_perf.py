@@ -42,6 +42,8 @@ FIELDS = {
         "first_run_wall_s",
         "rerun_wall_s",
         "rerun_fully_cached_cases",
+        "wall_speedup",
+        "rerun_judge_started",
         "elapsed_s",
     },
     "method": {
@@ -105,6 +107,7 @@ def test_quick_run_writes_every_field(tmp_path):
     for workers in ("n1", "n2"):
         assert SCALING_FIELDS <= set(measurements["scaling"][workers])
     assert measurements["cache"]["rerun_fully_cached_cases"] == measurements["cache"]["cases"]
+    assert measurements["cache"]["rerun_judge_started"] is False  # a cached rerun loads no judge
     assert measurements["transport"]["gateway_scores_equal_in_process"] is True
     assert measurements["method"]["logit_bit_identical"] is True
     assert len(data["targets"]) == len(TARGETS)

@@ -39,6 +39,9 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
         ({"judge": {"method": "vibes"}}, "judge.method: 'vibes' is not one of logit, generate"),
         ({"suite": {"language": "fr"}}, "suite.language"),
         ({"judge": {"images": "source"}}, "judge.images: expected a list"),
+        ({"judge": {"scores": {"SC": 7, "XX": 1}}}, "unknown judge dimension judge.scores.XX"),
+        ({"judge": {"scores": {"sc": 7}}}, "did you mean judge.scores.SC?"),
+        ({"judge": {"scores": {"SC": "high"}}}, "judge.scores.SC: expected a number"),
     ],
 )
 def test_bad_values_name_the_key(data, needle):
@@ -93,3 +96,9 @@ def test_paths_given_with_eb_set_resolve_against_the_working_folder(tmp_path, mo
     assert given.judge.model == str(tmp_path / "ckpt")
     assert given.judge.backend == f"{tmp_path / 'faults.py'}:Faulty"
     assert given.editor.model == "Qwen/Qwen-Image-Edit"  # a hub id is no path
+
+
+def test_a_flow_map_override_without_spaces_is_explained():
+    with pytest.raises(ConfigError, match=r"reads \{SC:7\} as the key 'SC:7' with no value"):
+        load_config(None, ["judge.scores={SC:7}"])
+    assert load_config(None, ["judge.scores={SC: 7}"]).judge.scores == {"SC": 7}
