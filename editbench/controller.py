@@ -112,6 +112,9 @@ class Controller:
         categories = [(c.key, c.names) for c in settings.suite.categories]
         self.thresholds = parse_thresholds(self.fail_under, categories)
         self.cases = case_lookup(settings)
+        self.meta: dict[str, Any] = {}  # run.json, once the run starts
+        self.arrived: list[dict[str, Any]] = []  # this session's records, in order of arrival
+        self.selected: list[str] | None = None  # the cases this session runs, once collected
         self.collected = False
         self.started = False
         self._results = None
@@ -167,6 +170,7 @@ class Controller:
 
         A continued folder expects its earlier run's cases too: its reports cover both.
         """
+        self.selected = list(case_ids)
         expected = _union(getattr(self, "previous_expected", None), case_ids)
         self.meta = {**self.meta, "expected_cases": expected, "expected_from": "collection"}
         write_json(self.run_dir / RUN_META, self.meta)
@@ -178,6 +182,7 @@ class Controller:
             self.workers[str(record.get("worker") or "main")] = worker
         self.by_case.pop(record["case_id"], None)
         self.by_case[record["case_id"]] = record
+        self.arrived.append(record)
         self._results.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._results.flush()
         os.fsync(self._results.fileno())

@@ -286,17 +286,17 @@ class ProgressReporter:
         self._expect()
 
     def _expect(self) -> None:
-        expected = self.controller.meta.get("expected_cases")
-        if expected is not None:
-            self.progress.total = len(expected)
+        if self.controller.selected is not None:  # this session's cases, not a continued run's
+            self.progress.total = len(self.controller.selected)
 
     @pytest.hookimpl(trylast=True)  # after the controller turned the report into a record
     def pytest_runtest_logreport(self) -> None:
-        if self.seen == len(self.controller.records):
+        arrived = self.controller.arrived
+        if self.seen == len(arrived):
             return
-        for record in self.controller.records[self.seen :]:
+        for record in arrived[self.seen :]:
             self.progress.add(record)
-        self.seen = len(self.controller.records)
+        self.seen = len(arrived)
         self._show(final=False)
 
     @pytest.hookimpl(wrapper=True)
