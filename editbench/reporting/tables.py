@@ -7,6 +7,7 @@ import io
 import unicodedata
 from typing import Any
 
+from editbench.reporting.stats import MIN_N
 from editbench.reporting.summary import failures_text, rows
 
 
@@ -26,9 +27,11 @@ def pad(text: str, width: int, right: bool = False) -> str:
 
 
 def score_cell(stat: dict[str, Any] | None) -> str:
-    """`6.50 [6.10, 6.90]`, or `-` where nothing was scored."""
+    """`6.50 [6.10, 6.90]`; `6.50 (n<5)` where too few cases give no interval; `-` for none."""
     if not stat or stat.get("n", 0) == 0:
         return "-"
+    if stat.get("ci_low") is None or stat.get("ci_high") is None:
+        return f"{stat['mean']:.2f} (n<{MIN_N})"
     return f"{stat['mean']:.2f} [{stat['ci_low']:.2f}, {stat['ci_high']:.2f}]"
 
 

@@ -20,7 +20,7 @@ from support import (
     write_run,
 )
 
-STATS_KEYS = ("categories", "overall", "dimensions", "bootstrap")
+STATS_KEYS = ("categories", "overall", "dimensions", "interval")
 
 
 def summary_of(run_dir):
