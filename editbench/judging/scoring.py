@@ -21,7 +21,7 @@ from editbench.images import sha256
 from editbench.judging import DimensionResult, JudgeInput
 from editbench.judging.parsing import parse_score
 from editbench.judging.prompts import REMINDER, Templates
-from editbench.vocabulary import Status
+from editbench.vocabulary import Status, scale_of
 
 # Which images each dimension sees: PQ judges the edited image alone.
 OWN_IMAGES = {"PQ": ["edited"]}
@@ -163,33 +163,54 @@ class Scorer:
         self, items: list[dict], reply: dict, seed: int, start: float
     ) -> dict[str, DimensionResult]:
         texts = {r["dimension"]: list(r["texts"]) for r in reply["results"]}
-        parsed = {d: [parse_score(t) for t in ts] for d, ts in texts.items()}
+        parsed = {d: [parse_score(t, scale_of(d)) for t in ts] for d, ts in texts.items()}
         retry = [
             dict(i, prompt=i["prompt"] + REMINDER)
             for i in items
             if not all(p.ok for p in parsed[i["dimension"]])
         ]
         retried: dict[str, list] = {}
+        failure: JudgeFailure | None = None
         if retry:
             try:
                 again = self.send(retry, "generate", self.decoding(seed + 1))
                 retried = {r["dimension"]: list(r["texts"]) for r in again["results"]}
-            except JudgeFailure as failure:
-                retried = {i["dimension"]: [] for i in retry}
-                for i in retry:
-                    texts[i["dimension"]].append(
-                        f"[retry failed: {failure.status}: {failure.reason}]"
-                    )
+            except JudgeFailure as exc:
+                failure = exc
         share = (time.perf_counter() - start) / len(items)
-        return {
-            i["dimension"]: self._combine(
-                parsed[i["dimension"]], texts[i["dimension"]], retried.get(i["dimension"]), share
+        out = {}
+        for i in items:
+            dimension = i["dimension"]
+            if failure is not None and any(r["dimension"] == dimension for r in retry):
+                out[dimension] = self._retry_failed(parsed[dimension], texts[dimension], failure)
+                out[dimension]["seconds"] = share
+                continue
+            out[dimension] = self._combine(
+                dimension, parsed[dimension], texts[dimension], retried.get(dimension), share
             )
-            for i in items
-        }
+        return out
+
+    @staticmethod
+    def _retry_failed(first: list, texts: list[str], failure: JudgeFailure) -> DimensionResult:
+        """The retry itself failed: the case keeps that failure's status (timeout stays timeout)."""
+        why = next(p.reason for p in first if not p.ok)
+        raws = [*texts, f"[retry failed: {failure.status}: {failure.reason}]"]
+        if failure.raw:
+            raws.append(failure.raw)
+        return result(
+            None,
+            failure.status,
+            json.dumps(raws, ensure_ascii=False),
+            f"{failure.reason} (in the retry with a format reminder, after: {why})",
+        )
 
     def _combine(
-        self, first: list, texts: list[str], retried: list[str] | None, seconds: float
+        self,
+        dimension: str,
+        first: list,
+        texts: list[str],
+        retried: list[str] | None,
+        seconds: float,
     ) -> DimensionResult:
         """Each sample that failed to parse gets its retry answer; all samples must parse."""
         final, raws = list(first), list(texts)
@@ -198,7 +219,7 @@ class Scorer:
             for index, parsed in enumerate(first):
                 if not parsed.ok:
                     text = next(again, "")
-                    final[index] = parse_score(text)
+                    final[index] = parse_score(text, scale_of(dimension))
                     raws.append(text)
         raw = raws[0] if len(raws) == 1 else json.dumps(raws, ensure_ascii=False)
         failed = [p for p in final if not p.ok]
