@@ -103,6 +103,7 @@ class GatewayJudge:
             f"//env:CUDA_VISIBLE_DEVICES={','.join(devices)}" if devices else ""
         )
         self.options = {
+            "method": judge.method,
             "model": self.model,
             "revision": judge.revision,
             "dtype": judge.dtype,

@@ -69,6 +69,11 @@ def check_values(config: Config) -> None:
             f"{config.source}: judge.samples {judge.samples} needs judge.temperature > 0 "
             "(greedy decoding gives identical samples); use samples: 1 or set a temperature"
         )
+    if not 0.0 <= judge.min_digit_mass <= 1.0:
+        raise ConfigError(
+            f"{config.source}: judge.min_digit_mass {judge.min_digit_mass:g}: a probability, "
+            "between 0 and 1 (0 turns the check off)"
+        )
     if judge.timeout_s <= 0 or judge.max_pixels < 1 or judge.max_new_tokens < 1:
         raise ConfigError(
             f"{config.source}: judge.timeout_s, judge.max_pixels and judge.max_new_tokens "

@@ -126,7 +126,24 @@ class Scorer:
                 if value["status"] == Status.OK and self.cache:
                     self.cache.put_json("scores", keys[dimension], value)
             results.update(fresh)
-        return {d: results[d] for d in items}
+        return {d: self._mass_floor(results[d]) for d in items}
+
+    def _mass_floor(self, value: DimensionResult) -> DimensionResult:
+        """A logit score read from too little probability on score tokens fails (checked on
+        cached scores too, so a raised `judge.min_digit_mass` applies to them)."""
+        mass, floor = value.get("mass"), self.judge.min_digit_mass
+        if value["status"] != Status.OK or mass is None or mass >= floor:
+            return value
+        return {
+            **value,
+            "score": None,
+            "status": Status.LOW_DIGIT_MASS.value,
+            "reasoning": (
+                f"the judge put {mass:.3g} of its probability on score tokens, below "
+                f"judge.min_digit_mass {floor:g}: the expected score {value['score']:.3f} would "
+                "describe an answer it was unlikely to give"
+            ),
+        }
 
     def fresh(self, items: list[dict], seed: int) -> dict[str, DimensionResult]:
         start = time.perf_counter()
@@ -146,17 +163,25 @@ class Scorer:
         share = float(reply["seconds"]) / count
         out = {}
         for item in reply["results"]:
-            score, mass = item["score"], item["mass"]
-            raw = json.dumps({"probs": item["probs"], "mass": mass})
-            if score is None or not math.isfinite(score) or not 0.0 <= score <= 10.0:
-                out[item["dimension"]] = result(
-                    None, Status.OUT_OF_RANGE, raw, f"logit score {score!r} outside [0, 10]", share
+            dimension, score, mass = item["dimension"], item["score"], item["mass"]
+            unseen = list(item.get("unseen") or [])
+            raw = json.dumps({"probs": item["probs"], "mass": mass, "unseen": unseen})
+            scale = scale_of(dimension)
+            if score is None or not math.isfinite(score) or not scale.contains(score):
+                out[dimension] = result(
+                    None, Status.OUT_OF_RANGE, raw, f"logit score {score!r} outside {scale}", share
                 )
                 continue
             reasoning = "expected score over P(0..10) at the answer position"
             if mass is not None:
                 reasoning += f"; probability on score tokens {mass:.3g}"
-            out[item["dimension"]] = result(float(score), Status.OK, raw, reasoning, share)
+            if unseen:
+                reasoning += (
+                    f"; scores {', '.join(map(str, unseen))} outside the returned top-k: their "
+                    "probability is unknown and counts as missing mass"
+                )
+            extra = {} if mass is None else {"mass": float(mass)}
+            out[dimension] = result(float(score), Status.OK, raw, reasoning, share, **extra)
         return out
 
     def _generate(

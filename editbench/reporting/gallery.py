@@ -219,6 +219,9 @@ def _score(record: dict[str, Any], dim: str) -> str:
     shown = (
         f"{value:.2f}" if status == Status.OK and isinstance(value, (int, float)) else esc(status)
     )
+    mass = (record.get("mass") or {}).get(dim)
+    if isinstance(mass, (int, float)):  # logit: how much probability was on score tokens
+        shown += f' <span class="mass" title="probability on score tokens">mass {mass:.3g}</span>'
     reasoning = (record.get("reasoning") or {}).get(dim) or (record.get("raw") or {}).get(dim)
     detail = f"<details><summary>reasoning</summary>{esc(reasoning)}</details>" if reasoning else ""
     return f"<tr><th>{esc(dim)}</th><td>{shown}</td><td>{detail}</td></tr>"
