@@ -46,7 +46,14 @@ from editbench.judging.remote import (
     expected_score,
     score_probs,
 )
-from editbench.judging.resolve import check_python, check_values, fingerprint, resolve_model
+from editbench.judging.resolve import (
+    check_python,
+    check_values,
+    fingerprint,
+    hub_snapshot,
+    is_hub_id,
+    resolve_model,
+)
 from editbench.judging.scoring import JudgeFailure, Scorer
 from editbench.vocabulary import Status
 
@@ -86,6 +93,7 @@ class Endpoint:
     loopback: bool = True
     log: str | None = None
     logprobs: bool | None = None
+    root: str | None = None  # what the server says it loaded (vLLM's /v1/models "root")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Endpoint:
@@ -351,11 +359,14 @@ class ServiceJudge:
 
     def score_key(self) -> dict[str, Any]:
         judge, endpoint = self.config.judge, self.endpoint
+        loaded = endpoint.root or endpoint.model
         return {
             "backend": "service",
             "model": endpoint.model,
+            "root": endpoint.root,
             "revision": endpoint.revision,
-            "fingerprint": fingerprint(endpoint.model),
+            "snapshot": hub_snapshot(loaded, endpoint.revision) if is_hub_id(loaded) else None,
+            "fingerprint": fingerprint(loaded),
             "engine": endpoint.engine,
             "engine_version": endpoint.engine_version,
             "max_pixels": judge.max_pixels,

@@ -22,6 +22,7 @@ from typing import Any
 
 from editbench.cache import folder_fingerprint
 from editbench.devices import visible_gpus
+from editbench.judging.resolve import hub_snapshot, is_hub_id
 from editbench.shard import in_shard, parse_shard
 
 SCHEMA = 1
@@ -78,8 +79,11 @@ def start_meta(
         "config_source": config.source,
         "config": config.to_dict(),
         "suite": suite_meta(suite),
-        "editor": model_meta(config, config.editor),
-        "judge": {**model_meta(config, config.judge), "prompt_templates": package_templates()},
+        "editor": model_meta(config, config.editor, "model_index.json"),
+        "judge": {
+            **model_meta(config, config.judge, "config.json"),
+            "prompt_templates": package_templates(),
+        },
         "seeds": {
             "run": config.run.seed,
             "cases": "the case's own seed, else sha256('<run seed>:<case id>') & 0x7fffffff",
@@ -176,13 +180,16 @@ def suite_meta(suite) -> dict[str, Any]:
     }
 
 
-def model_meta(config, section) -> dict[str, Any]:
-    """A config section plus, for a local model folder, its fingerprint."""
+def model_meta(config, section, hub_file: str) -> dict[str, Any]:
+    """A config section plus, for a local model folder, its fingerprint, and for a hub id the
+    snapshot commit it resolves to in the local cache (`hub_file`: a file every snapshot has)."""
     data = {k: v for k, v in vars(section).items() if k != "scores" or v}
     model = getattr(section, "model", None)
     path = config.resolve(model) if model and not str(model).startswith("tiny:") else None
     if path is not None and path.is_dir():
         data["model_fingerprint"] = folder_fingerprint(path)
+    elif is_hub_id(model):
+        data["snapshot"] = hub_snapshot(model, getattr(section, "revision", None), hub_file)
     return data
 
 

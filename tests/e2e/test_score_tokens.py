@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import pytest
 
@@ -143,3 +144,15 @@ def test_too_little_probability_on_score_tokens_fails_with_its_own_status(
     assert summary["overall"]["micro"]["failures"] == {"low-digit-mass": 1}
     page = (run_dir / "report.html").read_text(encoding="utf-8")
     assert page.count('class="mass"') == 3 and "low-digit-mass" in page
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(
+    shutil.which("nvidia-smi") is not None, reason="here the judge would really run on GPU 0"
+)
+def test_a_judge_on_another_device_than_its_cache_key_assumed_is_refused(judge_python, tiny_judge):
+    """Given GPU 0, `device: auto` keys scores as cuda/bfloat16; this judge runs on the CPU."""
+    judge = judge_section(judge_python, tiny_judge, device="auto", dtype="auto", min_digit_mass=0)
+    config = build_config({"judge": judge, "run": {"cache": False}})
+    with pytest.raises(JudgeStartError, match="runs on cpu in float32, but .* cuda in bfloat16"):
+        open_judge(config, SUITE, WorkerInfo(index=0, id="gw0", gpus=["0"]))
