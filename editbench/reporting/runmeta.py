@@ -78,7 +78,7 @@ def start_meta(
         "host": platform.node(),
         "config_source": config.source,
         "config": config.to_dict(),
-        "suite": suite_meta(suite),
+        "suite": suite_meta(suite, config.resolve(config.suite.path)),
         "editor": model_meta(config, config.editor, "model_index.json"),
         "judge": {
             **model_meta(config, config.judge, "config.json"),
@@ -165,14 +165,17 @@ def write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def suite_meta(suite) -> dict[str, Any]:
-    manifest = suite.root / "cases.jsonl" if suite.format == "native" else None
+def suite_meta(suite, source: Path | None = None) -> dict[str, Any]:
+    """The suite's identity: name, version, and the hash of its manifest (a native suite's
+    cases.jsonl, or the suite file itself), which `editbench merge` compares, not the path."""
+    manifest = suite.root / "cases.jsonl" if suite.format == "native" else source
     return {
         "name": suite.name,
         "version": suite.version,
         "format": suite.format,
         "language": suite.language,
         "path": str(suite.root),
+        "source": str(source) if source is not None else None,
         "cases": len(suite.cases),
         "categories": [[c.key, c.display] for c in suite.categories],
         "manifest_sha256": file_sha256(manifest) if manifest and manifest.is_file() else None,

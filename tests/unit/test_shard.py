@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from editbench.cases import load_suite
 from editbench.errors import ConfigError
 from editbench.shard import in_shard, parse_shard, shard_of
-from support import SAMPLE_SUITE
+from support import REPO, SAMPLE_SUITE
 
 
 @pytest.mark.parametrize(
@@ -31,9 +36,30 @@ def test_shards_partition_the_sample_suite(count):
     assert sum(len(s) for s in shards) == len(ids)
 
 
-def test_shard_depends_on_the_id_only_and_balances_large_suites():
+def test_every_process_puts_a_case_in_the_same_shard():
+    """The controller and each xdist worker compute shards apart: with another hash seed too."""
+    ids = [case.id for case in load_suite(SAMPLE_SUITE).cases] + [
+        f"case-{i:04d}" for i in range(200)
+    ]
+    here = [shard_of(i, 4) for i in ids]
+    code = (
+        "import json, sys; from editbench.shard import shard_of; "
+        "print(json.dumps([shard_of(i, 4) for i in json.load(sys.stdin)]))"
+    )
+    for seed in ("1", "4242"):
+        other = subprocess.run(
+            [sys.executable, "-c", code],
+            input=json.dumps(ids),
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)},
+        )
+        assert json.loads(other.stdout) == here
+
+
+def test_large_suites_are_balanced():
     ids = [f"case-{i:04d}" for i in range(2000)]
-    assert [shard_of(i, 4) for i in ids] == [shard_of(i, 4) for i in reversed(ids)][::-1]
     sizes = [sum(shard_of(i, 4) == k for i in ids) for k in range(1, 5)]
     assert min(sizes) > 400 and max(sizes) < 600
     assert in_shard("anything", None)
