@@ -12,7 +12,7 @@ so because it missed the tail, which is when a plain t interval (or a bootstrap)
 mean. With the floor, the simulated coverage of the nominal 95% interval stays at or above 0.93
 at n = 5 and n = 10 for normal, skewed and lumpy (few distinct values) 0-10 scores, for the
 mean, the paired difference and the macro mean (tests/unit/test_intervals.py); the percentile
-bootstrap this replaces covered 81-87% at n = 5. Below `MIN_N` values no interval is given and
+bootstrap this replaces covered 73-91% at n = 5 on the same families. Below `MIN_N` values no interval is given and
 no difference is flagged.
 
 The macro mean's interval combines the category means' variances (each floored) with
