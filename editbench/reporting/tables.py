@@ -8,7 +8,7 @@ import unicodedata
 from typing import Any
 
 from editbench.reporting.stats import MIN_N
-from editbench.reporting.summary import failures_text, rows
+from editbench.reporting.summary import failures_text, interval_text, rows
 
 
 def display_width(text: str) -> int:
@@ -48,7 +48,8 @@ def table(header: list[str], body: list[list[str]], right_from: int = 1) -> list
 
 
 def table_lines(summary: dict[str, Any]) -> list[str]:
-    """The per-category table of the terminal summary: n, failed, mean [95% CI] per dimension."""
+    """The per-category table of the terminal summary: n, failed, mean [interval] per dimension,
+    and a last line saying what the interval is."""
     dims = summary["dimensions"]
     header = ["category", "n", "failed", *dims]
     body = [
@@ -60,7 +61,8 @@ def table_lines(summary: dict[str, Any]) -> list[str]:
         ]
         for row in rows(summary)
     ]
-    return table(header, body)
+    note = f"mean [{interval_text(summary)}]; failed cases are counted, never scored"
+    return [*table(header, body), note] if summary["dimensions"] else table(header, body)
 
 
 CSV_COLUMNS = (

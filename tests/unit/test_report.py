@@ -85,6 +85,7 @@ def test_terminal_table_aligns_cjk_names_by_display_width():
     assert len(starts) == 1
     assert any(line.startswith("物理") and "6.00 (n<5)" in line for line in lines)
     assert any(line.startswith("overall (micro)") and "[" in line for line in lines)
+    assert lines[-1].startswith("mean [95% Student t interval, variance at least")
 
 
 def test_csv_is_long_format_and_pandas_readable(tmp_path):
