@@ -80,6 +80,7 @@ class JudgeConfig:
     temperature: float = 0.0
     samples: int = 1
     timeout_s: float = 300.0
+    min_digit_mass: float = 0.5  # logit: less probability on score tokens fails (low-digit-mass)
     scores: dict = field(default_factory=dict)  # constant backend: fixed score per dimension
     mode: str = "gateway"  # gateway (one judge per worker) | service (one shared endpoint)
     url: str | None = None  # service mode: an OpenAI-compatible endpoint already running

@@ -75,7 +75,7 @@ class CaseOutcome:
         for name, result in self.dimensions.items():
             props.append((f"score.{name}", result.get("score")))
             props.append((f"status.{name}", result.get("status")))
-            for extra in ("reasoning", "raw", "cached", "spread", "samples"):
+            for extra in ("reasoning", "raw", "cached", "spread", "samples", "mass"):
                 if result.get(extra) not in (None, ""):
                     props.append((f"{extra}.{name}", result[extra]))
         props.extend((f"image.{kind}", path) for kind, path in self.images.items())

@@ -68,6 +68,7 @@ def main(args) -> int:
         "method": "logit",
         "device": device,
         "dtype": "auto",
+        "min_digit_mass": 0,  # random weights put little probability on score tokens
     }
     config = write_config(opts.work, suite, editor, judge)
     stats = {

@@ -26,19 +26,23 @@ from typing import TYPE_CHECKING, Any
 import execnet
 
 from editbench.cache import Cache
-from editbench.devices import judge_devices
+from editbench.devices import judge_devices, visible_gpus
 from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, remote
 from editbench.judging.prompts import load_templates
 from editbench.judging.remote import PROTOCOL
 from editbench.judging.resolve import (
+    backend_digest,
     backend_target,
     check_constant,
     check_python,
     check_values,
     fingerprint,
+    hub_snapshot,
+    is_hub_id,
     judge_python,
     resolve_model,
+    resolved_device,
 )
 from editbench.judging.scoring import JudgeFailure, Scorer
 from editbench.vocabulary import Status
@@ -74,6 +78,29 @@ def check(config: Config, suite: Suite) -> None:
 # -- the gateway ---------------------------------------------------------------------------------
 
 
+def score_key(config: Config, backend: str, model: str | None, device: str, dtype: str) -> dict:
+    """What determines a gateway judge's score besides the prompt and images (keys the cache).
+
+    Computed without the judge running: the device type and dtype resolved by the worker's rule
+    (`resolve.resolved_device`), a file backend's content, a local model's fingerprint and a hub
+    id's cached snapshot commit; only the constant backend ignores device and dtype.
+    """
+    judge = config.judge
+    constant = judge.backend == "constant"
+    return {
+        "backend": backend,
+        "backend_sha256": backend_digest(backend),
+        "model": model,
+        "revision": judge.revision,
+        "snapshot": hub_snapshot(model, judge.revision) if is_hub_id(model) else None,
+        "fingerprint": fingerprint(model),
+        "device": None if constant else device,
+        "dtype": None if constant else dtype,
+        "max_pixels": judge.max_pixels,
+        "scores": {k: float(v) for k, v in judge.scores.items()} if constant else None,
+    }
+
+
 def open_judge(config: Config, suite: Suite, worker: WorkerInfo) -> GatewayJudge:
     return GatewayJudge(config, suite, worker)
 
@@ -106,7 +133,10 @@ class GatewayJudge:
         self.spec = f"popen//python={self.python}" + (
             f"//env:CUDA_VISIBLE_DEVICES={','.join(devices)}" if devices else ""
         )
+        # without its own list the judge inherits this process's environment and sees its GPUs
+        self.device, self.dtype = resolved_device(config, devices or visible_gpus())
         self.options = {
+            "method": judge.method,
             "model": self.model,
             "revision": judge.revision,
             "dtype": judge.dtype,
@@ -127,17 +157,21 @@ class GatewayJudge:
     # Judge protocol ----------------------------------------------------------------------------
 
     def score_key(self) -> dict[str, Any]:
-        """What determines a score besides the prompt and images (keys the score cache)."""
-        judge = self.config.judge
-        return {
-            "backend": self.backend,
-            "model": self.model,
-            "revision": judge.revision,
-            "fingerprint": fingerprint(self.model),
-            "dtype": judge.dtype,
-            "max_pixels": judge.max_pixels,
-            "scores": self.options["scores"] if judge.backend == "constant" else None,
-        }
+        return score_key(self.config, self.backend, self.model, self.device, self.dtype)
+
+    def check_device(self, ready: dict) -> None:
+        """The judge's own device and dtype must be the ones the cache key assumed."""
+        info = ready.get("info") or {}
+        if "device" not in info or "dtype" not in info:
+            return  # a backend that does not say (constant, most file backends)
+        actual = (str(info["device"]).split(":")[0], str(info["dtype"]))
+        if actual != (self.device, self.dtype):
+            raise JudgeStartError(
+                f"judge {self.model}: it runs on {actual[0]} in {actual[1]}, but judge.device "
+                f"{self.config.judge.device!r} and judge.dtype {self.config.judge.dtype!r} "
+                f"resolve to {self.device} in {self.dtype} here (the score cache key). Set "
+                "judge.device and judge.dtype explicitly"
+            )
 
     def describe(self) -> dict[str, Any]:
         judge = self.config.judge
@@ -206,6 +240,11 @@ class GatewayJudge:
                 f"judge {self.backend} {self.model or ''}: failed to load in {self.python}: "
                 f"{last[0]}"
             )
+        try:
+            self.check_device(ready)
+        except JudgeStartError:
+            group.terminate(timeout=2.0)
+            raise
         return Connection(group, channel, ready)
 
     def _drop(self) -> None:

@@ -311,6 +311,14 @@ def connect(config: Config) -> Endpoint:
             f"(served: {', '.join(served)})"
         )
     endpoint.model = judge.model or served[0]
+    endpoint.root = next(  # the model the server reports it loaded (vLLM: a path or hub id)
+        (
+            str(m["root"])
+            for m in models.get("data") or []
+            if isinstance(m, dict) and m.get("id") == endpoint.model and m.get("root")
+        ),
+        None,
+    )
     endpoint.engine_version = engine_version(endpoint, None)
     return endpoint
 

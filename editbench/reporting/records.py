@@ -54,7 +54,7 @@ def record_from_report(report, case: Case) -> dict[str, Any]:
     record.update({k: v for k, v in props.items() if "." not in k})
     record["scores"] = {k[6:]: v for k, v in props.items() if k.startswith("score.")}
     record["statuses"] = {k[7:]: v for k, v in props.items() if k.startswith("status.")}
-    for prefix in ("reasoning", "raw", "cached", "spread", "samples", "image"):
+    for prefix in ("reasoning", "raw", "cached", "spread", "samples", "mass", "image"):
         found = {k[len(prefix) + 1 :]: v for k, v in props.items() if k.startswith(prefix + ".")}
         if found:
             record[prefix if prefix != "image" else "images"] = found

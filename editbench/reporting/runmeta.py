@@ -22,6 +22,7 @@ from typing import Any
 
 from editbench.cache import folder_fingerprint
 from editbench.devices import visible_gpus
+from editbench.judging.resolve import hub_snapshot, is_hub_id
 from editbench.shard import parse_shard, shard_cases
 
 SCHEMA = 1
@@ -77,9 +78,12 @@ def start_meta(
         "host": platform.node(),
         "config_source": config.source,
         "config": config.to_dict(),
-        "suite": suite_meta(suite),
-        "editor": model_meta(config, config.editor),
-        "judge": {**model_meta(config, config.judge), "prompt_templates": package_templates()},
+        "suite": suite_meta(suite, config.resolve(config.suite.path)),
+        "editor": model_meta(config, config.editor, "model_index.json"),
+        "judge": {
+            **model_meta(config, config.judge, "config.json"),
+            "prompt_templates": package_templates(),
+        },
         "seeds": {
             "run": config.run.seed,
             "cases": "the case's own seed, else sha256('<run seed>:<case id>') & 0x7fffffff",
@@ -161,14 +165,17 @@ def write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def suite_meta(suite) -> dict[str, Any]:
-    manifest = suite.root / "cases.jsonl" if suite.format == "native" else None
+def suite_meta(suite, source: Path | None = None) -> dict[str, Any]:
+    """The suite's identity: name, version, and the hash of its manifest (a native suite's
+    cases.jsonl, or the suite file itself), which `editbench merge` compares, not the path."""
+    manifest = suite.root / "cases.jsonl" if suite.format == "native" else source
     return {
         "name": suite.name,
         "version": suite.version,
         "format": suite.format,
         "language": suite.language,
         "path": str(suite.root),
+        "source": str(source) if source is not None else None,
         "cases": len(suite.cases),
         "categories": [[c.key, c.display] for c in suite.categories],
         "manifest_sha256": file_sha256(manifest) if manifest and manifest.is_file() else None,
@@ -176,13 +183,16 @@ def suite_meta(suite) -> dict[str, Any]:
     }
 
 
-def model_meta(config, section) -> dict[str, Any]:
-    """A config section plus, for a local model folder, its fingerprint."""
+def model_meta(config, section, hub_file: str) -> dict[str, Any]:
+    """A config section plus, for a local model folder, its fingerprint, and for a hub id the
+    snapshot commit it resolves to in the local cache (`hub_file`: a file every snapshot has)."""
     data = {k: v for k, v in vars(section).items() if k != "scores" or v}
     model = getattr(section, "model", None)
     path = config.resolve(model) if model and not str(model).startswith("tiny:") else None
     if path is not None and path.is_dir():
         data["model_fingerprint"] = folder_fingerprint(path)
+    elif is_hub_id(model):
+        data["snapshot"] = hub_snapshot(model, getattr(section, "revision", None), hub_file)
     return data
 
 

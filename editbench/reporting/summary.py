@@ -3,7 +3,9 @@
 The summary is plain JSON data (summary.json); the terminal table, CSV, Markdown and HTML are
 renderers over it. Failed cases never enter a mean: they are counted by status beside it.
 Overall statistics come twice: micro (every scored case weighs the same) and macro (every
-category weighs the same: the mean of the category means, with a stratified bootstrap CI).
+category weighs the same: the mean of the category means). Every mean carries the interval of
+`stats` (method and coverage stated in the `interval` block); below `stats.MIN_N` scored cases
+its `ci_low`/`ci_high` are null and the renderers say "n<5".
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import Any
 
 from editbench.reporting import stats
 from editbench.reporting.records import canonical_order, is_scored, score
-from editbench.vocabulary import REPORTED_DIMENSIONS
+from editbench.vocabulary import REPORTED_DIMENSIONS, scale_of
 
-SCHEMA = 1
+SCHEMA = 2  # 2: an `interval` block (Student t, floored variance) replaced schema 1's `bootstrap`
 
 
 def summarize(records: list[dict[str, Any]], categories: list[tuple[str, str]]) -> dict[str, Any]:
@@ -31,12 +33,7 @@ def summarize(records: list[dict[str, Any]], categories: list[tuple[str, str]]) 
             rows.append({"key": key, "name": name, **_group(subset)})
     return {
         "schema": SCHEMA,
-        "bootstrap": {
-            "method": "percentile",
-            "resamples": stats.RESAMPLES,
-            "seed": stats.SEED,
-            "confidence": stats.CONFIDENCE,
-        },
+        "interval": stats.interval_block(),
         "dimensions": [
             d for d in REPORTED_DIMENSIONS if any(d in row["dimensions"] for row in rows)
         ],
@@ -58,7 +55,7 @@ def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
     for dim in REPORTED_DIMENSIONS:
         values = [v for v in (score(r, dim) for r in records) if v is not None]
         if values:
-            dims[dim] = stats.describe(values)
+            dims[dim] = stats.describe(values, scale_of(dim))
     return {
         "n": len(records),
         "scored": len(records) - sum(failures.values()),
@@ -83,7 +80,7 @@ def _macro(rows: list[dict[str, Any]], records: list[dict[str, Any]]) -> dict[st
             ]
             for row in rows
         ]
-        low, high = stats.stratified_bootstrap_ci(per_category)
+        low, high = stats.macro_interval(per_category, scale_of(dim))
         dims[dim] = {
             "n": len(means),
             "mean": statistics.fmean(means),
@@ -105,3 +102,8 @@ def rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def failures_text(row: dict[str, Any]) -> str:
     return ", ".join(f"{status} {count}" for status, count in row["failures"].items())
+
+
+def interval_text(summary: dict[str, Any]) -> str:
+    """What a report's bracketed interval is, read from the summary (older summaries too)."""
+    return stats.statement(summary.get("interval") or summary.get("bootstrap"))

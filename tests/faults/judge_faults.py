@@ -9,7 +9,9 @@ Standard library only: the judge environment has no editbench and no pytest. Con
 - `[judge:kill]`      SIGKILL this judge process on every attempt;
 - `[judge:kill-once]` SIGKILL this judge process the first time only (a marker file remembers);
 - `[judge:raise]`     raise inside the judge;
-- `[judge:echo]`      answer a valid score whose reasoning quotes the prompt and adds a <script> tag.
+- `[judge:echo]`      answer a valid score whose reasoning quotes the prompt and adds a <script> tag;
+- `[judge:retry-hang]` answer without a score the first time; the retry (a prompt that extends one
+  already seen: the format reminder) hangs like `[judge:hang]`.
 
 Each process appends its pid to `$EB_FAULT_DIR/judge-pids` when it starts.
 """
@@ -30,12 +32,17 @@ class FaultyJudge:
         self.dir = os.environ["EB_FAULT_DIR"]
         with open(os.path.join(self.dir, "judge-pids"), "a", encoding="utf-8") as log:
             log.write(f"{os.getpid()}\n")
+        self.seen: list[str] = []
 
     def info(self) -> dict:
         return {"backend": "faulty", "pid": os.getpid()}
 
     def _fault(self, items: list) -> str | None:
         text = " ".join(item["prompt"] for item in items)
+        if "[judge:retry-hang]" in text:
+            retry = any(item["prompt"].startswith(seen) for item in items for seen in self.seen)
+            self.seen += [item["prompt"] for item in items]
+            return "hang" if retry else "garbage"
         for tag in ("hang", "garbage", "kill-once", "kill", "raise", "echo"):
             if f"[judge:{tag}]" in text:
                 return tag

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 from collections import Counter
 from types import SimpleNamespace
 
@@ -11,7 +15,7 @@ import pytest
 from editbench.cases import load_suite
 from editbench.errors import ConfigError
 from editbench.shard import assign_shards, parse_shard, shard_cases
-from support import SAMPLE_SUITE
+from support import REPO, SAMPLE_SUITE
 
 SUITE = load_suite(SAMPLE_SUITE)
 
@@ -73,3 +77,22 @@ def test_a_case_keeps_its_shard_whatever_the_order_and_selection():
     # the suite decides, not the selection: shard 2 of the suite is the same set each time
     assert shard_cases(shuffled, (2, 4)) == {i for i, k in first.items() if k == 2}
     assert shard_cases(cases, None) == {c.id for c in cases}
+
+
+def test_every_process_puts_a_case_in_the_same_shard():
+    """The controller and each xdist worker compute shards apart: with another hash seed too."""
+    here = assign_shards(SUITE.cases, 4)
+    code = (
+        "import json, sys; from pathlib import Path; from editbench.cases import load_suite; "
+        "from editbench.shard import assign_shards; "
+        "print(json.dumps(assign_shards(load_suite(Path(sys.argv[1])).cases, 4)))"
+    )
+    for seed in ("1", "4242"):
+        other = subprocess.run(
+            [sys.executable, "-c", code, str(SAMPLE_SUITE)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)},
+        )
+        assert json.loads(other.stdout) == here
