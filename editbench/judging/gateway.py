@@ -101,10 +101,6 @@ def score_key(config: Config, backend: str, model: str | None, device: str, dtyp
     }
 
 
-def open_judge(config: Config, suite: Suite, worker: WorkerInfo) -> GatewayJudge:
-    return GatewayJudge(config, suite, worker)
-
-
 class Connection:
     """One judge interpreter: its execnet group, channel and process id."""
 

@@ -17,7 +17,12 @@ NOISE = ("Writing model shards", "cannot be saved", "it/s]", "%|")
 def test_first_run_builds_the_tiny_models_quietly(tmp_path, judge_python):
     tiny = tmp_path / "tiny"  # fresh: this run builds the editor and the judge
     editor = {"backend": "diffusers", "model": "tiny:qwen-image-edit", "steps": 2}
-    judge = {"backend": "qwen-vl", "model": "tiny:qwen3-vl", "python": judge_python}
+    judge = {
+        "backend": "qwen-vl",
+        "model": "tiny:qwen3-vl",
+        "python": judge_python,
+        "min_digit_mass": 0,
+    }
     config = write_config(tmp_path, editor=editor, judge=judge)
     result = run_bench(
         config, "-k", "物理-001", run_dir=tmp_path / "run", env={"EDITBENCH_TINY_DIR": str(tiny)}
