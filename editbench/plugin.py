@@ -16,7 +16,8 @@ The life of a case, from collection to `report.html`:
    (`editors.create`) and the judge (`judging.modes.open_judge`) are opened; then
    `runner.CaseRunner.run(case)` edits (or takes the edit from the cache), saves the PNGs,
    scores through `judging.scoring.Scorer`, and returns a `CaseOutcome`, whose properties the
-   test records (`record_property`) before passing or failing.
+   test records (`record_property`) before passing or failing. While it scores, the worker's
+   next case (`pytest_runtest_protocol`'s `nextitem`) is already being edited (`overlap`).
 4. On the controller, `Controller.pytest_runtest_logreport` turns the report into a record
    (`reporting.records.record_from_report`) and appends it to `results.jsonl`.
 5. `Controller.pytest_sessionfinish`: `reporting.summary.summarize`, the `--eb-fail-under`
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from editbench import editors
+from editbench import editors, overlap
 from editbench.cache import Cache
 from editbench.cases import Case, marker_name
 from editbench.controller import Controller, new_run_dir
@@ -49,6 +50,7 @@ SETTINGS = pytest.StashKey[Settings]()
 RUN_DIR = pytest.StashKey[Path]()
 SHARD = pytest.StashKey[tuple]()
 ENDPOINT = pytest.StashKey[dict]()
+NEXT_CASE = pytest.StashKey["Case | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -279,6 +281,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if id(item) not in dropped]
 
 
+# -- running: the worker's next case, for editing it ahead (overlap) ----------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Remember the case this process runs next (pytest's `nextitem`; under xdist the worker's
+    queue): `-k`, `-m`, `--lf` and `--eb-shard` already left out what will not run."""
+    item.config.stash[NEXT_CASE] = _case_of(nextitem)
+
+
+def _case_of(item: pytest.Item | None) -> Case | None:
+    current = item.config.stash.get(SETTINGS, None) if item is not None else None
+    callspec = getattr(item, "callspec", None)
+    if current is None or callspec is None or "eb_case" not in callspec.params:
+        return None
+    return current.suite.by_test_id.get(callspec.params["eb_case"])
+
+
 # -- fixtures: settings, editor and judge loaded once per worker, the runner ---------------------
 
 
@@ -319,10 +339,27 @@ def eb_judge(pytestconfig: pytest.Config, eb_settings: Settings, eb_worker: Work
 
 
 @pytest.fixture(scope="session")
-def eb_runner(eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path) -> CaseRunner:
+def eb_runner(
+    pytestconfig: pytest.Config, eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path
+):
     config = eb_settings.config
     cache = Cache(config.resolve(config.run.cache_dir) if config.run.cache else None)
-    return CaseRunner(config, eb_editor, eb_judge, eb_run_dir, cache, eb_settings.language)
+    runner = CaseRunner(
+        config,
+        eb_editor,
+        eb_judge,
+        eb_run_dir,
+        cache,
+        eb_settings.language,
+        overlap=overlap.enabled(
+            config.run.overlap,
+            pytestconfig.getoption("maxfail"),
+            getattr(pytestconfig.option, "stepwise", False),
+        ),
+        upcoming=lambda: pytestconfig.stash.get(NEXT_CASE, None),
+    )
+    yield runner
+    runner.close()
 
 
 @pytest.fixture

@@ -3,6 +3,11 @@
 Plain code, no pytest: the benchmark test calls `CaseRunner.run` and turns the outcome into
 `user_properties` and a pass/fail. Every value in a record is a builtin type, because records
 cross execnet (xdist) and land in JUnit XML and JSON.
+
+A case runs in two stages. The edit stage (`edit_stage`, a function of the case alone: source,
+cache, editor) may run ahead of its test on the worker's edit thread (`overlap.EditAhead`), while
+the judge scores the case before it; the judge stage (`judge_stage`: save the PNGs, score) always
+runs in the case's own test, so each test reports its own case.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +28,7 @@ from editbench.editors import Editor, EditRequest
 from editbench.errors import CaseError
 from editbench.images import encode_png, sha256
 from editbench.judging import Judge, JudgeInput
+from editbench.overlap import EditAhead
 from editbench.reporting.records import WORKER_PROPERTY
 from editbench.reporting.runmeta import versions
 from editbench.vocabulary import OVERALL, Status
@@ -82,8 +89,24 @@ class CaseOutcome:
         return props
 
 
+@dataclass
+class Edit:
+    """The edit stage's result, handed to the judge stage: the outcome so far and the PNG bytes."""
+
+    outcome: CaseOutcome
+    instruction: str = ""
+    description: str = ""
+    source_png: bytes | None = None
+    edited_png: bytes | None = None
+
+
 class CaseRunner:
-    """Holds what one worker needs to run cases: config, editor, judge, cache and run folder."""
+    """Holds what one worker needs to run cases: config, editor, judge, cache and run folder.
+
+    With `overlap`, every edit runs on one edit thread (`EditAhead`), and once a case's edit has
+    succeeded the edit of `upcoming()` (the worker's next case, None when there is none or it must
+    not be edited ahead) starts there while this case is judged.
+    """
 
     def __init__(
         self,
@@ -93,37 +116,62 @@ class CaseRunner:
         run_dir: Path,
         cache: Cache,
         language: str,
+        overlap: bool = False,
+        upcoming: Callable[[], Case | None] = lambda: None,
     ) -> None:
         self.config, self.editor, self.judge = config, editor, judge
         self.run_dir, self.cache, self.language = run_dir, cache, language
         self.editor_key = (
             editor.describe()
         )  # what determines an edit besides the case: keys the cache
+        self.ahead = EditAhead(self.edit_stage, run_dir) if overlap else None
+        self.upcoming = upcoming
         self._worker_info_sent = False
 
     def run(self, case: Case) -> CaseOutcome:
-        outcome = CaseOutcome(case=case, seed=case_seed(self.config.run.seed, case))
+        edit = self.ahead.take(case) if self.ahead else self.edit_stage(case)
         if not self._worker_info_sent:
             self._worker_info_sent = True
-            outcome.worker_info = worker_info(self.editor_key, self.judge)
+            edit.outcome.worker_info = worker_info(self.editor_key, self.judge, self.ahead)
+        following = self.upcoming() if self.ahead and edit.edited_png is not None else None
+        if following is not None:
+            self.ahead.start(following)
+        return self.judge_stage(edit)
+
+    def close(self) -> None:
+        """Stop editing ahead (Ctrl-C, end of session): a queued edit is dropped, none is waited for."""
+        if self.ahead is not None:
+            self.ahead.stop()
+
+    def edit_stage(self, case: Case) -> Edit:
+        """Load the source and edit it (or take the edit from the cache). Writes nothing to the run
+        folder and never touches the judge, so it can run ahead of its test on another thread."""
+        edit = Edit(CaseOutcome(case=case, seed=case_seed(self.config.run.seed, case)))
         try:
-            source, source_png = case.source.load()
+            source, edit.source_png = case.source.load()
         except CaseError as exc:
-            return outcome.fail(Status.CASE_ERROR, str(exc))
-        instruction, description = case.text(self.language)
-        outcome.images["source"] = self._save(case, "source", source_png)
-        edited_png = self._edit(outcome, source, source_png, instruction)
-        if edited_png is None:
+            edit.outcome.fail(Status.CASE_ERROR, str(exc))
+            return edit
+        edit.instruction, edit.description = case.text(self.language)
+        edit.edited_png = self._edit(edit.outcome, source, edit.source_png, edit.instruction)
+        return edit
+
+    def judge_stage(self, edit: Edit) -> CaseOutcome:
+        """Save the PNGs in the run folder and score the edit: always in the case's own test."""
+        outcome, case = edit.outcome, edit.outcome.case
+        if edit.source_png is not None:
+            outcome.images["source"] = self._save(case, "source", edit.source_png)
+        if edit.edited_png is None:
             return outcome
-        outcome.images["edited"] = self._save(case, "edited", edited_png)
+        outcome.images["edited"] = self._save(case, "edited", edit.edited_png)
         self._judge(
             outcome,
             JudgeInput(
                 case=case,
-                source_png=source_png,
-                edited_png=edited_png,
-                instruction=instruction,
-                description=description,
+                source_png=edit.source_png,
+                edited_png=edit.edited_png,
+                instruction=edit.instruction,
+                description=edit.description,
                 seed=outcome.seed,
             ),
         )
@@ -217,8 +265,9 @@ def overall(sc: dict, pq: dict) -> dict:
     }
 
 
-def worker_info(editor_key: dict, judge: Judge) -> str:
-    """What only a worker knows, for run.json: editor and judge descriptions, versions, devices."""
+def worker_info(editor_key: dict, judge: Judge, ahead: EditAhead | None = None) -> str:
+    """What only a worker knows, for run.json: editor and judge descriptions, versions, devices,
+    and whether it edited ahead (overlap)."""
     try:
         judge_description = judge.describe()
     except Exception as exc:  # a description must never fail a case
@@ -231,5 +280,6 @@ def worker_info(editor_key: dict, judge: Judge) -> str:
             "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
             "slot": os.environ.get("EDITBENCH_SLOT"),
         },
+        "overlap": ahead is not None,
     }
     return json.dumps(data, ensure_ascii=False, default=str)
