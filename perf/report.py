@@ -61,6 +61,30 @@ TARGETS: list[Target] = [
         "==",
         1.0,
     ),
+    (
+        "overlap, latency-bound judge: with vs without",
+        "overlap",
+        lambda m: m.get("latency_speedup"),
+        "x",
+        ">=",
+        1.8,
+    ),
+    (
+        "overlap, CPU-bound judge: with vs without",
+        "overlap",
+        lambda m: m.get("cpu_speedup"),
+        "x",
+        ">=",
+        1.5,
+    ),
+    (
+        "overlap, zero-cost judge: throughput lost",
+        "overlap",
+        lambda m: None if m.get("constant_cost") is None else 100.0 * m["constant_cost"],
+        "%",
+        "<=",
+        2.0,
+    ),
 ]
 
 

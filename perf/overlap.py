@@ -1,0 +1,165 @@
+"""Measurement 6: overlap of edit and judge (`run.overlap`), throughput with it vs without, -n 1.
+
+The tiny diffusers Qwen-Image-Edit pipeline edits (output at the source's size), cache off, one
+torch thread per process (editor in the worker, judge in its own interpreter: the 2 cores hold
+one each). Three judges, each run without overlap and then with it, back to back:
+
+- zero-cost: the `constant` judge (gateway); overlap must cost at most 2 % of throughput;
+- latency-bound: service mode against `perf/delay_server.py`, a local OpenAI-compatible server
+  that answers each request after a fixed delay equal to the tiny edit's median time (read from
+  the zero-cost run without overlap); goal: >= 1.8x;
+- CPU-bound: the tiny Qwen3-VL judge (gateway) writing `generate` answers, `max_new_tokens` set
+  so that judging a case takes about as long as editing it (two token counts timed in the judge
+  interpreter first, a line fitted through them; a random model's answer does not parse, so
+  each case is asked twice, the retry included); goal: >= 1.5x.
+
+Seconds per case: whole setup-call-teardown cycles of the worker, from its second test's start
+to its last test's start, divided by their number (the first case loads the models and has no
+edit ahead of it; the last teardown closes the judge). Throughput is its inverse.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from editbench.cases import load_suite
+from editbench.config import load_config
+from editbench.judging.parsing import parse_score
+from perf.bench import BenchRun, Options, PerfError, constant_judge, ratio, run_bench, write_config
+from perf.delay_server import MODEL, DelayServer
+from perf.judgecalls import InProcess, judge_input, requests, tiny_judge
+from perf.scaling import tiny_editor
+from perf.suite import replicate
+
+SIZE = 256
+PROBE_TOKENS = (16, 64)
+DEFINITION = (
+    "seconds per case = whole cycles from the worker's 2nd test start to its last test start / "
+    "their number, at -n 1, cache off, 1 torch thread per process; tiny diffusers editor; "
+    "speedup = (s/case without overlap) / (s/case with overlap); cost = its inverse - 1. "
+    "Judges: constant (zero-cost); service mode against a local server answering after the "
+    "tiny edit's median time (latency-bound); tiny Qwen3-VL generate with max_new_tokens fitted "
+    "to the edit's time (CPU-bound)"
+)
+
+
+def editor() -> dict:
+    return {**tiny_editor(), "size": "source"}
+
+
+def measure(opts: Options) -> dict:
+    cases = 3 if opts.quick else 8
+    folder = opts.work / "overlap"
+    suite = replicate(folder / "suite", cases, SIZE)
+    out: dict = {"definition": DEFINITION, "cases": cases, "size": SIZE}
+
+    opts.say(f"overlap: zero-cost judge (constant), {cases} tiny edits without and with overlap")
+    out["constant"] = pair(opts, folder / "constant", suite, constant_judge(opts))
+    edit_s = out["constant"]["edit_s_median_off"]
+    out["edit_s"] = edit_s
+
+    opts.say(f"overlap: latency-bound judge, service mode, each answer after {edit_s:.2f} s")
+    with DelayServer(edit_s) as server:
+        judge = {"backend": "qwen-vl", "model": MODEL, "mode": "service", "url": server.url}
+        out["latency"] = pair(opts, folder / "latency", suite, {**judge, "method": "generate"})
+        out["latency"]["delay_s"] = edit_s
+        out["latency"]["server_requests"] = server.requests
+
+    tokens, fit = fitted_tokens(opts, folder, suite, edit_s)
+    opts.say(f"overlap: CPU-bound judge, tiny Qwen3-VL generate, max_new_tokens={tokens}")
+    judge = {**tiny_judge(opts, "generate"), "max_new_tokens": tokens}
+    out["cpu"] = pair(opts, folder / "cpu", suite, judge, failures_ok=True)
+    out["cpu"] |= {"max_new_tokens": tokens, **fit}
+
+    out["constant_cost"] = _cost(out["constant"])
+    out["latency_speedup"] = out["latency"]["speedup"]
+    out["cpu_speedup"] = out["cpu"]["speedup"]
+    return out
+
+
+def pair(opts: Options, folder, suite, judge: dict, failures_ok: bool = False) -> dict:
+    """The same cases without overlap, then with it; per-case seconds of each, and the ratio."""
+    config = write_config(folder, suite, editor(), judge)
+    runs = {}
+    for overlap in (False, True):
+        name = "on" if overlap else "off"
+        run = run_bench(
+            opts,
+            config,
+            folder / f"run-{name}",
+            1,
+            args=(f"--eb-set=run.overlap={str(overlap).lower()}",),
+            ok_codes=(0, 1) if failures_ok else (0,),
+        )
+        runs[name] = figures(run, failures_ok)
+    result = {f"{key}_{name}": value for name, got in runs.items() for key, value in got.items()}
+    result["speedup"] = ratio(runs["off"]["s_per_case"], runs["on"]["s_per_case"])
+    return result
+
+
+def figures(run: BenchRun, failures_ok: bool) -> dict:
+    """Per-case seconds of one run, and its edit and judge medians (first case left out)."""
+    seconds, count = run.cycles()
+    if not count:
+        raise PerfError(f"{run.run_dir.name}: too few cases for a whole cycle")
+    records = run.records[1:]  # in the order they finished: -n 1 runs them one by one
+    bad = {r["status"] for r in run.records} - ({"ok", "unparseable"} if failures_ok else {"ok"})
+    if bad:
+        raise PerfError(f"{run.run_dir.name}: cases failed with {sorted(bad)}")
+    return {
+        "s_per_case": seconds / count,
+        "cycles": count,
+        "edit_s_median": statistics.median(r["edit_s"] for r in records),
+        "judge_s_median": statistics.median(r["judge_s"] for r in records),
+        "test_phase_s": run.test_phase_s(),
+        "run_wall_s": run.wall_s,
+    }
+
+
+def fitted_tokens(opts: Options, folder, suite_dir, edit_s: float) -> tuple[int, dict]:
+    """max_new_tokens for which judging one case (retry included) takes about `edit_s`."""
+    config = load_config(write_config(folder / "fit", suite_dir, editor(), tiny_judge(opts)))
+    suite = load_suite(suite_dir)
+    inputs = [judge_input(c, config.suite.language) for c in suite.cases[:2]]
+    options = {
+        "model": _tiny_folder(config),
+        "revision": None,
+        "dtype": "auto",
+        "device": "cpu",
+        "max_pixels": config.judge.max_pixels,
+        "scores": {},
+    }
+    local = InProcess(opts.judge_python, "qwen-vl", options)
+    try:
+        timed = {}
+        for tokens in PROBE_TOKENS:
+            batch = requests(config, suite, inputs, "generate", max_new_tokens=tokens)
+            local.run(batch[:1])  # warm up
+            answers = local.run(batch)
+            timed[tokens] = statistics.median(a["seconds"] for a in answers)
+    finally:
+        local.close()
+    asked = 2 if _unparsed(answers) else 1  # the Scorer asks again when an answer does not parse
+    (t0, s0), (t1, s1) = timed.items()
+    per_token = max((s1 - s0) / (t1 - t0), 1e-6)
+    fixed = s0 - per_token * t0
+    tokens = int(round((edit_s / asked - fixed) / per_token))
+    tokens = min(max(tokens, 8), 2048)
+    fit = {"probe_s": {str(t): s for t, s in timed.items()}, "requests_per_case": asked}
+    return tokens, fit
+
+
+def _unparsed(answers: list[dict]) -> bool:
+    texts = [t for a in answers for r in a["reply"]["results"] for t in r["texts"]]
+    return any(not parse_score(t).ok for t in texts)
+
+
+def _cost(result: dict) -> float | None:
+    speedup = result.get("speedup")
+    return None if not speedup else 1.0 / speedup - 1.0
+
+
+def _tiny_folder(config) -> str:
+    from editbench.judging.resolve import resolve_model
+
+    return resolve_model(config)
