@@ -16,11 +16,19 @@ one each). Three judges, each run without overlap and then with it, back to back
 Seconds per case: whole setup-call-teardown cycles of the worker, from its second test's start
 to its last test's start, divided by their number (the first case loads the models and has no
 edit ahead of it; the last teardown closes the judge). Throughput is its inverse.
+
+The CPU-bound ratio needs a second core free. Beside it goes the headroom measured just before
+and after its runs: how much faster two busy processes end side by side than one after the
+other (about 2 on an idle 2-core machine; about 1 when other work holds both cores, and then no
+overlap can gain).
 """
 
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
+import time
 
 from editbench.cases import load_suite
 from editbench.config import load_config
@@ -68,8 +76,11 @@ def measure(opts: Options) -> dict:
     tokens, fit = fitted_tokens(opts, folder, suite, edit_s)
     opts.say(f"overlap: CPU-bound judge, tiny Qwen3-VL generate, max_new_tokens={tokens}")
     judge = {**tiny_judge(opts, "generate"), "max_new_tokens": tokens}
+    headroom = [parallel_headroom()]
     out["cpu"] = pair(opts, folder / "cpu", suite, judge, failures_ok=True)
-    out["cpu"] |= {"max_new_tokens": tokens, **fit}
+    headroom.append(parallel_headroom())
+    out["cpu"] |= {"max_new_tokens": tokens, **fit, "headroom_before_after": headroom}
+    out["cpu_headroom"] = statistics.fmean(headroom)
 
     out["constant_cost"] = _cost(out["constant"])
     out["latency_speedup"] = out["latency"]["speedup"]
@@ -147,6 +158,21 @@ def fitted_tokens(opts: Options, folder, suite_dir, edit_s: float) -> tuple[int,
     tokens = min(max(tokens, 8), 2048)
     fit = {"probe_s": {str(t): s for t, s in timed.items()}, "requests_per_case": asked}
     return tokens, fit
+
+
+def parallel_headroom(loops: int = 4_000_000) -> float:
+    """How much faster two single-thread busy processes end side by side than one after the
+    other, right now: about 2 with two free cores, about 1 when other work holds them (a shared
+    machine). A CPU-bound judge can gain from overlap only as far as this allows."""
+    command = [sys.executable, "-c", f"x = 0\nfor i in range({loops}): x += i"]
+    start = time.perf_counter()
+    for _ in range(2):
+        subprocess.run(command, check=True)
+    one_by_one = time.perf_counter() - start
+    start = time.perf_counter()
+    for process in [subprocess.Popen(command) for _ in range(2)]:
+        process.wait()
+    return one_by_one / (time.perf_counter() - start)
 
 
 def _unparsed(answers: list[dict]) -> bool:

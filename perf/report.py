@@ -116,8 +116,20 @@ def judge_targets(measurements: dict[str, dict]) -> list[dict]:
                 row["why"] = "no value"
             if key == "overhead":
                 _noise(row, m)
+            if name.startswith("overlap, CPU-bound"):
+                _headroom(row, m)
         rows.append(row)
     return rows
+
+
+def _headroom(row: dict, m: dict) -> None:
+    """Say so when the machine had no second core free for the CPU-bound judge's overlap."""
+    headroom = m.get("cpu_headroom")
+    if headroom is not None and headroom < 1.5:
+        row["why"] = (
+            f"no second core free: two busy processes ran only {headroom:.2f}x faster side by "
+            "side than one after the other around these runs (other work held the CPUs)"
+        )
 
 
 def _noise(row: dict, m: dict) -> None:

@@ -67,6 +67,7 @@ FIELDS = {
         "constant_cost",
         "latency_speedup",
         "cpu_speedup",
+        "cpu_headroom",
         "elapsed_s",
     },
 }
