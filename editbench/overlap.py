@@ -48,9 +48,8 @@ class EditAhead(Generic[T]):
 
     def __init__(self, stage: Callable[[Case], T], run_dir: Path) -> None:
         self.stage, self.run_dir = stage, run_dir
-        self.futures: dict[
-            str, Future
-        ] = {}  # test id -> its edit; touched by the test's thread only
+        # test id -> its edit; only the test's thread touches it
+        self.futures: dict[str, Future] = {}
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.thread: threading.Thread | None = None
         self.stopped = False
