@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -341,7 +342,7 @@ def eb_judge(pytestconfig: pytest.Config, eb_settings: Settings, eb_worker: Work
 @pytest.fixture(scope="session")
 def eb_runner(
     pytestconfig: pytest.Config, eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path
-):
+) -> Iterator[CaseRunner]:
     config = eb_settings.config
     cache = Cache(config.resolve(config.run.cache_dir) if config.run.cache else None)
     runner = CaseRunner(
