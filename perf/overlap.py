@@ -22,7 +22,8 @@ edit ahead of it; the last teardown closes the judge). Throughput is its inverse
 The CPU-bound ratio needs a second core free. Beside it goes the headroom measured just before
 and after its runs: how much faster two busy processes end side by side than one after the
 other (about 2 on an idle 2-core machine; about 1 when other work holds both cores, and then no
-overlap can gain).
+overlap can gain: with Linux's autogroup scheduling, a busy machine shares its CPUs between
+sessions, so a second thread in the same session gets no more CPU than one).
 """
 
 from __future__ import annotations

@@ -128,7 +128,8 @@ def _headroom(row: dict, m: dict) -> None:
     if headroom is not None and headroom < 1.5:
         row["why"] = (
             f"no second core free: two busy processes ran only {headroom:.2f}x faster side by "
-            "side than one after the other around these runs (other work held the CPUs)"
+            "side than one after the other around these runs (other sessions held the CPUs; "
+            "Linux's autogroup scheduling shares them per session, not per thread)"
         )
 
 
