@@ -2,7 +2,7 @@
 
 The tiny diffusers Qwen-Image-Edit pipeline edits (output at the source's size), cache off, one
 torch thread per process (editor in the worker, judge in its own interpreter: the 2 cores hold
-one each). The tiny edit's time is measured first, in this process on one thread (median of two
+one each). The tiny edit's time is measured first, in this process on one thread (median of up to four
 edits after a warm-up). Three judges, each run without overlap and with it:
 
 - zero-cost: the `constant` judge (gateway); overlap must cost at most 2 % of throughput. Both
@@ -144,7 +144,7 @@ def figures(run: BenchRun, failures_ok: bool) -> dict:
     }
 
 
-def edit_seconds(folder, suite_dir, edits: int = 3) -> float:
+def edit_seconds(folder, suite_dir, edits: int = 5) -> float:
     """The tiny edit's median time in this process, one torch thread, after one warm-up edit."""
     import torch
 
