@@ -2,8 +2,8 @@
 
 The tiny diffusers Qwen-Image-Edit pipeline edits (output at the source's size), cache off, one
 torch thread per process (editor in the worker, judge in its own interpreter: the 2 cores hold
-one each). The tiny edit's time is measured first, in this process on one thread (median of up to four
-edits after a warm-up). Three judges, each run without overlap and with it:
+one each). The tiny edit's time is measured first, in this process on one thread (median of up
+to four edits after a warm-up). Three judges, each run without overlap and with it:
 
 - zero-cost: the `constant` judge (gateway); overlap must cost at most 2 % of throughput. Both
   runs go at the same time (each needs one core), so both see the same load from the rest of a
