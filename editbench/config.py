@@ -42,6 +42,7 @@ class RunConfig:
     cache_dir: str = "../.editbench-cache"
     cache: bool = True
     name: str | None = None  # run id prefix
+    overlap: bool = True  # edit the worker's next case while the judge scores this one
 
 
 @dataclass(frozen=True)

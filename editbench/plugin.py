@@ -18,7 +18,8 @@ The life of a case, from collection to `report.html`:
    `runner.CaseRunner.run(case)` edits (or takes the edit from the cache), saves the PNGs,
    scores through `judging.scoring.Scorer`, and returns a `CaseOutcome`, whose properties the
    test records (`eb_record`: they ride on the call report, `pytest_runtest_makereport`)
-   before passing or failing.
+   before passing or failing. While it scores, the worker's next case
+   (`pytest_runtest_protocol`'s `nextitem`) is already being edited (`overlap`).
 4. On the controller, `Controller.pytest_runtest_logreport` turns the report into a record
    (`reporting.records.record_from_report`) and appends it to `results.jsonl`; the
    `ProgressReporter` updates the progress line (`progress.Progress`) and, with `--junitxml`,
@@ -37,11 +38,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from editbench import editors, invocation
+from editbench import editors, invocation, overlap
 from editbench.cache import Cache
 from editbench.cases import Case, marker_name
 from editbench.controller import Controller, new_run_dir, runs_cases
@@ -61,6 +63,7 @@ RUN_DIR = pytest.StashKey[Path]()
 SHARD = pytest.StashKey[tuple]()
 ENDPOINT = pytest.StashKey[dict]()
 GPU_WARNING = pytest.StashKey[str]()
+NEXT_CASE = pytest.StashKey["Case | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -425,6 +428,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if id(item) not in dropped]
 
 
+# -- running: the worker's next case, for editing it ahead (overlap) ----------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Remember the case this process runs next (pytest's `nextitem`; under xdist the worker's
+    queue): `-k`, `-m`, `--lf` and `--eb-shard` already left out what will not run."""
+    item.config.stash[NEXT_CASE] = _case_of(nextitem)
+
+
+def _case_of(item: pytest.Item | None) -> Case | None:
+    current = item.config.stash.get(SETTINGS, None) if item is not None else None
+    callspec = getattr(item, "callspec", None)
+    if current is None or callspec is None or "eb_case" not in callspec.params:
+        return None
+    return current.suite.by_test_id.get(callspec.params["eb_case"])
+
+
 # -- fixtures: settings, editor and judge loaded once per worker, the runner ---------------------
 
 
@@ -465,10 +486,27 @@ def eb_judge(pytestconfig: pytest.Config, eb_settings: Settings, eb_worker: Work
 
 
 @pytest.fixture(scope="session")
-def eb_runner(eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path) -> CaseRunner:
+def eb_runner(
+    pytestconfig: pytest.Config, eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path
+) -> Iterator[CaseRunner]:
     config = eb_settings.config
     cache = Cache(config.resolve(config.run.cache_dir) if config.run.cache else None)
-    return CaseRunner(config, eb_editor, eb_judge, eb_run_dir, cache, eb_settings.languages)
+    runner = CaseRunner(
+        config,
+        eb_editor,
+        eb_judge,
+        eb_run_dir,
+        cache,
+        eb_settings.languages,
+        overlap=overlap.enabled(
+            config.run.overlap,
+            pytestconfig.getoption("maxfail"),
+            getattr(pytestconfig.option, "stepwise", False),
+        ),
+        upcoming=lambda: pytestconfig.stash.get(NEXT_CASE, None),
+    )
+    yield runner
+    runner.close()
 
 
 @pytest.fixture

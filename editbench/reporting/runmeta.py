@@ -90,6 +90,7 @@ def start_meta(
         },
         "shard": shard,
         "fail_under": list(fail_under),
+        "overlap": {"configured": config.run.overlap, "workers": None},
         "expected_cases": expected_cases(suite, shard),
         "expected_from": "shard",
         "scheduler": scheduler_meta(os.environ),
@@ -153,7 +154,20 @@ def finish_meta(
             "worker": first.get("versions"),
             "judge": judge.get("versions") if isinstance(judge, dict) else None,
         }
+    meta["overlap"] = overlap_meta(meta.get("overlap"), meta["workers"])
     return meta
+
+
+def overlap_meta(start: dict | None, workers: dict[str, Any]) -> dict[str, Any]:
+    """run.overlap as configured, and whether the workers edited ahead: "on", "off" (run.overlap
+    false, or -x/--maxfail/--stepwise), "mixed", or None when no worker reported."""
+    said = {w.get("overlap") for w in workers.values() if isinstance(w, dict) and "overlap" in w}
+    state = None
+    if len(said) > 1:
+        state = "mixed"
+    elif said:
+        state = "on" if said.pop() else "off"
+    return {**(start or {}), "workers": state}
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -58,6 +58,20 @@ FIELDS = {
         "generated_chars_per_answer",
         "elapsed_s",
     },
+    "overlap": {
+        "definition",
+        "cases",
+        "size",
+        "edit_s",
+        "constant",
+        "latency",
+        "cpu",
+        "constant_cost",
+        "latency_speedup",
+        "cpu_speedup",
+        "cpu_headroom",
+        "elapsed_s",
+    },
 }
 SIZE_FIELDS = {
     "cases",
@@ -114,6 +128,8 @@ def test_quick_run_writes_every_field(tmp_path):
     assert measurements["cache"]["rerun_judge_started"] is False  # a cached rerun loads no judge
     assert measurements["transport"]["gateway_scores_equal_in_process"] is True
     assert measurements["method"]["logit_bit_identical"] is True
+    overlap = measurements["overlap"]
+    assert overlap["latency"]["server_requests"] == 2 * 3 * overlap["cases"]  # 3 dimensions
     assert len(data["targets"]) == len(TARGETS)
     assert all(row["value"] is not None and row["met"] in (True, False) for row in data["targets"])
     assert "met" in done.stdout and "overhead per case at 256²" in done.stdout
