@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 
-def test_edit(eb_case, eb_runner, record_property):
+def test_edit(eb_case, eb_runner, eb_record):
     outcome = eb_runner.run(eb_case)
-    for name, value in outcome.properties():
-        record_property(name, value)
+    eb_record(outcome.properties())
     if outcome.failed:
         pytest.fail(f"{eb_case.test_id}: {outcome.status}: {outcome.reason}", pytrace=False)

@@ -28,10 +28,11 @@ LAYOUTS = ("gedit", "imgedit", "kris", "rise")
 class SuiteConfig:
     path: str = "../fixtures/sample_suite"
     format: str = "auto"  # auto | native | b64 | gedit | imgedit | kris | rise
-    language: str = "en"  # en | zh
+    language: str | list[str] = "en"  # en | zh, or a preference list: [en, zh]
     name: str | None = None  # display name (base64 and published benchmarks)
     templates: str | None = None  # prompt template folder (suites without suite.yaml)
     images: str | None = None  # image root when the manifest is elsewhere (imgedit, rise)
+    categories: list[dict] = field(default_factory=list)  # a base64 suite's {key, names, criterion}
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class RunConfig:
     cache_dir: str = "../.editbench-cache"
     cache: bool = True
     name: str | None = None  # run id prefix
+    overlap: bool = True  # edit the worker's next case while the judge scores this one
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class JudgeConfig:
     temperature: float = 0.0
     samples: int = 1
     timeout_s: float = 300.0
+    min_digit_mass: float = 0.5  # logit: less probability on score tokens fails (low-digit-mass)
     scores: dict = field(default_factory=dict)  # constant backend: fixed score per dimension
     mode: str = "gateway"  # gateway (one judge per worker) | service (one shared endpoint)
     url: str | None = None  # service mode: an OpenAI-compatible endpoint already running
@@ -141,7 +144,8 @@ def load_config(path: str | os.PathLike | None, overrides: list[str] = ()) -> Co
         file = Path(path)
         if not file.is_file():
             raise ConfigError(
-                f"run config {file}: no such file; pass an existing YAML file to --eb-config"
+                f"run config {file}: no such file; name an existing YAML file "
+                "(pytest --eb-config=PATH, or editbench validate CONFIG)"
             )
         data = _read_yaml(file)
         source, base_dir = str(file), str(file.resolve().parent)
@@ -177,10 +181,50 @@ def _apply_override(data: dict, item: str) -> None:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    _check_flow_map(item, value)
     target = data.setdefault(section, {})
     if not isinstance(target, dict):
         raise ConfigError(f"--eb-set {item!r}: {section} is not a section")
-    target[name] = value
+    target[name] = _command_line_path(f"{section}.{name}", value)
+
+
+# Keys that name files or folders. In a config file they resolve against the file's folder; given
+# with --eb-set they resolve against the folder the command runs in, as any command-line path does.
+PATH_KEYS = {
+    "suite.path",
+    "suite.templates",
+    "suite.images",
+    "run.dir",
+    "run.cache_dir",
+    "editor.replay_dir",
+    "judge.python",
+}
+
+
+def _command_line_path(dotted: str, value: Any) -> Any:
+    """A relative path given on the command line, made absolute against the working folder."""
+    if not isinstance(value, str) or not value or value.startswith((HUB_SCHEME, "~", "/")):
+        return value
+    if dotted in PATH_KEYS or (dotted in ("editor.model", "judge.model") and value.startswith(".")):
+        return os.path.abspath(value)
+    if dotted == "judge.backend" and ".py:" in value:
+        path, _, cls = value.rpartition(":")
+        return f"{os.path.abspath(path)}:{cls}"
+    return value
+
+
+def _check_flow_map(item: str, value: Any) -> None:
+    """`{SC:7}` is YAML for the key "SC:7" with no value: say so, and how to write it."""
+    if not isinstance(value, dict):
+        return
+    for key, inner in value.items():
+        if inner is None and isinstance(key, str) and ":" in key:
+            name, _, number = key.partition(":")
+            raise ConfigError(
+                f"--eb-set {item!r}: YAML reads {{{key}}} as the key {key!r} with no value; "
+                f"put a space after each colon and quote the option for the shell, e.g. "
+                f"--eb-set='{item.partition('=')[0]}={{{name}: {number}}}'"
+            )
 
 
 def build_config(data: dict, source: str = "<dict>", base_dir: str = ".") -> Config:
@@ -207,9 +251,27 @@ def _build_section(cls: type, values: dict, section: str, source: str) -> Any:
         dotted = f"{section}.{key}"
         kwargs[key] = _check_type(value, hints[key], dotted, source)
         choices = _CHOICES.get(dotted)
-        if choices and kwargs[key] is not None and kwargs[key] not in choices:
+        chosen = kwargs[key] if isinstance(kwargs[key], list) else [kwargs[key]]
+        if choices and kwargs[key] is not None and any(c not in choices for c in chosen):
             raise ConfigError(f"{source}: {dotted}: {value!r} is not one of {', '.join(choices)}")
+    if section == "judge":
+        _check_scores(kwargs.get("scores") or {}, source)
     return cls(**kwargs)
+
+
+def _check_scores(scores: dict, source: str) -> None:
+    """judge.scores: one number per judged dimension; an unknown dimension is refused by name."""
+    for key, value in scores.items():
+        if key not in JUDGED_DIMENSIONS:
+            known = {d.lower(): d for d in JUDGED_DIMENSIONS}
+            close = difflib.get_close_matches(str(key).lower(), list(known), n=1)
+            hint = f"; did you mean judge.scores.{known[close[0]]}?" if close else ""
+            raise ConfigError(
+                f"{source}: unknown judge dimension judge.scores.{key}{hint} "
+                f"(known: {', '.join(JUDGED_DIMENSIONS)})"
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(_wrong_type(source, f"judge.scores.{key}", value, "a number"))
 
 
 def _unknown_key(source: str, key: str, prefix: str, known) -> str:
@@ -228,7 +290,12 @@ def _check_type(value: Any, hint: Any, dotted: str, source: str) -> Any:
         if value is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
-        return _check_type(value, inner[0], dotted, source)
+        for option in inner[:-1]:  # the first type the value fits (str before list[str])
+            try:
+                return _check_type(value, option, dotted, source)
+            except ConfigError:
+                continue
+        return _check_type(value, inner[-1], dotted, source)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if origin is list:

@@ -26,7 +26,7 @@ def parse_gpu_list(text: str | None) -> list[str] | None:
         if not (item.isdigit() or item.startswith(("GPU-", "MIG-"))):
             raise ConfigError(
                 f"--eb-gpus {text!r}: {item!r} is not a GPU index or UUID; "
-                "use e.g. --eb-gpus 0,1,2,3"
+                "use e.g. --eb-gpus=0,1,2,3"
             )
     if len(set(items)) != len(items):
         raise ConfigError(f"--eb-gpus {text!r}: a GPU is listed twice")
@@ -56,6 +56,29 @@ def visible_gpus(environ: dict | None = None) -> list[str]:
     except (OSError, subprocess.SubprocessError):
         return []
     return [line.strip() for line in out.splitlines() if line.strip().isdigit()]
+
+
+def unseen_gpus(requested: list[str] | None, visible: list[str]) -> str | None:
+    """A warning when `--eb-gpus` names GPUs this machine does not show (None when all is well).
+
+    The run still goes ahead (each worker is pinned to what was asked, and torch then finds no
+    CUDA device and runs on CPU), but a user who typed `--eb-gpus 0,1` expects GPUs.
+    """
+    if not requested:
+        return None
+    if not visible:
+        return (
+            f"--eb-gpus {','.join(requested)}: no GPU is visible on this machine (nvidia-smi "
+            "lists none, or CUDA_VISIBLE_DEVICES is empty), so the editor and judge will run on "
+            "CPU; pass --eb-gpus=none to say so, or run where the GPUs are"
+        )
+    unseen = [g for g in requested if g.isdigit() and visible and g not in visible]
+    if unseen and all(v.isdigit() for v in visible):
+        return (
+            f"--eb-gpus {','.join(requested)}: GPU {', '.join(unseen)} is not among the visible "
+            f"GPUs ({','.join(visible)}); a worker pinned to it finds no CUDA device"
+        )
+    return None
 
 
 def gpu_groups(gpus: list[str], per_worker: int) -> list[list[str]]:

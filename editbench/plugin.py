@@ -7,22 +7,30 @@ The life of a case, from collection to `report.html`:
 
 1. `pytest_configure` (the controller and every xdist worker): `settings.load_settings` reads
    and checks the config, the suite and the judge section once. The controller alone creates a
-   `controller.Controller` (run folder, run.json) and registers it as a plugin; in service mode
-   it first starts or adopts the judge endpoint (`judging.launch.prepare`).
+   `controller.Controller` and registers it as a plugin; at `pytest_sessionstart`, if cases will
+   run, it starts or adopts the judge endpoint in service mode (`judging.launch.prepare`), then
+   creates the run folder and run.json (`Controller.start`).
 2. `pytest_generate_tests`: one `test_edit[<test id>]` per case of the suite, marked with its
    category's names and its tags (`-m physical`); `pytest_collection_modifyitems` adds the
-   keywords for `-k 物理` and keeps only `--eb-shard`'s cases (`shard.in_shard`).
+   keywords for `-k 物理` and keeps only `--eb-shard`'s cases (`shard.shard_cases`).
 3. `benchmarks/test_edit.py::test_edit` asks for `eb_runner`: once per worker the editor
    (`editors.create`) and the judge (`judging.modes.open_judge`) are opened; then
    `runner.CaseRunner.run(case)` edits (or takes the edit from the cache), saves the PNGs,
    scores through `judging.scoring.Scorer`, and returns a `CaseOutcome`, whose properties the
-   test records (`record_property`) before passing or failing.
+   test records (`eb_record`: they ride on the call report, `pytest_runtest_makereport`)
+   before passing or failing. While it scores, the worker's next case
+   (`pytest_runtest_protocol`'s `nextitem`) is already being edited (`overlap`).
 4. On the controller, `Controller.pytest_runtest_logreport` turns the report into a record
-   (`reporting.records.record_from_report`) and appends it to `results.jsonl`.
+   (`reporting.records.record_from_report`) and appends it to `results.jsonl`; the
+   `ProgressReporter` updates the progress line (`progress.Progress`) and, with `--junitxml`,
+   `reporting.junit.JunitHooks` writes the case's scores into its testcase's `<system-out>`.
 5. `Controller.pytest_sessionfinish`: `reporting.summary.summarize`, the `--eb-fail-under`
    gate (`reporting.gate`), then `reporting.rundir.write_reports` (summary.json/.csv,
-   report.md, report.html by `reporting.gallery`) and the completed run.json;
-   `Controller.pytest_terminal_summary` prints the table.
+   report.md, report.html by `reporting.gallery`), the completed run.json and the JUnit suite
+   properties; `Controller.pytest_terminal_summary` prints the table.
+
+Before all of it, the controller's `pytest_configure` stops a run in which pytest lost the
+checkout's pytest.ini (`invocation`: the rootdir trap).
 """
 
 from __future__ import annotations
@@ -30,25 +38,32 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from editbench import editors
+from editbench import editors, invocation, overlap
 from editbench.cache import Cache
 from editbench.cases import Case, marker_name
-from editbench.controller import Controller, new_run_dir
-from editbench.devices import gpu_groups, parse_gpu_list, visible_gpus, worker_specs
+from editbench.controller import Controller, new_run_dir, runs_cases
+from editbench.devices import gpu_groups, parse_gpu_list, unseen_gpus, visible_gpus, worker_specs
 from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, modes
+from editbench.progress import MODES, Progress, Throttle, choose_mode
+from editbench.reporting.junit import JunitHooks, keeps_testcase_properties
+from editbench.reporting.records import PROPERTIES_ATTRIBUTE
 from editbench.runner import CaseRunner
 from editbench.settings import Settings, load_settings
-from editbench.shard import in_shard, parse_shard
+from editbench.shard import parse_shard, shard_cases
 
 SETTINGS = pytest.StashKey[Settings]()
+CASE_PROPERTIES = pytest.StashKey[list]()
 RUN_DIR = pytest.StashKey[Path]()
 SHARD = pytest.StashKey[tuple]()
 ENDPOINT = pytest.StashKey[dict]()
+GPU_WARNING = pytest.StashKey[str]()
+NEXT_CASE = pytest.StashKey["Case | None"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,7 +97,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail the run when a mean falls below VALUE, e.g. O=6.5 or SC@physical=5",
     )
     group.addoption(
-        "--eb-shard", metavar="K/N", help="run only shard K of N (by a hash of the case id)"
+        "--eb-shard", metavar="K/N", help="run only shard K of N (balanced, chosen by case id)"
+    )
+    group.addoption(
+        "--eb-progress",
+        choices=MODES,
+        default="auto",
+        help="live progress: one line rewritten in place (line), plain lines (log) or none (off); "
+        "auto: line on a terminal, log otherwise, off with -q",
+    )
+    group.addoption(
+        "--eb-progress-interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="log mode: at most one progress line per SECONDS (default 30)",
     )
     parser.addini(
         "eb_config", "run config used when --eb-config is not given (relative to the ini file)"
@@ -95,6 +124,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     path = config_path(config)
+    if not hasattr(config, "workerinput"):
+        _check_invocation(config, path)
     if path is None:
         return
     try:
@@ -128,29 +159,60 @@ def config_path(config: pytest.Config) -> str | None:
     return str(base / ini_value)
 
 
+def _check_invocation(config: pytest.Config, path: str | None) -> None:
+    """Stop when pytest lost the checkout's pytest.ini (an option's value after a space that names
+    an existing folder) or --eb-* options came without a run config: never run something else."""
+    args = [str(arg) for arg in config.invocation_params.args]
+    problem = invocation.lost_ini(
+        config.invocation_params.dir,
+        config.inipath,
+        config.rootpath,
+        args,
+        explicit_ini=bool(config.option.inifilename),
+    ) or invocation.options_without_config(args, path is not None, config.inipath, config.rootpath)
+    if problem:
+        raise pytest.UsageError(problem)
+
+
 def _configure_controller(config: pytest.Config, current: Settings) -> None:
-    """The run folder, worker pinning and, unless only collecting, the judge service and the controller."""
+    """The run folder's path, worker pinning, and the controller plugin.
+
+    Nothing is written here: the controller creates the run folder (and starts the judge service)
+    when the session starts and only if cases will run, so `--help`, `--markers`, `--fixtures`
+    and `--collect-only` leave no folder behind.
+    """
     run_dir = new_run_dir(current.config, config.getoption("eb_run_dir"))
     config.stash[RUN_DIR] = run_dir
+    _warn_unseen_gpus(config)
     _pin_workers(config, current)
-    if config.getoption("collectonly"):
-        return
-    endpoint = _start_service(config, current, run_dir)
     controller = Controller(
         current,
         run_dir,
         fail_under=config.getoption("eb_fail_under"),
         shard=config.getoption("eb_shard"),
+        start_service=lambda: _start_service(config, current, run_dir),
     )
-    controller.start()
     config.add_cleanup(controller.close)
-    if endpoint is not None:
-        controller.record_endpoint(endpoint.public())
     config.pluginmanager.register(controller, "editbench.controller")
+    progress = ProgressReporter(
+        controller, config.getoption("eb_progress"), config.getoption("eb_progress_interval")
+    )
+    config.pluginmanager.register(progress, "editbench.progress")
+    if config.option.xmlpath:
+        config.pluginmanager.register(JunitHooks(config), "editbench.junit")
     if config.pluginmanager.hasplugin("html"):
         from editbench.reporting.pytest_html import HtmlReportHooks
 
         config.pluginmanager.register(HtmlReportHooks(run_dir), "editbench.html")
+
+
+def _warn_unseen_gpus(config: pytest.Config) -> None:
+    """`--eb-gpus` naming GPUs this machine does not show: a warning, in the header and summary."""
+    requested = parse_gpu_list(config.getoption("eb_gpus"))
+    warning = unseen_gpus(requested, visible_gpus()) if requested else None
+    if warning:
+        config.stash[GPU_WARNING] = warning
+        config.issue_config_time_warning(pytest.PytestConfigWarning(warning), stacklevel=2)
 
 
 def _register_markers(config: pytest.Config, current: Settings) -> None:
@@ -187,6 +249,89 @@ def _start_service(config: pytest.Config, current: Settings, run_dir: Path):
         config.add_cleanup(server.stop)  # however pytest ends
     config.stash[ENDPOINT] = dataclasses.asdict(endpoint)
     return endpoint
+
+
+class ProgressReporter:
+    """Controller only: the run's progress line (editbench.progress) on pytest's terminal, fed
+    with the controller's records as cases finish, serially or under xdist.
+
+    Where pytest would print a letter per case (no -v), the line stands for the cases instead:
+    their letters and the file name before them are left out, so nothing else shares its line.
+    """
+
+    def __init__(self, controller: Controller, requested: str, interval: float) -> None:
+        self.controller, self.requested = controller, requested
+        self.progress = Progress(started=time.monotonic())
+        self.throttle = Throttle(interval)
+        self.mode, self.terminal, self.replaces_letters = "off", None, False
+        self.seen, self.shown = 0, -1  # records taken in; `done` when a log line was last written
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.progress.started = time.monotonic()
+        self.terminal = session.config.pluginmanager.get_plugin("terminalreporter")
+        if self.terminal is None:
+            return
+        isatty = self.terminal.isatty  # a bool in older pytest, callable in newer
+        verbosity = session.config.option.verbose
+        self.mode = choose_mode(
+            self.requested, isatty() if callable(isatty) else bool(isatty), verbosity
+        )
+        self.replaces_letters = self.mode == "line" or (self.mode == "log" and verbosity <= 0)
+        if self.replaces_letters:
+            self.terminal.showfspath = False
+
+    @pytest.hookimpl(trylast=True)  # after the controller counted the selected cases
+    def pytest_collection_finish(self) -> None:
+        self._expect()
+
+    @pytest.hookimpl(optionalhook=True, trylast=True)
+    def pytest_xdist_node_collection_finished(self) -> None:
+        self._expect()
+
+    def _expect(self) -> None:
+        if self.controller.selected is not None:  # this session's cases, not a continued run's
+            self.progress.total = len(self.controller.selected)
+
+    @pytest.hookimpl(trylast=True)  # after the controller turned the report into a record
+    def pytest_runtest_logreport(self) -> None:
+        arrived = self.controller.arrived
+        if self.seen == len(arrived):
+            return
+        for record in arrived[self.seen :]:
+            self.progress.add(record)
+        self.seen = len(arrived)
+        self._show(final=False)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport):
+        result = yield
+        if self.replaces_letters and "::test_edit[" in report.nodeid:
+            return result[0], "", ""  # the category still counts in pytest's summary
+        return result
+
+    def pytest_sessionfinish(self) -> None:
+        self._show(final=True)
+
+    def _show(self, final: bool) -> None:
+        if self.mode == "off" or not self.progress.done:
+            return
+        now = time.monotonic()
+        complete = self.progress.done == self.progress.total
+        if self.mode == "line":
+            if final and complete:
+                return  # its last line already says "done in"
+            width = self.terminal._tw.fullwidth - 1  # a wrapped line could not be rewritten
+            self.terminal.rewrite(self.progress.line(now, final)[:width], erase=True)
+            self.terminal.flush()
+            self.terminal.currentfspath = -2  # pytest's mark of a taken line: others start below
+            return
+        # the last line is written unless it already was (a log line at most every N seconds)
+        due = (
+            not (complete and self.shown == self.progress.done) if final else self.throttle.due(now)
+        )
+        if due:
+            self.terminal.write_line(self.progress.line(now, final))
+            self.shown = self.progress.done
 
 
 # -- xdist ---------------------------------------------------------------------------------------
@@ -229,8 +374,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"editbench: suite {suite.name} {suite.version} ({len(suite.cases)} cases: {counts})",
         f"editbench: editor {cfg.editor.backend} {cfg.editor.model or ''}".rstrip(),
         f"editbench: judge {cfg.judge.backend} {cfg.judge.model or ''} ({cfg.judge.method})",
-        f"editbench: run folder {config.stash[RUN_DIR]}",
+        f"editbench: run folder {config.stash[RUN_DIR]}"
+        + ("" if runs_cases(config) else " (not created: no case runs)"),
     ]
+    if config.stash.get(GPU_WARNING, None):
+        lines.append(f"editbench: WARNING {config.stash[GPU_WARNING]}")
     if current.groups:
         lines.append(
             f"editbench: GPUs {', '.join(','.join(g) for g in current.groups)} (one group per worker)"
@@ -263,6 +411,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if current is None:
         return
     cases, shard = current.suite.by_test_id, config.stash.get(SHARD, None)
+    kept = shard_cases(current.suite.cases, shard)
     deselected = []
     for item in items:
         callspec = getattr(item, "callspec", None)
@@ -270,13 +419,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         case = cases[callspec.params["eb_case"]]
         item.extra_keyword_matches.update({case.category.key, *case.category.names, case.id})
-        if not in_shard(case.id, shard):
+        if case.id not in kept:
             deselected.append(item)
     if deselected:
         # the same pure function decides in the controller and every worker, so they agree
         config.hook.pytest_deselected(items=deselected)
         dropped = set(map(id, deselected))
         items[:] = [item for item in items if id(item) not in dropped]
+
+
+# -- running: the worker's next case, for editing it ahead (overlap) ----------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Remember the case this process runs next (pytest's `nextitem`; under xdist the worker's
+    queue): `-k`, `-m`, `--lf` and `--eb-shard` already left out what will not run."""
+    item.config.stash[NEXT_CASE] = _case_of(nextitem)
+
+
+def _case_of(item: pytest.Item | None) -> Case | None:
+    current = item.config.stash.get(SETTINGS, None) if item is not None else None
+    callspec = getattr(item, "callspec", None)
+    if current is None or callspec is None or "eb_case" not in callspec.params:
+        return None
+    return current.suite.by_test_id.get(callspec.params["eb_case"])
 
 
 # -- fixtures: settings, editor and judge loaded once per worker, the runner ---------------------
@@ -319,12 +486,52 @@ def eb_judge(pytestconfig: pytest.Config, eb_settings: Settings, eb_worker: Work
 
 
 @pytest.fixture(scope="session")
-def eb_runner(eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path) -> CaseRunner:
+def eb_runner(
+    pytestconfig: pytest.Config, eb_settings: Settings, eb_editor, eb_judge, eb_run_dir: Path
+) -> Iterator[CaseRunner]:
     config = eb_settings.config
     cache = Cache(config.resolve(config.run.cache_dir) if config.run.cache else None)
-    return CaseRunner(config, eb_editor, eb_judge, eb_run_dir, cache, eb_settings.language)
+    runner = CaseRunner(
+        config,
+        eb_editor,
+        eb_judge,
+        eb_run_dir,
+        cache,
+        eb_settings.languages,
+        overlap=overlap.enabled(
+            config.run.overlap,
+            pytestconfig.getoption("maxfail"),
+            getattr(pytestconfig.option, "stepwise", False),
+        ),
+        upcoming=lambda: pytestconfig.stash.get(NEXT_CASE, None),
+    )
+    yield runner
+    runner.close()
 
 
 @pytest.fixture
 def eb_case(request: pytest.FixtureRequest, eb_settings: Settings) -> Case:
     return eb_settings.suite.by_test_id[request.param]
+
+
+@pytest.fixture
+def eb_record(request: pytest.FixtureRequest):
+    """Records a case's properties: on its call report for the controller's record, and as
+    user_properties where the JUnit family allows per-testcase properties (not xunit2)."""
+
+    def record(properties: list[tuple[str, object]]) -> None:
+        request.node.stash[CASE_PROPERTIES] = list(properties)
+        if keeps_testcase_properties(request.config):
+            request.node.user_properties.extend(properties)
+
+    return record
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """The call report carries the case's properties (they cross xdist with it)."""
+    report = yield
+    properties = item.stash.get(CASE_PROPERTIES, None)
+    if call.when == "call" and properties is not None:
+        setattr(report, PROPERTIES_ATTRIBUTE, properties)
+    return report

@@ -3,6 +3,11 @@
 Plain code, no pytest: the benchmark test calls `CaseRunner.run` and turns the outcome into
 `user_properties` and a pass/fail. Every value in a record is a builtin type, because records
 cross execnet (xdist) and land in JUnit XML and JSON.
+
+A case runs in two stages. The edit stage (`edit_stage`, a function of the case alone: source,
+cache, editor) may run ahead of its test on the worker's edit thread (`overlap.EditAhead`), while
+the judge scores the case before it; the judge stage (`judge_stage`: save the PNGs, score) always
+runs in the case's own test, so each test reports its own case.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +28,7 @@ from editbench.editors import Editor, EditRequest
 from editbench.errors import CaseError
 from editbench.images import encode_png, sha256
 from editbench.judging import Judge, JudgeInput
+from editbench.overlap import EditAhead
 from editbench.reporting.records import WORKER_PROPERTY
 from editbench.reporting.runmeta import versions
 from editbench.vocabulary import OVERALL, Status
@@ -42,6 +49,7 @@ class CaseOutcome:
     judge_s: float = 0.0
     edit_cached: bool = False
     images: dict[str, str] = field(default_factory=dict)
+    language: str = ""  # the language of the instruction this case ran with
     worker_info: str = ""  # JSON: editor/judge descriptions and versions, on a worker's first case
 
     @property
@@ -69,11 +77,12 @@ class CaseOutcome:
             ("edit_s", round(self.edit_s, 6)),
             ("judge_s", round(self.judge_s, 6)),
             ("edit_cached", self.edit_cached),
+            ("language", self.language),
         ]
         for name, result in self.dimensions.items():
             props.append((f"score.{name}", result.get("score")))
             props.append((f"status.{name}", result.get("status")))
-            for extra in ("reasoning", "raw", "cached", "spread", "samples"):
+            for extra in ("reasoning", "raw", "cached", "spread", "samples", "mass"):
                 if result.get(extra) not in (None, ""):
                     props.append((f"{extra}.{name}", result[extra]))
         props.extend((f"image.{kind}", path) for kind, path in self.images.items())
@@ -84,8 +93,24 @@ class CaseOutcome:
         return props
 
 
+@dataclass
+class Edit:
+    """The edit stage's result, handed to the judge stage: the outcome so far and the PNG bytes."""
+
+    outcome: CaseOutcome
+    instruction: str = ""
+    description: str = ""
+    source_pngs: list[bytes] = field(default_factory=list)  # every input, in order
+    edited_png: bytes | None = None
+
+
 class CaseRunner:
-    """Holds what one worker needs to run cases: config, editor, judge, cache and run folder."""
+    """Holds what one worker needs to run cases: config, editor, judge, cache and run folder.
+
+    With `overlap`, every edit runs on one edit thread (`EditAhead`), and once a case's edit has
+    succeeded the edit of `upcoming()` (the worker's next case, None when there is none or it must
+    not be edited ahead) starts there while this case is judged.
+    """
 
     def __init__(
         self,
@@ -94,44 +119,77 @@ class CaseRunner:
         judge: Judge,
         run_dir: Path,
         cache: Cache,
-        language: str,
+        languages: tuple[str, ...] = ("en",),
+        overlap: bool = False,
+        upcoming: Callable[[], Case | None] = lambda: None,
     ) -> None:
         self.config, self.editor, self.judge = config, editor, judge
-        self.run_dir, self.cache, self.language = run_dir, cache, language
-        self.editor_key = (
-            editor.describe()
-        )  # what determines an edit besides the case: keys the cache
-        self._worker_info_sent = False
+        self.run_dir, self.cache, self.languages = run_dir, cache, tuple(languages)
+        # what determines an edit besides the case: it keys the edit cache
+        self.editor_key = editor.describe()
+        self.ahead = EditAhead(self.edit_stage, run_dir) if overlap else None
+        self.upcoming = upcoming
+        self._judge_started: bool | None = None  # as last described to the controller
 
     def run(self, case: Case) -> CaseOutcome:
-        outcome = CaseOutcome(case=case, seed=case_seed(self.config.run.seed, case))
-        if not self._worker_info_sent:
-            self._worker_info_sent = True
-            outcome.worker_info = worker_info(self.editor_key, self.judge)
+        edit = self.ahead.take(case) if self.ahead else self.edit_stage(case)
+        following = self.upcoming() if self.ahead and edit.edited_png is not None else None
+        if following is not None:
+            self.ahead.start(following)
+        outcome = self.judge_stage(edit)
+        self._describe_worker(outcome)
+        return outcome
+
+    def close(self) -> None:
+        """Stop editing ahead (Ctrl-C, end of session): a queued edit is dropped, none is waited for."""
+        if self.ahead is not None:
+            self.ahead.stop()
+
+    def _describe_worker(self, outcome: CaseOutcome) -> None:
+        """The worker's description rides on its first case, and again once its judge has started
+        (a gateway judge starts on its first score-cache miss); the controller keeps the latest."""
+        started = bool(getattr(self.judge, "ready", True))
+        if started != self._judge_started:
+            self._judge_started = started
+            outcome.worker_info = worker_info(self.editor_key, self.judge, self.ahead)
+
+    def edit_stage(self, case: Case) -> Edit:
+        """Load the inputs and edit them (or take the edit from the cache). Writes nothing to the
+        run folder and never touches the judge, so it can run ahead of its test on another thread."""
+        edit = Edit(CaseOutcome(case=case, seed=case_seed(self.config.run.seed, case)))
+        outcome = edit.outcome
         try:
+            outcome.language = case.language_for(self.languages)
             loaded = [ref.load() for ref in case.sources]
         except CaseError as exc:
-            return outcome.fail(Status.CASE_ERROR, str(exc))
-        images, pngs = [image for image, _ in loaded], [png for _, png in loaded]
-        instruction, description = case.text(self.language)
+            outcome.fail(Status.CASE_ERROR, str(exc))
+            return edit
+        images, edit.source_pngs = [image for image, _ in loaded], [png for _, png in loaded]
+        edit.instruction, edit.description = case.text(outcome.language)
+        refusal = self._refusal(case)
+        if refusal:
+            outcome.fail(Status.CASE_ERROR, refusal)
+            return edit
+        edit.edited_png = self._edit(outcome, images, edit.source_pngs, edit.instruction)
+        return edit
+
+    def judge_stage(self, edit: Edit) -> CaseOutcome:
+        """Save the PNGs in the run folder and score the edit: always in the case's own test."""
+        outcome, case, pngs = edit.outcome, edit.outcome.case, edit.source_pngs
         for number, png in enumerate(pngs, start=1):
             kind = "source" if number == 1 else f"source{number}"
             outcome.images[kind] = self._save(case, kind, png)
-        refusal = self._refusal(case)
-        if refusal:
-            return outcome.fail(Status.CASE_ERROR, refusal)
-        edited_png = self._edit(outcome, images, pngs, instruction)
-        if edited_png is None:
+        if edit.edited_png is None:
             return outcome
-        outcome.images["edited"] = self._save(case, "edited", edited_png)
+        outcome.images["edited"] = self._save(case, "edited", edit.edited_png)
         self._judge(
             outcome,
             JudgeInput(
                 case=case,
                 source_png=pngs[0],
-                edited_png=edited_png,
-                instruction=instruction,
-                description=description,
+                edited_png=edit.edited_png,
+                instruction=edit.instruction,
+                description=edit.description,
                 seed=outcome.seed,
                 source_pngs=tuple(pngs),
             ),
@@ -243,8 +301,9 @@ def overall(sc: dict, pq: dict) -> dict:
     }
 
 
-def worker_info(editor_key: dict, judge: Judge) -> str:
-    """What only a worker knows, for run.json: editor and judge descriptions, versions, devices."""
+def worker_info(editor_key: dict, judge: Judge, ahead: EditAhead | None = None) -> str:
+    """What only a worker knows, for run.json: editor and judge descriptions, versions, devices,
+    and whether it edited ahead (overlap)."""
     try:
         judge_description = judge.describe()
     except Exception as exc:  # a description must never fail a case
@@ -257,5 +316,6 @@ def worker_info(editor_key: dict, judge: Judge) -> str:
             "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
             "slot": os.environ.get("EDITBENCH_SLOT"),
         },
+        "overlap": ahead is not None,
     }
     return json.dumps(data, ensure_ascii=False, default=str)

@@ -25,8 +25,9 @@ class Settings:
     groups: list[list[str]]
 
     @property
-    def language(self) -> str:
-        return self.config.suite.language
+    def languages(self) -> tuple[str, ...]:
+        """suite.language as a preference list: each case uses the first of them it has."""
+        return self.suite.preferences
 
 
 def load_settings(
@@ -41,6 +42,7 @@ def load_settings(
         config.suite.name,
         config.resolve(config.suite.templates),
         config.resolve(config.suite.images),
+        config.suite.categories,
     )
     editors.check(config)
     modes.check(config, suite)

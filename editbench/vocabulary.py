@@ -10,6 +10,7 @@ with `Status.OK` freely, but store `Status.X.value` (execnet refuses `str` subcl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 
@@ -30,6 +31,7 @@ class Status(str, Enum):
     TIMEOUT = "timeout"  # no answer within judge.timeout_s
     JUDGE_ERROR = "judge-error"  # an exception inside the judge, or an HTTP error from a service
     JUDGE_UNAVAILABLE = "judge-unavailable"  # the judge process or service is gone
+    LOW_DIGIT_MASS = "low-digit-mass"  # logit: too little probability on score tokens
     # a dimension computed from others (O) when one of its inputs failed
     MISSING_INPUT = "missing-input"
 
@@ -51,6 +53,7 @@ JUDGE_FAILURES = (
     Status.TIMEOUT,
     Status.JUDGE_ERROR,
     Status.JUDGE_UNAVAILABLE,
+    Status.LOW_DIGIT_MASS,
 )
 DERIVED_FAILURES = (Status.MISSING_INPUT,)
 
@@ -61,3 +64,34 @@ REPORTED_DIMENSIONS = ("SC", "PQ", OVERALL, "criterion")  # the order every repo
 
 # The images a judge can be shown (judge.images); PQ always sees the edited image alone.
 IMAGES = ("source", "edited")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The scores a dimension can take: [low, high], whole numbers only where `integer_only`.
+
+    Every dimension carries one; the parser reads answers on it, the score check refuses values
+    off it, and the intervals size their variance floor by its range.
+    """
+
+    low: float
+    high: float
+    integer_only: bool = False
+
+    @property
+    def range(self) -> float:
+        return self.high - self.low
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high and (not self.integer_only or value == int(value))
+
+    def __str__(self) -> str:
+        return f"[{self.low:g}, {self.high:g}]" + (" (whole numbers)" if self.integer_only else "")
+
+
+SCORE_SCALE = Scale(0.0, 10.0)  # SC, PQ, O and the criterion
+
+
+def scale_of(dimension: str) -> Scale:
+    """The scale a dimension is scored on (0-10 for every dimension of the editbench protocol)."""
+    return SCORE_SCALE

@@ -117,10 +117,14 @@ def run_bench(
     timeout: float = 1800,
     plugins: tuple[str, ...] = (),
     live: bool = False,
+    args: tuple[str, ...] = (),
+    ok_codes: tuple[int, ...] = (0,),
 ) -> BenchRun:
     """Run benchmarks/ under pytest (xdist with `workers` > 0) and read back what it wrote.
 
-    `live` lets pytest print to this terminal as it goes (verbose) instead of capturing its output.
+    `live` lets pytest print to this terminal as it goes (verbose) instead of capturing its output;
+    `args` are more pytest options; `ok_codes` the exit statuses that count as a finished run
+    (1 where failed cases are expected, e.g. a random judge's unparseable answers).
     """
     clock = run_dir.with_suffix(".clock.json")
     command = [
@@ -146,6 +150,7 @@ def run_bench(
         command += ["-n", str(workers)]
     if live:
         command += ["-v"]
+    command += list(args)
     start = time.perf_counter()
     try:
         done = subprocess.run(
@@ -161,7 +166,7 @@ def run_bench(
             f"benchmark run {run_dir.name} took over {timeout:.0f} s; command: {' '.join(command)}"
         ) from None
     wall = time.perf_counter() - start
-    if done.returncode != 0 or not clock.is_file():
+    if done.returncode not in ok_codes or not clock.is_file():
         tail = "(its output is above)" if live else (done.stdout + done.stderr)[-3000:]
         raise PerfError(
             f"benchmark run {run_dir.name} exited {done.returncode}; command: "

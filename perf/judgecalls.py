@@ -38,6 +38,7 @@ def tiny_judge(opts: Options, method: str = "logit") -> dict:
         "python": opts.judge_python,
         "method": method,
         "device": "cpu",
+        "min_digit_mass": 0,  # random weights put little probability on score tokens
     }
 
 

@@ -3,18 +3,41 @@
 # pipeline on the GPU (-n 1, no judge, cache off) and prints the device name, the time of each
 # edit and the peak GPU memory. Exits 0 only if every edit ran on a CUDA device.
 # Needs torch (CUDA), diffusers, transformers, pytest, pytest-xdist; installs nothing and uses no
-# network. Run from anywhere: scripts/gpu_check.sh   (PYTHON=... to pick the interpreter)
+# network. Run from anywhere: scripts/gpu_check.sh   (PYTHON=... to pick the interpreter; it says
+# which python it used, and which of those packages it cannot import, before anything else)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${PYTHON:-python3}"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/editbench-gpu-check.XXXXXX")"
 export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-export EDITBENCH_TINY_DIR="${EDITBENCH_TINY_DIR:-$WORK/tiny}" EDITBENCH_EDITOR_STATS="$WORK/stats.jsonl"
 
-"$PY" - <<'PY' || { echo "gpu_check: FAIL: no CUDA device visible to torch"; exit 1; }
-import torch, sys
-sys.exit(0 if torch.cuda.is_available() else 1)
+if ! PY_PATH="$(command -v "$PY")"; then
+    echo "gpu_check: FAIL: no python at '$PY'; set PYTHON to the bench environment's interpreter," \
+        "e.g. PYTHON=.tox/bench/bin/python scripts/gpu_check.sh"
+    exit 1
+fi
+echo "gpu_check: python $PY_PATH ($("$PY" -c 'import sys; print(sys.version.split()[0])'))"
+# what the editor side needs, each named if missing; then whether torch sees a CUDA device
+"$PY" - <<'PY' || exit 1
+import importlib.util, sys
+missing = [m for m in ("torch", "diffusers", "transformers", "pytest", "xdist")
+           if importlib.util.find_spec(m) is None]
+if missing:
+    print(f"gpu_check: FAIL: {sys.executable} cannot import {', '.join(missing)}; run with the "
+          "bench environment's python (python3 -m tox -e bench -- --collect-only -q builds it, "
+          "then PYTHON=.tox/bench/bin/python scripts/gpu_check.sh)")
+    sys.exit(1)
+import torch
+if not torch.cuda.is_available():
+    print(f"gpu_check: FAIL: torch {torch.__version__} (CUDA build: {torch.version.cuda}) sees no "
+          "CUDA device; on a GPU machine install the CUDA build "
+          "(EDITBENCH_CONSTRAINTS=envs/constraints-gpu.txt) and check CUDA_VISIBLE_DEVICES")
+    sys.exit(1)
+print(f"gpu_check: torch {torch.__version__}, CUDA {torch.version.cuda}, "
+      f"{torch.cuda.device_count()} device(s): {torch.cuda.get_device_name(0)}")
 PY
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/editbench-gpu-check.XXXXXX")"
+export EDITBENCH_TINY_DIR="${EDITBENCH_TINY_DIR:-$WORK/tiny}" EDITBENCH_EDITOR_STATS="$WORK/stats.jsonl"
 
 cat > "$WORK/config.yaml" <<YAML
 suite: {path: $REPO/fixtures/sample_suite}
@@ -26,7 +49,7 @@ YAML
 start=$(date +%s)
 set +e
 timeout 170 "$PY" -m pytest "$REPO/benchmarks" -p no:cacheprovider -q -n 1 -k 物理 \
-    --eb-config "$WORK/config.yaml" --eb-run-dir "$WORK/run" >"$WORK/pytest.log" 2>&1
+    --eb-config="$WORK/config.yaml" --eb-run-dir="$WORK/run" >"$WORK/pytest.log" 2>&1
 status=$?
 set -e
 echo "gpu_check: pytest exit $status after $(( $(date +%s) - start )) s (log: $WORK/pytest.log)"

@@ -280,6 +280,7 @@ TINY_MODELS = (
     "judge.model=tiny:qwen3-vl",
     "judge.dtype=float32",
     "judge.max_pixels=65536",
+    "judge.min_digit_mass=0",  # random weights put little probability on score tokens
 )
 
 

@@ -232,3 +232,78 @@ def row(result: dict, dimension: str = "SC", category: str = "overall") -> dict:
 
 def contains(stat: dict) -> bool:
     return stat["ci_low"] - 1e-12 <= stat["value"] <= stat["ci_high"] + 1e-12
+
+
+# -- tokenizers of other shapes, for the logit reading's startup check -----------------------------
+
+
+def build_score_tokenizer(
+    folder: Path, space_digits: bool = False, ten: bool = False, prefix_space: bool = False
+) -> dict[str, int]:
+    """The tiny judge's tokenizer with another digit shape; returns the special token ids.
+
+    `space_digits`: " 7" is one token (a pre-tokenizer that keeps a space with its digits, and a
+    merge per digit); `ten`: "10" and " 10" are one token; `prefix_space`: a space is put in
+    front of every text (as SentencePiece-style tokenizers do), so a bare digit is two tokens.
+    Special tokens follow the merges, as in the tiny tokenizer (`editbench.tiny.tokenizer`).
+    """
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
+    from tokenizers import pre_tokenizers as pre
+
+    from editbench.tiny import tokenizer as tiny
+
+    merges = list(tiny.learn_merges())
+    if ten:  # before the space digits, so " 10" merges whole rather than as " 1" + "0"
+        merges += [("1", "0"), ("Ġ", "10")]
+    if space_digits:
+        merges += [("Ġ", d) for d in "0123456789"]
+    digits = r" ?\p{N}+" if (space_digits or ten) else r"\p{N}"
+    pattern = tiny.SPLIT_PATTERN.replace(r"|\p{N}", "|" + digits)
+    alphabet = sorted(pre.ByteLevel.alphabet())
+    vocab = {symbol: index for index, symbol in enumerate(alphabet)}
+    for left, right in merges:
+        vocab.setdefault(left + right, len(vocab))
+    built = Tokenizer(models.BPE(vocab=vocab, merges=merges, fuse_unk=False))
+    built.normalizer = normalizers.NFC()
+    built.pre_tokenizer = pre.Sequence(
+        [
+            pre.Split(Regex(pattern), behavior="isolated", invert=False),
+            pre.ByteLevel(add_prefix_space=prefix_space, use_regex=False),
+        ]
+    )
+    built.decoder = decoders.ByteLevel()
+    built.add_special_tokens(
+        [AddedToken(t, special=True, normalized=False) for t in tiny.SPECIAL_TOKENS]
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    built.save(str(folder / "tokenizer.json"))
+    ids = {t: built.token_to_id(t) for t in tiny.SPECIAL_TOKENS}
+    config = {  # a generic fast tokenizer: Qwen2Tokenizer would rebuild Qwen's own pre-tokenizer
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "bos_token": None,
+        "eos_token": "<|im_end|>",
+        "pad_token": "<|endoftext|>",
+        "unk_token": None,
+        "padding_side": "left",
+        "clean_up_tokenization_spaces": False,
+        "chat_template": tiny.CHAT_TEMPLATE,
+    }
+    (folder / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+    return ids
+
+
+def build_score_judge(folder: Path, **shape: bool) -> Path:
+    """A tiny random Qwen3-VL judge (the tiny judge's architecture) with `build_score_tokenizer`."""
+    import torch
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
+
+    from editbench.tiny import judge as tiny_judge
+
+    ids = build_score_tokenizer(folder, **shape)
+    config = tiny_judge._config(Qwen3VLConfig, ids)
+    config.text_config.vocab_size = ((max(ids.values()) + 1 + 7) // 8) * 8
+    torch.manual_seed(0)
+    Qwen3VLForConditionalGeneration(config).eval().save_pretrained(folder)
+    tiny_judge._write_image_processor(folder)
+    tiny_judge._write_generation_config(folder, ids)
+    return folder

@@ -6,10 +6,12 @@ sent concurrently so the server can batch them. Images travel as PNG data URLs, 
 to at most `judge.max_pixels` (as the gateway's processor would). A request larger than
 `judge.max_request_mb` is not sent: that case fails with the reason.
 
-`logit` over a service reads `top_logprobs` (vLLM, SGLang): p over the digit tokens at the answer
-position, and, when "1" is among them, q after an assistant prefix "1" (for "10"); the expected
-score is `remote.expected_score(p, q)`, the same formula the gateway uses. Digits outside the
-returned top-k count as 0; `mass` says how much probability the returned digits carried.
+`logit` over a service reads `top_logprobs` (vLLM, SGLang): p over the score texts at the answer
+position (exactly `remote.SCORE_TEXTS`: "7", " 7", "10", " 10", as the gateway reads them from
+the vocabulary), and, for each "1" text among them, q after that assistant prefix (for "10");
+the expected score is `remote.score_probs` and `remote.expected_score`, the gateway's formula. A
+score none of whose texts is in the returned top-k cannot be known: it is listed as `unseen` and
+its probability counts as missing from `mass`, never as a zero-probability score.
 
 Faults: connection refused/reset (the server died) -> one retry after a second, then
 `judge-unavailable`; no answer within `judge.timeout_s` -> `timeout`; an HTTP error -> `judge-error`
@@ -23,6 +25,7 @@ import http.client
 import io
 import ipaddress
 import json
+import math
 import os
 import time
 import urllib.error
@@ -36,8 +39,21 @@ from editbench import protocols
 from editbench.cache import Cache
 from editbench.errors import ConfigError
 from editbench.judging import WorkerInfo
-from editbench.judging.remote import DIGITS, PROTOCOL, expected_score
-from editbench.judging.resolve import check_python, check_values, fingerprint, resolve_model
+from editbench.judging.remote import (
+    ONE_TEXTS,
+    PROTOCOL,
+    SCORE_TEXTS,
+    expected_score,
+    score_probs,
+)
+from editbench.judging.resolve import (
+    check_python,
+    check_values,
+    fingerprint,
+    hub_snapshot,
+    is_hub_id,
+    resolve_model,
+)
 from editbench.judging.scoring import JudgeFailure
 from editbench.vocabulary import Status
 
@@ -77,6 +93,7 @@ class Endpoint:
     loopback: bool = True
     log: str | None = None
     logprobs: bool | None = None
+    root: str | None = None  # what the server says it loaded (vLLM's /v1/models "root")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Endpoint:
@@ -203,18 +220,32 @@ def logprob_body(body: dict, prefix: str | None = None) -> dict:
     return out
 
 
-def digit_probs(reply: dict) -> list[float]:
-    """P(digit) for 0..9 from the first generated token's top_logprobs (absent digits: 0)."""
+def top_logprobs(reply: dict) -> dict[str, float]:
+    """P(token text) of the first generated token's returned top_logprobs (texts summed)."""
     try:
         top = reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
     except (KeyError, IndexError, TypeError):
         raise ValueError("the answer carries no top_logprobs for its first token") from None
-    probs = [0.0] * 10
+    probs: dict[str, float] = {}
     for entry in top:
-        token = str(entry.get("token", "")).strip()
-        if len(token) == 1 and token in DIGITS:
-            probs[DIGITS.index(token)] += float(2.718281828459045 ** float(entry["logprob"]))
+        text = str(entry.get("token", ""))
+        probs[text] = probs.get(text, 0.0) + math.exp(float(entry["logprob"]))
     return probs
+
+
+def score_texts(probs: dict[str, float]) -> dict[str, float]:
+    """The returned texts that read as a score, exactly as the gateway reads them (no stripping)."""
+    return {text: p for text, p in probs.items() if text in SCORE_TEXTS}
+
+
+def unseen_scores(first: dict[str, float], after_one: dict[str, dict[str, float]]) -> list[int]:
+    """Scores whose probability the endpoint did not return (no text of theirs in the top-k)."""
+    seen = {SCORE_TEXTS[text] for text in first if text not in ONE_TEXTS}
+    if any(one in first for one in ONE_TEXTS):
+        seen.add(1)
+        if any("0" in q for q in after_one.values()):
+            seen.add(10)
+    return [value for value in range(11) if value not in seen]
 
 
 def answer_text(reply: dict) -> str:
@@ -295,7 +326,7 @@ def probe_logprobs(endpoint: Endpoint, timeout: float) -> bool:
             return False  # refused the fields
         raise
     try:
-        digit_probs(reply)
+        top_logprobs(reply)
     except ValueError:
         return False
     return True
@@ -329,11 +360,14 @@ class ServiceJudge:
 
     def score_key(self) -> dict[str, Any]:
         judge, endpoint = self.config.judge, self.endpoint
+        loaded = endpoint.root or endpoint.model
         return {
             "backend": "service",
             "model": endpoint.model,
+            "root": endpoint.root,
             "revision": endpoint.revision,
-            "fingerprint": fingerprint(endpoint.model),
+            "snapshot": hub_snapshot(loaded, endpoint.revision) if is_hub_id(loaded) else None,
+            "fingerprint": fingerprint(loaded),
             "engine": endpoint.engine,
             "engine_version": endpoint.engine_version,
             "max_pixels": judge.max_pixels,
@@ -417,15 +451,20 @@ class ServiceJudge:
             "score": None,
             "mass": None,
             "probs": [],
+            "unseen": [],
             "texts": texts,
         }
 
     def _logit(self, item: dict, decoding: dict) -> dict:
         body = self._body(item, decoding, int(decoding["seed"]))
         try:
-            p = digit_probs(self._post(logprob_body(body)))
-            q = digit_probs(self._post(logprob_body(body, prefix="1"))) if p[1] > 0 else [0.0] * 10
-            score, mass, normed = expected_score(p, q)
+            first = score_texts(top_logprobs(self._post(logprob_body(body))))
+            after = {
+                one: score_texts(top_logprobs(self._post(logprob_body(body, prefix=one))))
+                for one in ONE_TEXTS
+                if one in first
+            }
+            score, mass, normed = expected_score(score_probs(first, after))
         except ValueError as exc:
             raise JudgeFailure(Status.JUDGE_ERROR, f"logit over the service: {exc}") from None
         return {
@@ -433,5 +472,6 @@ class ServiceJudge:
             "score": float(score),
             "mass": float(mass),
             "probs": [float(x) for x in normed],
+            "unseen": unseen_scores(first, after),
             "texts": [],
         }

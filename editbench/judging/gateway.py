@@ -1,7 +1,11 @@
 """The worker's side of gateway mode: one execnet gateway per worker into the judge interpreter.
 
 Each worker opens its own `execnet.Group` with one `popen//python=<judge python>` gateway and
-sends `editbench.judging.remote` across; the model loads once there. Faults:
+sends `editbench.judging.remote` across; the model loads once there. The interpreter starts on
+the first request, that is on the first score-cache miss, not when the worker opens its judge:
+a fully cached rerun loads no judge model at all (as the editor loads on its first cache miss).
+A judge that fails to start fails that case with `judge-unavailable` and the reason, and every
+later case at once with the same reason (it is not started again per case). Faults:
 - an exception inside the judge comes back as an error reply: that case gets `judge-error`;
 - the judge process dies (EOFError, closed channel): the gateway is recreated once and the
   request retried; a second death gives `judge-unavailable`;
@@ -23,18 +27,22 @@ import execnet
 
 from editbench import protocols
 from editbench.cache import Cache
-from editbench.devices import judge_devices
+from editbench.devices import judge_devices, visible_gpus
 from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, remote
 from editbench.judging.remote import PROTOCOL
 from editbench.judging.resolve import (
+    backend_digest,
     backend_target,
     check_constant,
     check_python,
     check_values,
     fingerprint,
+    hub_snapshot,
+    is_hub_id,
     judge_python,
     resolve_model,
+    resolved_device,
 )
 from editbench.judging.scoring import JudgeFailure
 from editbench.vocabulary import Status
@@ -70,8 +78,27 @@ def check(config: Config, suite: Suite) -> None:
 # -- the gateway ---------------------------------------------------------------------------------
 
 
-def open_judge(config: Config, suite: Suite, worker: WorkerInfo) -> GatewayJudge:
-    return GatewayJudge(config, suite, worker)
+def score_key(config: Config, backend: str, model: str | None, device: str, dtype: str) -> dict:
+    """What determines a gateway judge's score besides the prompt and images (keys the cache).
+
+    Computed without the judge running: the device type and dtype resolved by the worker's rule
+    (`resolve.resolved_device`), a file backend's content, a local model's fingerprint and a hub
+    id's cached snapshot commit; only the constant backend ignores device and dtype.
+    """
+    judge = config.judge
+    constant = judge.backend == "constant"
+    return {
+        "backend": backend,
+        "backend_sha256": backend_digest(backend),
+        "model": model,
+        "revision": judge.revision,
+        "snapshot": hub_snapshot(model, judge.revision) if is_hub_id(model) else None,
+        "fingerprint": fingerprint(model),
+        "device": None if constant else device,
+        "dtype": None if constant else dtype,
+        "max_pixels": judge.max_pixels,
+        "scores": {k: float(v) for k, v in judge.scores.items()} if constant else None,
+    }
 
 
 class Connection:
@@ -102,7 +129,10 @@ class GatewayJudge:
         self.spec = f"popen//python={self.python}" + (
             f"//env:CUDA_VISIBLE_DEVICES={','.join(devices)}" if devices else ""
         )
+        # without its own list the judge inherits this process's environment and sees its GPUs
+        self.device, self.dtype = resolved_device(config, devices or visible_gpus())
         self.options = {
+            "method": judge.method,
             "model": self.model,
             "revision": judge.revision,
             "dtype": judge.dtype,
@@ -113,7 +143,9 @@ class GatewayJudge:
         self.abandoned: set[str] = set()
         self.discarded = 0
         self.restarts = 0
-        self.conn: Connection | None = self._connect()
+        self.conn: Connection | None = None  # started by the first request (a score-cache miss)
+        self.ready: dict = {}  # the judge's last "ready" message: versions, info, load time
+        self.start_error: str | None = None
         cache = Cache(config.resolve(config.run.cache_dir)) if config.run.cache else None
         self.scorer, self.templates = protocols.make_scorer(
             config, suite, self.score_key(), self.request, cache
@@ -122,21 +154,25 @@ class GatewayJudge:
     # Judge protocol ----------------------------------------------------------------------------
 
     def score_key(self) -> dict[str, Any]:
-        """What determines a score besides the prompt and images (keys the score cache)."""
-        judge = self.config.judge
-        return {
-            "backend": self.backend,
-            "model": self.model,
-            "revision": judge.revision,
-            "fingerprint": fingerprint(self.model),
-            "dtype": judge.dtype,
-            "max_pixels": judge.max_pixels,
-            "scores": self.options["scores"] if judge.backend == "constant" else None,
-        }
+        return score_key(self.config, self.backend, self.model, self.device, self.dtype)
+
+    def check_device(self, ready: dict) -> None:
+        """The judge's own device and dtype must be the ones the cache key assumed."""
+        info = ready.get("info") or {}
+        if "device" not in info or "dtype" not in info:
+            return  # a backend that does not say (constant, most file backends)
+        actual = (str(info["device"]).split(":")[0], str(info["dtype"]))
+        if actual != (self.device, self.dtype):
+            raise JudgeStartError(
+                f"judge {self.model}: it runs on {actual[0]} in {actual[1]}, but judge.device "
+                f"{self.config.judge.device!r} and judge.dtype {self.config.judge.dtype!r} "
+                f"resolve to {self.device} in {self.dtype} here (the score cache key). Set "
+                "judge.device and judge.dtype explicitly"
+            )
 
     def describe(self) -> dict[str, Any]:
         judge = self.config.judge
-        ready = self.conn.ready if self.conn else {}
+        ready = self.ready
         return {
             **self.scorer.judge_key,
             "method": judge.method,
@@ -152,12 +188,17 @@ class GatewayJudge:
             "versions": ready.get("versions"),
             "info": ready.get("info"),
             "load_s": ready.get("load_s"),
+            "started": bool(ready),  # False: every score so far came from the cache
             "restarts": self.restarts,
             "late_replies_discarded": self.discarded,
         }
 
     def score(self, item):
         return self.scorer.score(item)
+
+    def start(self) -> Connection:
+        """Start the judge interpreter now (a request starts it anyway); return the connection."""
+        return self._live()
 
     def close(self) -> None:
         conn, self.conn = self.conn, None
@@ -199,6 +240,11 @@ class GatewayJudge:
                 f"judge {self.backend} {self.model or ''}: failed to load in {self.python}: "
                 f"{last[0]}"
             )
+        try:
+            self.check_device(ready)
+        except JudgeStartError:
+            group.terminate(timeout=2.0)
+            raise
         return Connection(group, channel, ready)
 
     def _drop(self) -> None:
@@ -215,9 +261,23 @@ class GatewayJudge:
             except execnet.TimeoutError:
                 self._drop()
         if self.conn is None:
-            self.restarts += 1
-            self.conn = self._connect()
+            self.conn = self._start()
         return self.conn
+
+    def _start(self) -> Connection:
+        """A new judge interpreter; one that never started once is not tried again."""
+        if self.start_error is not None:
+            raise JudgeStartError(self.start_error)
+        try:
+            conn = self._connect()
+        except JudgeStartError as exc:
+            if not self.ready:
+                self.start_error = str(exc)
+            raise
+        if self.ready:
+            self.restarts += 1  # it had started before: this one replaces a dead or silent one
+        self.ready = conn.ready
+        return conn
 
     def _drain(self, conn: Connection) -> None:
         deadline = time.monotonic() + self.config.judge.timeout_s

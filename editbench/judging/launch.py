@@ -1,7 +1,8 @@
 """The controller's side of service mode: start one judge server for the whole run, or adopt `judge.url`.
 
 Without `judge.url` the controller starts an existing inference server in the judge environment
-(`transformers serve`, or `vllm serve` for `judge.engine: vllm`), bound to 127.0.0.1 on a free
+(`transformers serve`, run through `launch_remote.py` so that Qwen-VL processors load without
+torchvision, as the judge environment has none; or `vllm serve` for `judge.engine: vllm`), bound to 127.0.0.1 on a free
 port, in its own process group, with its log in the run folder; waits for `/health` and
 `/v1/models`; and stops the whole group at the end (pytest_unconfigure, atexit, and on Linux the
 server also dies with the controller through PR_SET_PDEATHSIG).
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from editbench.config import Config
 
 START_TIMEOUT_S = 900.0
+SERVE_WRAPPER = Path(__file__).with_name("launch_remote.py")
 LOG_NAME = "judge-server.log"
 KEY_CHECKED = {"transformers": False, "vllm": True}
 
@@ -123,8 +125,7 @@ def server_command(
     target = f"{model}@{revision}" if revision and not Path(model).exists() else model
     command = [
         str(python),
-        "-m",
-        "transformers.cli.transformers",
+        str(SERVE_WRAPPER),  # `transformers serve`, with processors loaded image-only
         "serve",
         target,
         "--host",
@@ -310,6 +311,14 @@ def connect(config: Config) -> Endpoint:
             f"(served: {', '.join(served)})"
         )
     endpoint.model = judge.model or served[0]
+    endpoint.root = next(  # the model the server reports it loaded (vLLM: a path or hub id)
+        (
+            str(m["root"])
+            for m in models.get("data") or []
+            if isinstance(m, dict) and m.get("id") == endpoint.model and m.get("root")
+        ),
+        None,
+    )
     endpoint.engine_version = engine_version(endpoint, None)
     return endpoint
 

@@ -21,11 +21,11 @@ VARIABLES = {
     "instruction": "the edit instruction",
     "description": "the description of the source image (may be empty)",
     "category": "the category's display name (物理)",
-    "criterion": "the category's criterion text (suite.yaml `criterion:`)",
+    "criterion": "the category's criterion (suite.yaml `criterion:`, or suite.categories for base64)",
     "images": "which image is which, e.g. 'Image 1 is the source image...'",
     "answer_format": "how to answer, set by judge.method (logit: a bare integer; generate: JSON)",
 }
-# Used when a category in the suite gives no `criterion:` (base64 suites have none).
+# Used when a category gives no criterion (suite.yaml or, for base64 suites, suite.categories).
 DEFAULT_CRITERIA = {
     "physical": "physical and geometric consistency",
     "environmental": "lighting and environment realism",
@@ -121,10 +121,23 @@ def load_templates(suite: Suite, dimensions: list[str]) -> Templates:
         for category in suite.categories:
             if not (category.criterion or DEFAULT_CRITERIA.get(category.key)):
                 raise ConfigError(
-                    f"suite {suite.root}: category {category.key} has no criterion; add "
-                    "`criterion:` to it in suite.yaml or drop criterion from judge.dimensions"
+                    f"suite {suite.root}: category {category.key} ({category.display}) has no "
+                    f"criterion; {where_criteria(suite, category)}, or drop criterion from "
+                    "judge.dimensions"
                 )
     return Templates(texts=texts, files=files)
+
+
+def where_criteria(suite: Suite, category) -> str:
+    """Where a category's criterion is given, in the words of the suite's format."""
+    if suite.format == "native":
+        return f"add `criterion:` to category {category.key} in {suite.root / 'suite.yaml'}"
+    if suite.format == "b64":
+        return (
+            "give it one in the run config's suite.categories, e.g. suite: {categories: "
+            f"[{{key: {category.key}, names: [{category.display}], criterion: ...}}]}}"
+        )
+    return f"the {suite.format} benchmark defines no criterion for its categories"
 
 
 def check_template(text: str, path: Path) -> str:

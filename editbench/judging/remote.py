@@ -16,12 +16,18 @@ image-only), `constant` (fixed scores, no model) and `path/to/file.py:ClassName`
 here). A backend has `info() -> dict`, `logit(items) -> list[dict]` and
 `generate(items, decoding) -> list[list[str]]`.
 
-Reading "10" with logits: Qwen tokenizers write "10" as the two tokens "1", "0". Each request
-sequence is the prompt followed by the token "1", so one forward pass gives both the distribution
-p at the answer position (second to last) and q after "1" (last). Then
-P(0), P(2..9) = p(d); P(1) = p("1") * (1 - sum_d q(d)); P(10) = p("1") * q("0");
-these eleven are renormalised and the score is their expectation (`mass` keeps the
-unnormalised total: how much the judge wanted to answer with a score at all).
+Reading a score with logits: the score texts are the digits "0".."9", the same with a leading
+space (" 7"), and "10" / " 10" (`SCORE_TEXTS`); the gateway reads those of them that are one
+token of the judge's vocabulary, and service mode those an endpoint returns, so both modes read
+the same set. A tokenizer that does not write every bare digit as one token is refused when the
+judge starts (method logit), naming the model. Qwen tokenizers write "10" as the two tokens "1",
+"0": each request sequence is the prompt followed by a "1" token (one sequence per "1" text the
+vocabulary has), so one forward pass gives both the distribution p at the answer position
+(second to last) and q after "1" (last). Then P(d) = p(d) + p(" d") for the other digits;
+P(1) = p("1") * (1 - q(a digit follows)); P(10) = p("1") * q("0") + p("10") + p(" 10"), each
+"1" text with its own q (`score_probs`). These eleven are renormalised and the score is their
+expectation; `mass` keeps the unnormalised total: how much the judge wanted to answer with a
+score at all (the worker fails the dimension below `judge.min_digit_mass`).
 """
 
 from __future__ import annotations
@@ -36,14 +42,24 @@ import time
 import traceback
 from typing import TypedDict
 
-PROTOCOL = 1  # every message carries it as `version`
+PROTOCOL = 2  # every message carries it as `version` (2: method in the options, unseen scores)
 DIGITS = "0123456789"
+# every token text that reads as a score, and the score it reads as
+SCORE_TEXTS = {
+    **{d: int(d) for d in DIGITS},
+    **{f" {d}": int(d) for d in DIGITS},
+    "10": 10,
+    " 10": 10,
+}
+ONE_TEXTS = ("1", " 1")  # texts after which a "0" makes 10, and another digit no score
+CONTINUE_TEXTS = (*DIGITS, "10")  # after a "1": the number goes on (10..19, 110): not a 1
 
 
 # -- the messages, written down once ---------------------------------------------------------------
 
 
 class BackendOptions(TypedDict):
+    method: str  # "logit" | "generate": logit checks the tokenizer's score tokens at startup
     model: str | None
     revision: str | None
     dtype: str
@@ -111,12 +127,15 @@ class ScoreRequest(TypedDict):
 
 
 class ItemResult(TypedDict):
-    """logit: score, mass (probability on valid scores) and P(0..10); generate: the sampled texts."""
+    """logit: score, mass (probability on valid scores), P(0..10) and the scores whose probability
+    the judge could not report (service mode: outside the returned top-k; counted as missing mass,
+    never as zero); generate: the sampled texts."""
 
     dimension: str
     score: float | None
     mass: float | None
     probs: list[float]
+    unseen: list[int]
     texts: list[str]
 
 
@@ -163,14 +182,40 @@ def versions() -> dict:
     return found
 
 
+def score_probs(first: dict, after_one: dict) -> list[float]:
+    """Unnormalised P(0..10) from P(first token text) over SCORE_TEXTS and, for each "1" text,
+    the next-token probabilities after it (over CONTINUE_TEXTS)."""
+    probs = [0.0] * 11
+    for text, p in first.items():
+        if text in ONE_TEXTS:
+            q = after_one.get(text) or {}
+            goes_on = sum(q.get(t, 0.0) for t in CONTINUE_TEXTS)
+            probs[1] += p * max(0.0, 1.0 - goes_on)
+            probs[10] += p * q.get("0", 0.0)
+        else:
+            probs[SCORE_TEXTS[text]] += p
+    return probs
+
+
+def expected_score(probs: list[float]) -> tuple[float, float, list[float]]:
+    """(expected score, mass on valid scores, P(0..10) renormalised) from unnormalised P(0..10)."""
+    mass = sum(probs)
+    if mass <= 0.0:
+        raise ValueError("the judge put no probability on any score token")
+    normed = [p / mass for p in probs]
+    return sum(s * p for s, p in enumerate(normed)), mass, normed
+
+
 def on_scale(
     probs: list[float], mass: float, low: int, high: int
 ) -> tuple[float, float, list[float]]:
-    """(expected score, mass, P(low..high)) over one scale's own digits, from the renormalised
+    """(expected score, mass, P(low..high)) over one scale's own scores, from the renormalised
     P(0..10) and its mass: the judge's probabilities of the scores the scale allows, renormalised.
 
-    The same as reading those digit tokens alone: P(1) already excludes a "1" that goes on to
-    "10". `mass` becomes the unnormalised probability of the scale's scores.
+    The same as reading those score texts alone: P(1) already excludes a "1" that goes on to
+    "10". `mass` becomes the unnormalised probability of the scale's scores; a score whose
+    probability the judge did not report (service mode's `unseen`) stays missing from it, never a
+    zero-probability score.
     """
     kept = [float(p) for p in probs[low : high + 1]]
     share = sum(kept)
@@ -184,19 +229,29 @@ def on_scale(
     )
 
 
-def expected_score(
-    p_digits: list[float], q_digits: list[float]
-) -> tuple[float, float, list[float]]:
-    """(expected score, mass on valid scores, P(0..10)) from the two digit distributions."""
-    p1 = p_digits[1]
-    probs = list(p_digits)
-    probs[1] = p1 * max(0.0, 1.0 - sum(q_digits))
-    probs.append(p1 * q_digits[0])
-    mass = sum(probs)
-    if mass <= 0.0:
-        raise ValueError("the judge put no probability on any score token")
-    normed = [p / mass for p in probs]
-    return sum(s * p for s, p in enumerate(normed)), mass, normed
+def score_token_ids(tokenizer, name: str) -> dict:
+    """Each score text that is one token of this vocabulary, by id; refuse one that breaks the reading.
+
+    Every bare digit must be one token that decodes to itself; leading-space digits and "10" are
+    read where the vocabulary has them as one token, and left out where it does not.
+    """
+    found = {}
+    for text in SCORE_TEXTS:
+        ids = tokenizer.encode(text, add_special_tokens=False)
+        if len(ids) == 1 and tokenizer.decode(ids) == text:
+            found[text] = ids[0]
+    missing = [d for d in DIGITS if d not in found]
+    if missing:
+        shown = tokenizer.convert_ids_to_tokens(
+            tokenizer.encode(missing[0], add_special_tokens=False)
+        )
+        raise ValueError(
+            f"judge model {name}: its tokenizer does not write the digit(s) "
+            f"{', '.join(missing)} as one token each ({missing[0]!r} becomes {shown}); logit "
+            "scoring reads single digit tokens and would compute a wrong expected score. Use "
+            "judge.method: generate with this model"
+        )
+    return found
 
 
 # -- backends ------------------------------------------------------------------------------------
@@ -213,7 +268,7 @@ class ConstantBackend:
 
     def logit(self, items: list) -> list:
         return [
-            {"score": float(self.scores[item["dimension"]]), "mass": 1.0, "probs": []}
+            {"score": float(self.scores[item["dimension"]]), "mass": 1.0, "probs": [], "unseen": []}
             for item in items
         ]
 
@@ -249,19 +304,13 @@ class QwenVLBackend:
             model, revision=revision, dtype=self.dtype
         )
         self.model.to(self.device).eval()
-        self.digit_ids = [self._single_token(d) for d in DIGITS]
+        self.score_ids = (
+            score_token_ids(self.tokenizer, model) if options.get("method") != "generate" else {}
+        )
         self.image_token_id = self.tokenizer.convert_tokens_to_ids(self.IMAGE_TOKEN)
         self.min_pixels = int(getattr(self.images, "size", {}).get("shortest_edge", 0) or 0)
         self.merge = int(getattr(self.images, "merge_size", 2))
         self.name = model
-
-    def _single_token(self, text: str) -> int:
-        ids = self.tokenizer.encode(text, add_special_tokens=False)
-        if len(ids) != 1:
-            raise ValueError(
-                f"the tokenizer writes {text!r} as {len(ids)} tokens; logit scoring needs one"
-            )
-        return ids[0]
 
     def info(self) -> dict:
         return {
@@ -270,6 +319,7 @@ class QwenVLBackend:
             "class": type(self.model).__name__,
             "device": str(self.device),
             "dtype": str(self.dtype).replace("torch.", ""),
+            "score_tokens": sorted(self.score_ids),
         }
 
     def _inputs(self, items: list) -> dict:
@@ -317,21 +367,39 @@ class QwenVLBackend:
         return {k: v.to(self.device) for k, v in inputs.items()}
 
     def logit(self, items: list) -> list:
+        """One forward pass over every item followed by each "1" text the vocabulary has."""
         torch = self.torch
-        inputs = self._inputs(items)
-        one = torch.full((len(items), 1), self.digit_ids[1], dtype=inputs["input_ids"].dtype)
-        inputs["input_ids"] = torch.cat([inputs["input_ids"], one], dim=1)
+        if not self.score_ids:
+            raise ValueError("this judge was started for method generate; restart it for logit")
+        ones = [t for t in ONE_TEXTS if t in self.score_ids]
+        inputs = self._inputs(items * len(ones))
+        last = torch.tensor(
+            [[self.score_ids[t]] for t in ones for _ in items], dtype=inputs["input_ids"].dtype
+        )
+        inputs["input_ids"] = torch.cat([inputs["input_ids"], last], dim=1)
         inputs["attention_mask"] = torch.cat(
-            [inputs["attention_mask"], torch.ones_like(one)], dim=1
+            [inputs["attention_mask"], torch.ones_like(last)], dim=1
         )
         with torch.inference_mode():
             logits = self.model(**self._with_type_ids(inputs)).logits[:, -2:, :].float()
-        probs = torch.softmax(logits, dim=-1)[:, :, self.digit_ids].cpu().tolist()
+        texts = list(self.score_ids)
+        ids = torch.tensor([self.score_ids[t] for t in texts])
+        probs = torch.softmax(logits, dim=-1)[:, :, ids].cpu().tolist()
         results = []
-        for p, q in probs:
-            score, mass, normed = expected_score(p, q)
+        for index in range(len(items)):
+            first = dict(zip(texts, probs[index][0], strict=True))
+            after = {
+                one: dict(zip(texts, probs[k * len(items) + index][1], strict=True))
+                for k, one in enumerate(ones)
+            }
+            score, mass, normed = expected_score(score_probs(first, after))
             results.append(
-                {"score": float(score), "mass": float(mass), "probs": [float(x) for x in normed]}
+                {
+                    "score": float(score),
+                    "mass": float(mass),
+                    "probs": [float(x) for x in normed],
+                    "unseen": [],
+                }
             )
         return results
 
@@ -428,13 +496,13 @@ def handle(backend, request: dict) -> dict:
         if request["method"] == "logit":
             outputs = backend.logit(items)
             results = [
-                _result(item, o.get("score"), o.get("mass"), o.get("probs") or [], [])
+                _result(item, o.get("score"), o.get("mass"), o.get("probs") or [], [], o)
                 for item, o in zip(items, outputs, strict=True)
             ]
         else:
             outputs = backend.generate(items, request["decoding"])
             results = [
-                _result(item, None, None, [], [str(t) for t in texts])
+                _result(item, None, None, [], [str(t) for t in texts], {})
                 for item, texts in zip(items, outputs, strict=True)
             ]
     except Exception:  # noqa: BLE001 - reported to the worker, the loop goes on
@@ -449,12 +517,13 @@ def handle(backend, request: dict) -> dict:
     }
 
 
-def _result(item: dict, score, mass, probs: list, texts: list) -> dict:
+def _result(item: dict, score, mass, probs: list, texts: list, output: dict) -> dict:
     return {
         "dimension": str(item["dimension"]),
         "score": None if score is None else float(score),
         "mass": None if mass is None else float(mass),
         "probs": [float(p) for p in probs],
+        "unseen": [int(v) for v in output.get("unseen") or []],
         "texts": texts,
     }
 

@@ -10,6 +10,7 @@ raises one `ConfigError` naming the key and the fix, before any model loads.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -68,6 +69,11 @@ def check_values(config: Config) -> None:
         raise ConfigError(
             f"{config.source}: judge.samples {judge.samples} needs judge.temperature > 0 "
             "(greedy decoding gives identical samples); use samples: 1 or set a temperature"
+        )
+    if not 0.0 <= judge.min_digit_mass <= 1.0:
+        raise ConfigError(
+            f"{config.source}: judge.min_digit_mass {judge.min_digit_mass:g}: a probability, "
+            "between 0 and 1 (0 turns the check off)"
         )
     if judge.timeout_s <= 0 or judge.max_pixels < 1 or judge.max_new_tokens < 1:
         raise ConfigError(
@@ -147,3 +153,49 @@ def fingerprint(model: str | None) -> str | None:
     if model is None or not Path(model).is_dir():
         return None
     return folder_fingerprint(Path(model))
+
+
+def is_hub_id(model: str | None) -> bool:
+    """A `owner/name` hub id rather than a local folder or a tiny checkpoint."""
+    return (
+        bool(model)
+        and re.fullmatch(r"[\w.-]+/[\w.-]+", model) is not None
+        and not (Path(model).exists())
+    )
+
+
+def hub_snapshot(repo: str, revision: str | None, filename: str = "config.json") -> str | None:
+    """The commit of the snapshot a hub id (at `revision`, else its default branch) resolves to
+    in the local Hugging Face cache; None when it is not cached (or huggingface_hub is missing).
+
+    Keys and run.json use it, so a hub id given without a revision still changes them when the
+    cached snapshot changes.
+    """
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    found = try_to_load_from_cache(repo, filename, revision=revision)
+    return Path(found).parent.name if isinstance(found, str) else None
+
+
+def resolved_device(config: Config, gpus: list[str]) -> tuple[str, str]:
+    """(device type, dtype) the judge will run with, decided without starting it.
+
+    `judge.device: auto` is cuda when the judge can see a GPU (`gpus`: the GPUs it is given, else
+    the worker's visible ones) and cpu otherwise; `judge.dtype: auto` is bfloat16 on cuda and
+    float32 on cpu, the rule the judge side applies (remote.QwenVLBackend). The judge reports
+    what it really chose when it starts, and a mismatch stops it (gateway.check_device).
+    """
+    judge = config.judge
+    device = judge.device if judge.device != "auto" else ("cuda" if gpus else "cpu")
+    dtype = judge.dtype if judge.dtype != "auto" else "bfloat16" if device == "cuda" else "float32"
+    return device, dtype
+
+
+def backend_digest(target: str) -> str | None:
+    """A `file.py:Class` backend's content hash (None for a built-in backend)."""
+    path, sep, _ = target.rpartition(":")
+    if not sep or not path.endswith(".py"):
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

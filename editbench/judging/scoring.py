@@ -21,7 +21,7 @@ from editbench.images import sha256
 from editbench.judging import DimensionResult, JudgeInput
 from editbench.judging.parsing import parse_score
 from editbench.judging.prompts import REMINDER, Templates
-from editbench.vocabulary import Status
+from editbench.vocabulary import Status, scale_of
 
 # Which images each dimension sees: PQ judges the edited image alone.
 OWN_IMAGES = {"PQ": ["edited"]}
@@ -131,7 +131,24 @@ class Scorer:
                 if value["status"] == Status.OK and self.cache:
                     self.cache.put_json("scores", keys[dimension], value)
             results.update(fresh)
-        return {d: results[d] for d in items}
+        return {d: self._mass_floor(results[d]) for d in items}
+
+    def _mass_floor(self, value: DimensionResult) -> DimensionResult:
+        """A logit score read from too little probability on score tokens fails (checked on
+        cached scores too, so a raised `judge.min_digit_mass` applies to them)."""
+        mass, floor = value.get("mass"), self.judge.min_digit_mass
+        if value["status"] != Status.OK or mass is None or mass >= floor:
+            return value
+        return {
+            **value,
+            "score": None,
+            "status": Status.LOW_DIGIT_MASS.value,
+            "reasoning": (
+                f"the judge put {mass:.3g} of its probability on score tokens, below "
+                f"judge.min_digit_mass {floor:g}: the expected score {value['score']:.3f} would "
+                "describe an answer it was unlikely to give"
+            ),
+        }
 
     def fresh(self, items: list[dict], seed: int) -> dict[str, DimensionResult]:
         start = time.perf_counter()
@@ -151,50 +168,79 @@ class Scorer:
         share = float(reply["seconds"]) / count
         out = {}
         for item in reply["results"]:
-            score, mass = item["score"], item["mass"]
-            raw = json.dumps({"probs": item["probs"], "mass": mass})
-            if score is None or not math.isfinite(score) or not 0.0 <= score <= 10.0:
-                out[item["dimension"]] = result(
-                    None, Status.OUT_OF_RANGE, raw, f"logit score {score!r} outside [0, 10]", share
+            dimension, score, mass = item["dimension"], item["score"], item["mass"]
+            unseen = list(item.get("unseen") or [])
+            raw = json.dumps({"probs": item["probs"], "mass": mass, "unseen": unseen})
+            scale = scale_of(dimension)
+            if score is None or not math.isfinite(score) or not scale.contains(score):
+                out[dimension] = result(
+                    None, Status.OUT_OF_RANGE, raw, f"logit score {score!r} outside {scale}", share
                 )
                 continue
             reasoning = "expected score over P(0..10) at the answer position"
             if mass is not None:
                 reasoning += f"; probability on score tokens {mass:.3g}"
-            out[item["dimension"]] = result(float(score), Status.OK, raw, reasoning, share)
+            if unseen:
+                reasoning += (
+                    f"; scores {', '.join(map(str, unseen))} outside the returned top-k: their "
+                    "probability is unknown and counts as missing mass"
+                )
+            extra = {} if mass is None else {"mass": float(mass)}
+            out[dimension] = result(float(score), Status.OK, raw, reasoning, share, **extra)
         return out
 
     def _generate(
         self, items: list[dict], reply: dict, seed: int, start: float
     ) -> dict[str, DimensionResult]:
         texts = {r["dimension"]: list(r["texts"]) for r in reply["results"]}
-        parsed = {d: [parse_score(t) for t in ts] for d, ts in texts.items()}
+        parsed = {d: [parse_score(t, scale_of(d)) for t in ts] for d, ts in texts.items()}
         retry = [
             dict(i, prompt=i["prompt"] + REMINDER)
             for i in items
             if not all(p.ok for p in parsed[i["dimension"]])
         ]
         retried: dict[str, list] = {}
+        failure: JudgeFailure | None = None
         if retry:
             try:
                 again = self.send(retry, "generate", self.decoding(seed + 1))
                 retried = {r["dimension"]: list(r["texts"]) for r in again["results"]}
-            except JudgeFailure as failure:
-                retried = {i["dimension"]: [] for i in retry}
-                for i in retry:
-                    texts[i["dimension"]].append(
-                        f"[retry failed: {failure.status}: {failure.reason}]"
-                    )
+            except JudgeFailure as exc:
+                failure = exc
         share = (time.perf_counter() - start) / len(items)
-        return {
-            i["dimension"]: self._combine(
-                parsed[i["dimension"]], texts[i["dimension"]], retried.get(i["dimension"]), share
+        out = {}
+        for i in items:
+            dimension = i["dimension"]
+            if failure is not None and any(r["dimension"] == dimension for r in retry):
+                out[dimension] = self._retry_failed(parsed[dimension], texts[dimension], failure)
+                out[dimension]["seconds"] = share
+                continue
+            out[dimension] = self._combine(
+                dimension, parsed[dimension], texts[dimension], retried.get(dimension), share
             )
-            for i in items
-        }
+        return out
+
+    @staticmethod
+    def _retry_failed(first: list, texts: list[str], failure: JudgeFailure) -> DimensionResult:
+        """The retry itself failed: the case keeps that failure's status (timeout stays timeout)."""
+        why = next(p.reason for p in first if not p.ok)
+        raws = [*texts, f"[retry failed: {failure.status}: {failure.reason}]"]
+        if failure.raw:
+            raws.append(failure.raw)
+        return result(
+            None,
+            failure.status,
+            json.dumps(raws, ensure_ascii=False),
+            f"{failure.reason} (in the retry with a format reminder, after: {why})",
+        )
 
     def _combine(
-        self, first: list, texts: list[str], retried: list[str] | None, seconds: float
+        self,
+        dimension: str,
+        first: list,
+        texts: list[str],
+        retried: list[str] | None,
+        seconds: float,
     ) -> DimensionResult:
         """Each sample that failed to parse gets its retry answer; all samples must parse."""
         final, raws = list(first), list(texts)
@@ -203,7 +249,7 @@ class Scorer:
             for index, parsed in enumerate(first):
                 if not parsed.ok:
                     text = next(again, "")
-                    final[index] = parse_score(text)
+                    final[index] = parse_score(text, scale_of(dimension))
                     raws.append(text)
         raw = raws[0] if len(raws) == 1 else json.dumps(raws, ensure_ascii=False)
         failed = [p for p in final if not p.ok]

@@ -8,12 +8,16 @@ never filled in. Where the benchmark's own scorer treats failures differently in
 changes a number (RISE counts them as wrong in its accuracy), the number is also given the
 official way, labelled.
 
-Intervals (stated in the block): means and macro means, a 95% percentile bootstrap over cases,
-10,000 resamples, seed 12345, a case's values resampled together (a pooled mean over several
-dimensions keeps a case's values as one unit), each category resampled within itself for a
-macro mean; shares (accuracy), the Wilson score interval. None below two cases, and none for a
-macro mean with a category of fewer than two. A percentile bootstrap of a handful of cases is
-too narrow (it cannot see the tails it did not sample): read small-n intervals as a floor.
+Intervals (stated in the block, `interval_statement`): means and macro means use the interval
+of `reporting.stats` (a Student t interval whose variance is floored by the column's own scale,
+0-10, 1-5 or 0-100; a macro mean combines its categories' floored variances with
+Welch-Satterthwaite degrees of freedom). A case that gives a number several values (KRIS's
+pooled Score: three or four per case) enters as one value, its linearised contribution to the
+pooled mean (the ratio estimator's), so its values are never counted as independent cases.
+Shares (RISE's accuracy) use the Wilson score interval instead: a share is a binomial proportion,
+and near 0 or 1 (published accuracies of 5-20%) a t interval leaves [0, 1] and misses. No
+interval, and no flag in `compare`, below `stats.MIN_N` cases (for a macro mean: in any of its
+categories).
 """
 
 from __future__ import annotations
@@ -23,15 +27,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats as sps
 
 from editbench.protocols.model import Column, Protocol, Row
 from editbench.reporting import stats
 from editbench.reporting.records import canonical_order
-from editbench.vocabulary import CASE_FAILURES, Status
+from editbench.vocabulary import CASE_FAILURES, Scale, Status
 
-MIN_N = 2  # fewer cases (in any category of a macro mean): no interval
-Z95 = 1.959963984540054  # the standard normal's 97.5% quantile (Wilson interval)
-_CHUNK_CELLS = 2_000_000
+MIN_N = stats.MIN_N  # fewer cases (in any category of a macro mean): no interval, no flag
 LABELS = {
     "filled": "filled {} with a made-up score",
     "dropped": "left {} out",
@@ -51,25 +54,64 @@ class Units:
 
     def value(self, kind: str) -> float:
         if kind == "macro":
-            return float(np.mean([self._pooled(g) for g in dict.fromkeys(self.groups)]))
+            return float(np.mean([self.part(g).value("mean") for g in self.group_names]))
         return float(self.sums.sum() / self.counts.sum())
 
-    def _pooled(self, group: str) -> float:
-        mask = np.array([g == group for g in self.groups])
-        return float(self.sums[mask].sum() / self.counts[mask].sum())
+    @property
+    def group_names(self) -> list[str]:
+        return list(dict.fromkeys(self.groups))
+
+    def part(self, group: str) -> Units:
+        return self.subset([c for c, g in zip(self.ids, self.groups, strict=True) if g == group])
+
+    def subset(self, ids: list[str]) -> Units:
+        position = {c: i for i, c in enumerate(self.ids)}
+        chosen = [position[c] for c in ids]
+        return Units(
+            list(ids), self.sums[chosen], self.counts[chosen], [self.groups[i] for i in chosen]
+        )
+
+    def linearised(self) -> np.ndarray:
+        """One value per case whose plain mean is the pooled mean, and whose spread is the pooled
+        mean's (the ratio estimator's linearisation): m + (sum_i - m * count_i) / mean(count).
+        With one value per case it is that value."""
+        mean = self.sums.sum() / self.counts.sum()
+        return mean + (self.sums - mean * self.counts) / self.counts.mean()
 
 
-def interval_statement() -> dict[str, Any]:
-    return {
-        "confidence": stats.CONFIDENCE,
+def column_scale(protocol: Protocol, column: Column) -> Scale:
+    """The scale of the values a column averages (what sizes its interval's variance floor); a
+    share's values are 0/1, shown as a percentage afterwards where the column says so."""
+    if column.kind == "share":
+        return Scale(0.0, 1.0, True)
+    scales = [protocol.scale_of(d) for d in column.of]
+    low, high = min(s.low for s in scales), max(s.high for s in scales)
+    if column.transform == "percent":
+        return Scale(_transform("percent", low), _transform("percent", high))
+    return Scale(low, high)
+
+
+def interval_statement(protocol: Protocol | None = None) -> dict[str, Any]:
+    """What the block's intervals are: method, coverage, minimum n, and each column's scale."""
+    block = {k: v for k, v in stats.interval_block().items() if k != "scale"}
+    block |= {
         "mean": (
-            f"percentile bootstrap over cases, {stats.RESAMPLES} resamples, seed {stats.SEED}; "
-            "a case's values resampled together; macro means resample each category within itself"
+            f"{stats.METHOD} (variance at least {stats.FLOOR_TEXT} on the column's scale); a "
+            "case with several values enters once, linearised (ratio estimator); macro means: "
+            "category variances combined, Welch-Satterthwaite df"
         ),
-        "share": "Wilson score interval",
-        "min_n": MIN_N,
-        "note": "none below min_n cases, or for a macro mean with a category below min_n",
+        "share": (
+            "Wilson score interval: a share of cases is a binomial proportion, and near 0 or 1 a "
+            "t interval would leave [0, 1]"
+        ),
+        "note": f"none below min_n = {MIN_N} cases, or for a macro mean with a category below it",
     }
+    if protocol is not None:
+        block["scales"] = {
+            c.name: [column_scale(protocol, c).low, column_scale(protocol, c).high]
+            for c in protocol.aggregate.columns
+        }
+    return block
 
 
 def protocol_block(
@@ -110,7 +152,7 @@ def protocol_block(
         "rows": rows,
         "headline_row": protocol.aggregate.headline_row,
         "languages": sorted({str(r.get("facts", {}).get("language")) for r in ordered} - {"None"}),
-        "interval": interval_statement(),
+        "interval": interval_statement(protocol),
         "numbers": numbers,
         "official": official_counts(protocol, ordered),
     }
@@ -210,7 +252,7 @@ def compute(protocol: Protocol, column: Column, records: list[dict[str, Any]]) -
     failed = sum(failures.values())
     if not len(units.ids) and not failed:
         return None
-    scale = 100.0 if column.percent else 1.0
+    factor = 100.0 if column.percent else 1.0
     number: dict[str, Any] = {
         "column": column.name,
         "kind": column.kind,
@@ -222,84 +264,46 @@ def compute(protocol: Protocol, column: Column, records: list[dict[str, Any]]) -
         "ci_high": None,
     }
     if units.ids:
-        number["value"] = units.value(column.kind) * scale
-        low, high = _interval(units, column.kind)
-        number["ci_low"] = None if low is None else low * scale
-        number["ci_high"] = None if high is None else high * scale
+        number["value"] = units.value(column.kind) * factor
+        low, high = interval(units, column.kind, column_scale(protocol, column))
+        number["ci_low"] = None if low is None else low * factor
+        number["ci_high"] = None if high is None else high * factor
     if column.official == "failures-as-wrong" and failed:
-        number["official"] = _as_wrong(units, failed, scale)
+        number["official"] = _as_wrong(units, failed, factor)
     return number
 
 
-def _as_wrong(units: Units, failed: int, scale: float) -> dict[str, Any]:
+def _as_wrong(units: Units, failed: int, factor: float) -> dict[str, Any]:
     """The share with every failed case counted as 0: what the official scorer reports."""
     total = len(units.ids) + failed
     hits = float(units.sums.sum())
-    low, high = wilson(hits, total)
+    low, high = wilson(hits, total) if total >= MIN_N else (None, None)
     return {
         "label": "failures counted as wrong (the official scorer's rule)",
         "n": total,
-        "value": hits / total * scale,
-        "ci_low": low * scale,
-        "ci_high": high * scale,
+        "value": hits / total * factor,
+        "ci_low": None if low is None else low * factor,
+        "ci_high": None if high is None else high * factor,
     }
 
 
-def _interval(units: Units, kind: str) -> tuple[float | None, float | None]:
-    n = len(units.ids)
-    if n < MIN_N or (kind == "macro" and min(units.groups.count(g) for g in units.groups) < MIN_N):
-        return None, None
+def interval(units: Units, kind: str, scale: Scale) -> tuple[float | None, float | None]:
+    """The number's interval (see the module docstring), or (None, None) below MIN_N cases."""
     if kind == "share":
-        return wilson(float(units.sums.sum()), n)
-    draws = bootstrap(units, kind, list(units.ids), np.random.default_rng(stats.SEED))
-    return _percentiles(draws)
+        n = len(units.ids)
+        return wilson(float(units.sums.sum()), n) if n >= MIN_N else (None, None)
+    if kind == "macro":
+        return stats.macro_interval([units.part(g).linearised() for g in units.group_names], scale)
+    return stats.mean_interval(units.linearised(), scale)
 
 
 def wilson(successes: float, n: int) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (95%)."""
+    """The Wilson score interval of a proportion, at `stats.CONFIDENCE`."""
+    z = float(sps.norm.ppf(0.5 + stats.CONFIDENCE / 2.0))
     p = successes / n
-    centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
-    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n * n)) / (1 + z**2 / n)
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def bootstrap(
-    units: Units, kind: str, ids: list[str], rng: np.random.Generator, other: Units | None = None
-) -> np.ndarray:
-    """Resampled values of the number over `ids` (or of other - units, paired, when `other`)."""
-    index = {case_id: i for i, case_id in enumerate(units.ids)}
-    other_index = {case_id: i for i, case_id in enumerate(other.ids)} if other else {}
-    groups = [units.groups[index[c]] for c in ids] if kind == "macro" else ["all"] * len(ids)
-    totals = []
-    for group in dict.fromkeys(groups):
-        members = [c for c, g in zip(ids, groups, strict=True) if g == group]
-        draws = _draws(len(members), rng)
-        own = _pooled(units, [index[c] for c in members], draws)
-        if other is not None:
-            own = _pooled(other, [other_index[c] for c in members], draws) - own
-        totals.append(own)
-    return np.mean(np.stack(totals), axis=0)
-
-
-def _draws(n: int, rng: np.random.Generator) -> np.ndarray:
-    rows = max(1, _CHUNK_CELLS // max(n, 1))
-    parts = [
-        rng.integers(0, n, size=(min(rows, stats.RESAMPLES - start), n))
-        for start in range(0, stats.RESAMPLES, rows)
-    ]
-    return np.concatenate(parts)
-
-
-def _pooled(units: Units, positions: list[int], draws: np.ndarray) -> np.ndarray:
-    sums = units.sums[positions][draws].sum(axis=1)
-    counts = units.counts[positions][draws].sum(axis=1)
-    return sums / counts
-
-
-def _percentiles(draws: np.ndarray) -> tuple[float, float]:
-    tail = (1.0 - stats.CONFIDENCE) / 2.0 * 100.0
-    low, high = np.percentile(draws, [tail, 100.0 - tail])
-    return float(low), float(high)
 
 
 # -- the official rule ---------------------------------------------------------------------------
@@ -343,8 +347,12 @@ def compare_numbers(
     protocol: Protocol,
     categories: list[tuple[str, str]],
 ) -> list[dict[str, Any]]:
-    """Per headline number: A and B on the cases that enter it in both runs, B - A with a
-    paired bootstrap interval (cases resampled together; within categories for macro means)."""
+    """Per headline number, over the cases both runs have (the rules of `reporting.compare`):
+    A and B on the cases that enter it in both, B - A with its paired interval and t test (a
+    macro mean: per category, combined as in a single run), and the failures: how many of the
+    cases fail it in A and in B, which newly fail (entered in A, failed in B), and McNemar's exact
+    test on the cases that fail in one run only. The caller flags every row after Holm's
+    correction, together with its other tests."""
     a_by_id = {r["case_id"]: r for r in records_a}
     shared_b = [r for r in canonical_order(records_b) if r["case_id"] in a_by_id]
     rows = []
@@ -360,35 +368,50 @@ def compare_numbers(
 def _compared(protocol: Protocol, column: Column, members_a, members_b) -> dict | None:
     units_a, _, failed_a = contributions(protocol, column, members_a)
     units_b, _, failed_b = contributions(protocol, column, members_b)
-    both = [c for c in units_b.ids if c in set(units_a.ids)]
-    if not both:
-        return None
-    a, b = _subset(units_a, both), _subset(units_b, both)
-    scale = 100.0 if column.percent else 1.0
-    kind = "mean" if column.kind == "share" else column.kind
-    value_a, value_b = a.value(kind) * scale, b.value(kind) * scale
-    low = high = None
-    if len(both) >= 2:
-        draws = bootstrap(a, kind, both, np.random.default_rng(stats.SEED), other=b)
-        low, high = (x * scale for x in _percentiles(draws))
-    flag = "" if low is None else "regression" if high < 0 else "improvement" if low > 0 else ""
+    if not (units_a.ids or units_b.ids or failed_a or failed_b):
+        return None  # the number does not apply to these cases
+    entered_b = set(units_b.ids)
+    both = [c for c in units_a.ids if c in entered_b]
+    newly_failing = [c for c in units_a.ids if c in failed_b]
+    newly_scored = sum(1 for c in units_b.ids if c in failed_a)
+    factor = 100.0 if column.percent else 1.0
+    a, b = units_a.subset(both), units_b.subset(both)
+    difference = _paired(a, b, column, column_scale(protocol, column)) if both else {}
+    discordant = len(newly_failing) + newly_scored
     return {
         "column": column.name,
+        "kind": column.kind,
         "n": len(both),
-        "a": value_a,
-        "b": value_b,
-        "delta": value_b - value_a,
-        "ci_low": low,
-        "ci_high": high,
-        "flag": flag,
+        "a": a.value(column.kind) * factor if both else None,
+        "b": b.value(column.kind) * factor if both else None,
+        "delta": None if not both else difference["delta"] * factor,
+        "ci_low": None if difference.get("ci_low") is None else difference["ci_low"] * factor,
+        "ci_high": None if difference.get("ci_high") is None else difference["ci_high"] * factor,
+        "p": difference.get("p"),
         "failed_a": len(failed_a),
         "failed_b": len(failed_b),
+        "newly_failing": len(newly_failing),
+        "newly_failing_cases": newly_failing,
+        "newly_scored": newly_scored,
+        "p_failures": float(stats.mcnemar_exact(len(newly_failing), newly_scored))
+        if discordant
+        else None,
     }
 
 
-def _subset(units: Units, ids: list[str]) -> Units:
-    position = {c: i for i, c in enumerate(units.ids)}
-    chosen = [position[c] for c in ids]
-    return Units(
-        list(ids), units.sums[chosen], units.counts[chosen], [units.groups[i] for i in chosen]
-    )
+def _paired(a: Units, b: Units, column: Column, scale: Scale) -> dict[str, float | None]:
+    """B - A over the same cases (in the same order), with its interval and p-value."""
+    if column.kind != "macro":
+        return stats.paired_difference(a.linearised(), b.linearised(), scale)
+    out: dict[str, float | None] = {
+        "delta": b.value("macro") - a.value("macro"),
+        "ci_low": None,
+        "ci_high": None,
+        "p": None,
+    }
+    groups = [b.part(g).linearised() - a.part(g).linearised() for g in a.group_names]
+    if all(len(g) >= MIN_N for g in groups):
+        estimate = stats.estimate_macro(groups, scale)
+        low, high = estimate.interval()
+        out |= {"ci_low": float(low), "ci_high": float(high), "p": float(estimate.p_value())}
+    return out

@@ -167,7 +167,7 @@ def build_protocol(
     for index, item in enumerate(data.get("derived") or []):
         derived.append(_derived(item, f"derived[{index}]", known, where))
         known.append(derived[-1].dimension)
-    return m.Protocol(
+    protocol = m.Protocol(
         name=_text(data, "name", where, ""),
         title=str(data.get("title") or data["name"]),
         source=source,
@@ -178,6 +178,21 @@ def build_protocol(
         official=_official(data.get("official") or {}, where),
         data=json.loads(json.dumps(data)),
     )
+    _check_shares(protocol, where)
+    return protocol
+
+
+def _check_shares(protocol: m.Protocol, where: str) -> None:
+    """A share counts cases whose value is 1: its dimensions must be 0/1 (e.g. all_at_max)."""
+    binary = m.Scale(0.0, 1.0, True)
+    for index, column in enumerate(protocol.aggregate.columns):
+        off = [d for d in column.of if protocol.scale_of(d) != binary]
+        if column.kind == "share" and off:
+            raise ConfigError(
+                f"protocol {where}: aggregate.columns[{index}] ({column.name}): kind share counts "
+                f"cases at 1, but {off[0]} is on {protocol.scale_of(off[0])}, not 0/1; use kind "
+                "mean, or a derived dimension with op all_at_max"
+            )
 
 
 def _ask(data: Any, index: int, scale: m.Scale, where: str, check: bool) -> m.Ask:

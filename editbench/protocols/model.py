@@ -15,8 +15,8 @@ A protocol file (YAML, `yaml.safe_load`, unknown keys refused) names:
   names them.
 - `official`: how the benchmark's own scorer treats an answer it cannot read (for the report).
 
-`Scale` mirrors `vocabulary.Scale` of issue 15 (low, high, integer_only); until that lands
-this module holds its own minimal one.
+Every scale is a `vocabulary.Scale` (low, high, integer_only): the one the parser reads answers
+on and the intervals size their variance floor by.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from editbench.vocabulary import Scale
 
 IMAGE_KINDS = ("sources", "source", "edited", "reference")
 ANSWERS = ("list", "lines", "keys", "final")
@@ -45,28 +47,6 @@ FACTS = (
     "explanation",
 )
 FAILURE_RULES = ("filled", "dropped", "counted-wrong", "kept")
-
-
-@dataclass(frozen=True)
-class Scale:
-    """The scores an answer may give: [low, high], whole numbers only where `integer_only`."""
-
-    low: float
-    high: float
-    integer_only: bool = False
-
-    @property
-    def range(self) -> float:
-        return self.high - self.low
-
-    def contains(self, value: float) -> bool:
-        return self.low <= value <= self.high and (not self.integer_only or value == int(value))
-
-    def __str__(self) -> str:
-        return f"[{self.low:g}, {self.high:g}]" + (" (whole numbers)" if self.integer_only else "")
-
-
-EDITBENCH_SCALE = Scale(0.0, 10.0)
 
 
 @dataclass(frozen=True)

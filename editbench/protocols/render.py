@@ -55,10 +55,19 @@ def _has_official(block: dict[str, Any], column: str) -> bool:
 
 
 def statement(block: dict[str, Any]) -> str:
+    """What a cell says: the interval's method (read from the block, older blocks too)."""
     interval = block["interval"]
+    if "variance_floor" not in interval:  # a block written before the Student t intervals
+        return (
+            f"value [{interval['confidence']:.0%} interval] n=cases; means: {interval['mean']}; "
+            f"shares: {interval['share']}; failed cases are counted, never filled in"
+        )
     return (
-        f"value [{interval['confidence']:.0%} interval] n=cases; means: {interval['mean']}; "
-        f"shares: {interval['share']}; failed cases are counted, never filled in"
+        f"value [{interval['confidence']:.0%} interval] n=cases; means: Student t, variance at "
+        f"least {interval['variance_floor']} on each number's own scale (a case once, however "
+        f"many values it gives); shares: Wilson score interval; no interval below n = "
+        f"{interval['min_n']} (for a macro mean: in any category); failed cases are counted, "
+        "never filled in"
     )
 
 

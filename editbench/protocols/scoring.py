@@ -8,8 +8,11 @@ the multi-score prompt). Sub-scores combine into the ask's dimension (min, mean,
 dimension), then derived dimensions are computed (GEdit's O, RISE's weighted score).
 
 A sub-score that cannot be read, or lies off its scale, fails its dimension with the status and
-reason (after one retry with a format reminder under generate); a dimension computed from a
-failed one is `missing-input`. Nothing is ever filled in. Results per request are cached under a
+reason (after one retry with a format reminder under generate; a failed retry keeps its own
+status); under logit, one whose probability on the scale's score tokens is below
+`judge.min_digit_mass` fails with `low-digit-mass` (checked on cached scores too, as
+`Scorer` does). A dimension computed from a failed one is `missing-input`. Nothing is ever
+filled in. Results per request are cached under a
 key of what determines the answer (judge, method, decoding, prompt, image hashes, scale).
 """
 
@@ -178,7 +181,10 @@ class ProtocolScorer(Scorer):
                 if self.cache and all(v["status"] == Status.OK for v in values.values()):
                     self.cache.put_json("scores", keys[request_id], values)
             subs.update(fresh)
-        return self.combine(item, requests, subs, failed)
+        floored = {
+            r: {k: self._mass_floor(v) for k, v in values.items()} for r, values in subs.items()
+        }
+        return self.combine(item, requests, floored, failed)
 
     def fresh_requests(self, requests: list[Request], seed: int) -> dict[str, dict]:
         """{request id: {sub-score id: result}} from one request to the judge (and one retry)."""
@@ -220,11 +226,8 @@ class ProtocolScorer(Scorer):
         }
 
     def _parse(self, request: Request, text: str) -> dict[str, Parsed]:
-        scale = request.ask.scale
         names = [AnswerName(s.id, s.label, s.key) for s in request.subscores]
-        return parse_subscores(
-            text, names, scale.low, scale.high, scale.integer_only, request.ask.answer == "list"
-        )
+        return parse_subscores(text, names, request.ask.scale, request.ask.answer == "list")
 
     def _samples(
         self, request: Request, first: list[dict], texts: list[str], retried, seconds: float
@@ -437,23 +440,36 @@ def _sample_result(parsed: list[Parsed], raw: str, seconds: float, suffix: str) 
 
 
 def _logit_value(request: Request, item: dict, seconds: float) -> DimensionResult:
+    """One sub-score read by logit: the expected score over the scale's own scores.
+
+    A score the judge's reply could not report (service mode: outside the returned top-k,
+    `unseen`) is missing from the mass, never a score of probability 0; the mass on the scale's
+    scores is kept, so the run's `judge.min_digit_mass` applies to it (`Scorer._mass_floor`).
+    """
     scale = request.ask.scale
     score, mass, probs = item.get("score"), item.get("mass"), list(item.get("probs") or [])
+    low, high = int(scale.low), int(scale.high)
+    unseen = [v for v in item.get("unseen") or [] if low <= v <= high]
+    raw = json.dumps({"probs": probs, "mass": mass, "unseen": unseen})
     try:
         if len(probs) == 11 and (scale.low, scale.high) != (0.0, 10.0):
-            score, mass, probs = on_scale(
-                probs, float(mass or 0.0), int(scale.low), int(scale.high)
-            )
+            score, mass, probs = on_scale(probs, float(mass or 0.0), low, high)
+            raw = json.dumps({"probs": probs, "mass": mass, "unseen": unseen})
     except ValueError as exc:
-        return result(None, Status.OUT_OF_RANGE, json.dumps({"probs": probs}), str(exc), seconds)
-    raw = json.dumps({"probs": probs, "mass": mass})
+        return result(None, Status.LOW_DIGIT_MASS, raw, str(exc), seconds, mass=0.0)
     if score is None or not math.isfinite(score) or not scale.low <= score <= scale.high:
         reason = f"logit score {score!r} outside {scale}"
         return result(None, Status.OUT_OF_RANGE, raw, reason, seconds)
     reasoning = f"expected score over P({scale.low:g}..{scale.high:g}) at the answer position"
     if mass is not None:
-        reasoning += f"; probability on score tokens {mass:.3g}"
-    return result(float(score), Status.OK, raw, reasoning, seconds)
+        reasoning += f"; probability on the scale's score tokens {mass:.3g}"
+    if unseen:
+        reasoning += (
+            f"; scores {', '.join(map(str, unseen))} outside the returned top-k: their "
+            "probability is unknown and counts as missing mass"
+        )
+    extra = {} if mass is None else {"mass": float(mass)}
+    return result(float(score), Status.OK, raw, reasoning, seconds, **extra)
 
 
 def _seconds(subs: dict[str, DimensionResult]) -> float:

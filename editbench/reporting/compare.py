@@ -1,8 +1,20 @@
 """`editbench compare RUN_A RUN_B`: per category and dimension, how B differs from A.
 
-Only cases scored in both runs count (paired by case id). The delta is mean(B) - mean(A) on
-those cases, with a paired bootstrap CI (the cases are resampled); a CI entirely below zero is
-a significant regression, entirely above zero a significant improvement.
+Cases are paired by case id. Per row (a category or overall, one dimension) over the cases both
+runs have:
+- the scores: mean(B) - mean(A) over the cases scored in both, with the interval of
+  `stats.paired_difference` and its t test; below `stats.MIN_N` pairs there is no interval and
+  no flag ("n too small");
+- the failures: how many of the cases failed (no score on this dimension) in A and in B, and
+  which newly fail (scored in A, not in B). A score average over the survivors would hide them,
+  so they are a test of their own: McNemar's exact test on the cases that fail in one run only.
+Every test of the comparison enters Holm's correction together; a row is flagged REGRESSION or
+improvement only when its adjusted p-value is below 0.05. `--fail-on-regression` exits 1 on a
+flagged regression, and on any newly failing case: a failure is never averaged away.
+
+Runs of the same benchmark protocol (run.json `protocol`, editbench.protocols) are compared on
+its dimensions, each on its own scale, and on every headline number by the same rules
+(`protocols.aggregate.compare_numbers`), whose tests enter the same Holm correction.
 """
 
 from __future__ import annotations
@@ -16,16 +28,26 @@ from editbench.reporting import stats
 from editbench.reporting.records import score
 from editbench.reporting.rundir import categories_of, load_run
 from editbench.reporting.runmeta import write_json
+from editbench.reporting.summary import scales
 from editbench.reporting.tables import table
-from editbench.vocabulary import REPORTED_DIMENSIONS
+from editbench.vocabulary import REPORTED_DIMENSIONS, Scale, Status
+
+SCHEMA = 2  # 2: failures per row, Holm-adjusted flags, the `interval` block
+HEADLINE_INTERVAL = (
+    "cases both runs have; the interval and tests above, on each number's own scale (a case's "
+    "values linearised into one, a share's difference over the cases' 0/1 values), in the same "
+    "Holm correction"
+)
 
 
 def compare(
     records_a: list[dict[str, Any]],
     records_b: list[dict[str, Any]],
     categories: list[tuple[str, str]],
+    protocol=None,
 ) -> dict[str, Any]:
-    """The comparison as JSON data: shared-case counts and one row per (category, dimension)."""
+    """The comparison as JSON data: shared-case counts, one row per (category, dimension), and
+    with a benchmark protocol (both runs', see `run_protocol`) its headline numbers."""
     a = {r["case_id"]: r for r in records_a}
     b = {r["case_id"]: r for r in records_b}
     shared = sorted(set(a) & set(b))
@@ -34,75 +56,243 @@ def compare(
         names.setdefault(
             a[case_id]["category"], a[case_id].get("category_name") or a[case_id]["category"]
         )
+    dims = _dimensions([*records_a, *records_b], protocol)
+    scale = scales(protocol)
     rows = []
     for key, name in [*names.items(), ("overall", "overall")]:
         ids = [c for c in shared if key == "overall" or a[c]["category"] == key]
-        for dim in REPORTED_DIMENSIONS:
-            row = _row(key, name, dim, [(score(a[c], dim), score(b[c], dim)) for c in ids])
-            if row:
-                rows.append(row)
-    return {
-        "schema": 1,
+        if ids:
+            rows += [_row(key, name, dim, [(a[c], b[c]) for c in ids], scale(dim)) for dim in dims]
+    headline = _headline_rows(records_a, records_b, protocol, categories)
+    tests = _flag(rows + headline)
+    newly = _newly_failing(a, b, shared)
+    result = {
+        "schema": SCHEMA,
         "shared_cases": len(shared),
         "only_a": len(set(a) - set(b)),
         "only_b": len(set(b) - set(a)),
-        "bootstrap": {
-            "method": "paired percentile",
-            "resamples": stats.RESAMPLES,
-            "seed": stats.SEED,
-            "confidence": stats.CONFIDENCE,
-        },
+        "interval": stats.interval_block(),
+        "alpha": stats.ALPHA,
+        "tests": tests,
         "rows": rows,
         "regressions": [
-            f"{r['category']}/{r['dimension']}" for r in rows if r["flag"] == "regression"
+            f"{r['category']}/{r['dimension']}" + (" failures" if r["failures_flag"] else "")
+            for r in rows
+            if r["flag"] == "regression"
         ],
+        "newly_failing": newly,
     }
+    if protocol is not None:
+        result["protocol"] = {
+            "name": protocol.name,
+            "title": protocol.title,
+            "interval": HEADLINE_INTERVAL,
+            "rows": headline,
+        }
+        result["regressions"] += [
+            f"{r['column']}@{r['row']}"
+            + (" failures" if r["failures_flag"] == "regression" else "")
+            for r in headline
+            if r["flag"] == "regression"
+        ]
+    return result
+
+
+def run_protocol(meta_a: dict[str, Any], meta_b: dict[str, Any]):
+    """The protocol both runs were scored under (rebuilt from run A's run.json), or None: the
+    editbench protocol, different protocols, or a run.json without the protocol's content."""
+    name_a = (meta_a.get("protocol") or {}).get("name")
+    if name_a is None or name_a != (meta_b.get("protocol") or {}).get("name"):
+        return None
+    from editbench import protocols
+
+    return protocols.from_meta(meta_a)
+
+
+def _headline_rows(records_a, records_b, protocol, categories) -> list[dict[str, Any]]:
+    if protocol is None:
+        return []
+    from editbench.protocols.aggregate import compare_numbers
+
+    return compare_numbers(records_a, records_b, protocol, categories)
+
+
+def _dimensions(records: list[dict[str, Any]], protocol=None) -> list[str]:
+    """The reported dimensions either run has (a case that failed whole has none of its own):
+    the editbench protocol's, or a benchmark protocol's (never its sub-scores)."""
+    seen = {d for r in records for d in (*(r.get("statuses") or {}), *(r.get("scores") or {}))}
+    names = REPORTED_DIMENSIONS if protocol is None else protocol.dimensions
+    return [d for d in names if d in seen]
 
 
 def _row(
-    key: str, name: str, dim: str, pairs: list[tuple[float | None, float | None]]
-) -> dict | None:
-    pairs = [(x, y) for x, y in pairs if x is not None and y is not None]
-    if not pairs:
-        return None
-    before, after = [x for x, _ in pairs], [y for _, y in pairs]
-    low, high = stats.paired_bootstrap_ci(before, after)
-    flag = "regression" if high < 0 else "improvement" if low > 0 else ""
+    key: str,
+    name: str,
+    dim: str,
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
+    scale: Scale,
+) -> dict[str, Any]:
+    scored = [(score(x, dim), score(y, dim)) for x, y in pairs]
+    both = [(x, y) for x, y in scored if x is not None and y is not None]
+    before, after = [x for x, _ in both], [y for _, y in both]
+    newly_failing = [
+        x["case_id"]
+        for (x, _), (sa, sb) in zip(pairs, scored, strict=True)
+        if sa is not None and sb is None
+    ]
+    newly_scored = sum(1 for x, y in scored if x is None and y is not None)
+    difference = stats.paired_difference(before, after, scale)
+    discordant = len(newly_failing) + newly_scored
     return {
         "category": key,
         "name": name,
         "dimension": dim,
-        "n": len(pairs),
-        "mean_a": statistics.fmean(before),
-        "mean_b": statistics.fmean(after),
-        "delta": statistics.fmean(after) - statistics.fmean(before),
-        "ci_low": low,
-        "ci_high": high,
-        "flag": flag,
+        "n": len(both),
+        "mean_a": statistics.fmean(before) if both else None,
+        "mean_b": statistics.fmean(after) if both else None,
+        **difference,
+        "failed_a": sum(1 for x, _ in scored if x is None),
+        "failed_b": sum(1 for _, y in scored if y is None),
+        "newly_failing": len(newly_failing),
+        "newly_failing_cases": newly_failing,
+        "newly_scored": newly_scored,
+        "p_failures": float(stats.mcnemar_exact(len(newly_failing), newly_scored))
+        if discordant
+        else None,
     }
 
 
+def _flag(rows: list[dict[str, Any]]) -> int:
+    """Holm-adjust every test of the comparison and set each row's flags; returns the test count."""
+    slots = [
+        (row, field) for row in rows for field in ("p", "p_failures") if row[field] is not None
+    ]
+    adjusted = stats.holm([row[field] for row, field in slots]) if slots else []
+    for row in rows:
+        row["p_holm"] = row["p_failures_holm"] = None
+    for (row, field), value in zip(slots, adjusted, strict=True):
+        row[field + "_holm"] = float(value)
+    for row in rows:
+        row["score_flag"] = _score_flag(row)
+        row["failures_flag"] = _failures_flag(row)
+        flags = (row["failures_flag"], row["score_flag"])
+        row["flag"] = next(
+            (f for f in ("regression", "improvement", "n too small") if f in flags), ""
+        )
+    return len(slots)
+
+
+def _score_flag(row: dict[str, Any]) -> str:
+    if row["n"] < stats.MIN_N or row["p"] is None:  # (a macro mean: a category below MIN_N)
+        return "n too small"
+    if row["p_holm"] is None or row["p_holm"] >= stats.ALPHA:
+        return ""
+    return "regression" if row["delta"] < 0 else "improvement"
+
+
+def _failures_flag(row: dict[str, Any]) -> str:
+    if row["p_failures_holm"] is None or row["p_failures_holm"] >= stats.ALPHA:
+        return ""
+    return "regression" if row["newly_failing"] > row["newly_scored"] else "improvement"
+
+
+def _newly_failing(
+    a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]], shared: list[str]
+) -> list[dict[str, Any]]:
+    """Cases that passed in A and fail in B, with B's status and reason."""
+    return [
+        {
+            "case_id": case_id,
+            "category": b[case_id].get("category"),
+            "status_b": b[case_id].get("status"),
+            "reason_b": str(b[case_id].get("reason") or "")[:300],
+        }
+        for case_id in shared
+        if a[case_id].get("status") == Status.OK and b[case_id].get("status") != Status.OK
+    ]
+
+
 def lines(result: dict[str, Any]) -> list[str]:
-    header = ["category", "dim", "n", "A", "B", "B-A [95% CI]", ""]
+    header = ["category", "dim", "n", "A", "B", "B-A [95% CI]", "failed A", "failed B", "new", ""]
     body = [
         [
             r["name"],
             r["dimension"],
             str(r["n"]),
-            f"{r['mean_a']:.2f}",
-            f"{r['mean_b']:.2f}",
-            f"{r['delta']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]",
-            "REGRESSION" if r["flag"] == "regression" else r["flag"],
+            _number(r["mean_a"]),
+            _number(r["mean_b"]),
+            _delta(r),
+            str(r["failed_a"]),
+            str(r["failed_b"]),
+            str(r["newly_failing"]),
+            _flag_text(r),
         ]
         for r in result["rows"]
     ]
     out = [
         f"shared cases: {result['shared_cases']} (only in A: {result['only_a']}, "
-        f"only in B: {result['only_b']})"
+        f"only in B: {result['only_b']})",
+        f"interval: {stats.statement(result.get('interval'))}; flags: Holm-adjusted p < "
+        f"{result.get('alpha', stats.ALPHA):g} over {result.get('tests', 0)} tests (scores: "
+        "t test; failures: McNemar exact)",
     ]
     if not body:
-        return [*out, "no dimension was scored in both runs on a shared case"]
-    return [*out, *table(header, body, right_from=2)]
+        return [*out, "no case is in both runs"]
+    out += table(header, body, right_from=2)
+    newly = result.get("newly_failing") or []
+    if newly:
+        listed = ", ".join(f"{c['case_id']} ({c['status_b']})" for c in newly)
+        out.append(f"newly failing in B: {len(newly)} cases: {listed}")
+    if result.get("protocol"):
+        out += headline_lines(result["protocol"])
+    return out
+
+
+def headline_lines(headline: dict[str, Any]) -> list[str]:
+    """The headline numbers' table: B - A per row and number, failures beside it, flags."""
+    header = ["row", "number", "n", "A", "B", "B-A [95% CI]", "failed A", "failed B", "new", ""]
+    body = [
+        [
+            r["row_label"],
+            r["column"],
+            str(r["n"]),
+            _number(r["a"]),
+            _number(r["b"]),
+            _delta(r),
+            str(r["failed_a"]),
+            str(r["failed_b"]),
+            str(r["newly_failing"]),
+            _flag_text(r),
+        ]
+        for r in headline["rows"]
+    ]
+    title = f"protocol {headline['name']} headline numbers ({headline['interval']}):"
+    return ["", title, *table(header, body, right_from=2)]
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _delta(row: dict[str, Any]) -> str:
+    if row["delta"] is None:
+        return "-"
+    if row["ci_low"] is None:
+        return f"{row['delta']:+.2f} (n<{stats.MIN_N})"
+    return f"{row['delta']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+
+
+def _flag_text(row: dict[str, Any]) -> str:
+    parts = []
+    if row["score_flag"]:
+        parts.append("REGRESSION" if row["score_flag"] == "regression" else row["score_flag"])
+    if row["failures_flag"]:
+        parts.append(
+            "REGRESSION (failures)"
+            if row["failures_flag"] == "regression"
+            else "improvement (failures)"
+        )
+    return ", ".join(parts)
 
 
 def main(argv: list[str]) -> int:
@@ -113,64 +303,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--fail-on-regression",
         action="store_true",
-        help="exit with status 1 when a significant regression is found",
+        help="exit with status 1 on a flagged regression or any case that newly fails in B",
     )
     args = parser.parse_args(argv)
     records_a, meta_a = load_run(args.run_a)
     records_b, meta_b = load_run(args.run_b)
-    result = compare(records_a, records_b, categories_of(meta_a))
+    result = compare(records_a, records_b, categories_of(meta_a), run_protocol(meta_a, meta_b))
     result |= {"run_a": str(args.run_a.resolve()), "run_b": str(args.run_b.resolve())}
-    headline = compare_headline(records_a, records_b, meta_a, meta_b)
-    if headline:
-        result["protocol"] = headline
     output = args.json or args.run_b / "compare.json"
     write_json(output, result)
-    text = [*lines(result), *(headline_lines(headline) if headline else [])]
-    print("\n".join([*text, f"comparison written to {output}"]))
-    regressions = result["regressions"] + (headline or {}).get("regressions", [])
-    return 1 if args.fail_on_regression and regressions else 0
-
-
-def compare_headline(
-    records_a: list[dict[str, Any]],
-    records_b: list[dict[str, Any]],
-    meta_a: dict[str, Any],
-    meta_b: dict[str, Any],
-) -> dict[str, Any] | None:
-    """Both runs' protocol headline numbers on their shared cases, when they share a protocol."""
-    name_a = (meta_a.get("protocol") or {}).get("name")
-    if name_a is None or name_a != (meta_b.get("protocol") or {}).get("name"):
-        return None
-    from editbench import protocols
-    from editbench.protocols.aggregate import compare_numbers
-
-    protocol = protocols.from_meta(meta_a)
-    if protocol is None:  # a run.json without the protocol's content: nothing to recompute
-        return None
-    rows = compare_numbers(records_a, records_b, protocol, categories_of(meta_a))
-    return {
-        "name": protocol.name,
-        "interval": "paired percentile bootstrap over the cases both runs scored "
-        f"({stats.RESAMPLES} resamples, seed {stats.SEED}; within categories for macro means)",
-        "rows": rows,
-        "regressions": [f"{r['column']}@{r['row']}" for r in rows if r["flag"] == "regression"],
-    }
-
-
-def headline_lines(headline: dict[str, Any]) -> list[str]:
-    header = ["row", "number", "n", "A", "B", "B-A [95% CI]", ""]
-    body = [
-        [
-            r["row_label"],
-            r["column"],
-            str(r["n"]),
-            f"{r['a']:.2f}",
-            f"{r['b']:.2f}",
-            f"{r['delta']:+.2f}"
-            + ("" if r["ci_low"] is None else f" [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"),
-            "REGRESSION" if r["flag"] == "regression" else r["flag"],
-        ]
-        for r in headline["rows"]
-    ]
-    title = f"protocol {headline['name']} headline numbers ({headline['interval']}):"
-    return ["", title, *table(header, body, right_from=2)]
+    print("\n".join([*lines(result), f"comparison written to {output}"]))
+    failing = result["regressions"] or result["newly_failing"]
+    return 1 if args.fail_on_regression and failing else 0

@@ -16,7 +16,7 @@ from typing import Any
 from editbench.errors import CaseError
 from editbench.images import decode_png, thumbnail_jpeg
 from editbench.protocols.render import html_table as protocol_table
-from editbench.reporting.summary import failures_text, rows
+from editbench.reporting.summary import failures_text, interval_text, rows
 from editbench.reporting.tables import score_cell
 from editbench.vocabulary import Status
 
@@ -97,7 +97,6 @@ def _facts(meta: dict[str, Any]) -> str:
 
 def _summary_table(summary: dict[str, Any]) -> str:
     dims = summary["dimensions"]
-    boot = summary["bootstrap"]
     head = "".join(f"<th>{esc(d)}</th>" for d in ["category", "n", "failed", *dims, "failures"])
     body = []
     for row in rows(summary):
@@ -109,10 +108,7 @@ def _summary_table(summary: dict[str, Any]) -> str:
             failures_text(row),
         ]
         body.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
-    caption = (
-        f"mean [{boot['confidence']:.0%} bootstrap CI, {boot['resamples']} resamples, seed "
-        f"{boot['seed']}]; failed cases are counted, never scored"
-    )
+    caption = f"mean [{interval_text(summary)}]; failed cases are counted, never scored"
     return (
         f'<table id="summary"><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
@@ -152,6 +148,8 @@ def _chart(summary: dict[str, Any]) -> str:
                 f"<title>{esc(row['name'])} {esc(dim)}: {stat['mean']:.2f}</title></rect>"
             )
             mid = x + (bar - 2) / 2
+            if stat.get("ci_low") is None:
+                continue  # too few cases for an interval: no whisker
             out.append(
                 f'<line class="ci" x1="{mid:.1f}" x2="{mid:.1f}" y1="{y(stat["ci_low"]):.1f}" '
                 f'y2="{y(stat["ci_high"]):.1f}"/>'
@@ -211,6 +209,7 @@ def _case(record: dict[str, Any], run_dir: Path, language: str) -> str:
     thumbs = "".join(_thumb(run_dir, images.get(kind), kind) for kind in kinds)
     instruction = record.get("instruction") or {}
     if isinstance(instruction, dict):
+        language = record.get("language") or language  # the language the case ran with
         instruction = instruction.get(language) or next(iter(instruction.values()), "")
     scores = "".join(_score(record, dim) for dim in sorted(record.get("statuses") or {}))
     reason = f'<p class="reason">{esc(record.get("reason"))}</p>' if record.get("reason") else ""
@@ -242,6 +241,9 @@ def _score(record: dict[str, Any], dim: str) -> str:
     shown = (
         f"{value:.2f}" if status == Status.OK and isinstance(value, (int, float)) else esc(status)
     )
+    mass = (record.get("mass") or {}).get(dim)
+    if isinstance(mass, (int, float)):  # logit: how much probability was on score tokens
+        shown += f' <span class="mass" title="probability on score tokens">mass {mass:.3g}</span>'
     reasoning = (record.get("reasoning") or {}).get(dim) or (record.get("raw") or {}).get(dim)
     detail = f"<details><summary>reasoning</summary>{esc(reasoning)}</details>" if reasoning else ""
     return f"<tr><th>{esc(dim)}</th><td>{shown}</td><td>{detail}</td></tr>"

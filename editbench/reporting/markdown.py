@@ -6,7 +6,7 @@ from typing import Any
 
 from editbench.protocols.render import markdown_lines as protocol_markdown
 from editbench.reporting.gallery import image_kinds
-from editbench.reporting.summary import failures_text, rows
+from editbench.reporting.summary import failures_text, interval_text, rows
 from editbench.reporting.tables import score_cell
 
 
@@ -21,13 +21,12 @@ def render(summary: dict[str, Any], records: list[dict[str, Any]], meta: dict[st
     lines += [
         f"- {label}: {cell(value)}" for label, value in _facts(meta) if value not in (None, "")
     ]
-    boot = summary["bootstrap"]
     lines += [
         "",
         "## Scores",
         "",
-        f"Mean [{boot['confidence']:.0%} bootstrap CI, {boot['resamples']} resamples, seed "
-        f"{boot['seed']}]; failed cases are excluded from the means and counted beside them.",
+        f"Mean [{interval_text(summary)}]; failed cases are excluded from the means and "
+        "counted beside them.",
         "",
         "| category | n | failed | " + " | ".join(dims) + " | failures |",
         "|---|---:|---:|" + "---:|" * len(dims) + "---|",

@@ -2,9 +2,12 @@
 
 The records are concatenated (a case in two runs is an error), the images copied, and the
 summaries recomputed from the merged records, so the merged statistics equal those of a
-single run over the same results. Runs must share the suite and the editor and judge config,
-and together cover every case their run.json files expect (`--allow-partial` merges less,
-marked partial).
+single run over the same results. Runs must be of the same suite, editor and judge (`identity`:
+the suite's name, version, manifest hash and templates; the editor and judge settings with each
+local model replaced by its content fingerprint and each hub id completed by its cached snapshot,
+and a benchmark protocol by its name and the SHA-256 of its file and templates, never the text a
+path was written as), and together cover every case their run.json files
+expect (`--allow-partial` merges less, marked partial).
 """
 
 from __future__ import annotations
@@ -22,8 +25,13 @@ from editbench.reporting.rundir import RESULTS, RUN_META, load_run, write_report
 from editbench.reporting.runmeta import now, scheduler_meta, write_json
 from editbench.reporting.tables import table_lines
 
-# config sections that must agree between merged runs (run.dir/name may differ per machine)
-MUST_AGREE = ("suite", "editor", "judge")
+# settings that may differ between the machines of one run: they do not change a result
+MACHINE_KEYS = {"editor": (), "judge": ("python", "gpus", "url", "api_key_env", "allow_remote")}
+# what each side's own description (run.json `describe`, from the workers) adds to its identity
+RESOLVED = {
+    "editor": ("revision",),
+    "judge": ("fingerprint", "snapshot", "backend_sha256", "device", "dtype"),
+}
 
 
 def merge(run_dirs: list[Path], out: Path, allow_partial: bool = False) -> dict[str, Any]:
@@ -54,23 +62,47 @@ def merge(run_dirs: list[Path], out: Path, allow_partial: bool = False) -> dict[
     return write_reports(out, records, meta)
 
 
+def identity(meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What must agree between merged runs, from a run.json: suite, editor and judge."""
+    suite = meta.get("suite") or {}
+    config = meta.get("config") or {}
+    same_suite = {k: suite.get(k) for k in ("name", "version", "format", "language", "templates")}
+    if suite.get("manifest_sha256"):
+        same_suite["manifest_sha256"] = suite["manifest_sha256"]
+    else:  # no manifest to hash: the folder it was read from is all there is
+        same_suite["path"] = suite.get("path")
+    out = {"suite": same_suite}
+    for side in ("editor", "judge"):
+        section = dict(config.get(side) or {})
+        for key in MACHINE_KEYS[side]:
+            section.pop(key, None)
+        recorded = meta.get(side) or {}
+        if recorded.get("model_fingerprint"):  # a local folder: its content, not its path
+            section["model"] = f"folder {recorded['model_fingerprint']}"
+        if recorded.get("snapshot"):
+            section["snapshot"] = recorded["snapshot"]
+        described = recorded.get("describe") or {}
+        if isinstance(described, dict):
+            section |= {f"resolved {k}": described[k] for k in RESOLVED[side] if k in described}
+        out[side] = section
+    protocol = meta.get("protocol") or {}
+    if protocol.get("sha256"):  # a benchmark protocol: its content, not the path it was named by
+        out["judge"]["protocol"] = f"{protocol.get('name')} sha256 {protocol['sha256']}"
+    return out
+
+
 def _check_compatible(loaded: list[tuple[Path, list, dict]]) -> None:
     first_path, _, first = loaded[0]
+    reference = identity(first)
     for path, _, meta in loaded[1:]:
-        for section in MUST_AGREE:
-            a, b = (first.get("config") or {}).get(section), (meta.get("config") or {}).get(section)
-            if a != b:
+        other = identity(meta)
+        for part in ("suite", "editor", "judge"):
+            if reference[part] != other[part]:
                 raise ConfigError(
-                    f"cannot merge {path} with {first_path}: config section {section!r} "
-                    f"differs ({_first_difference(a or {}, b or {})}); merge only runs "
+                    f"cannot merge {path} with {first_path}: the {part} differs "
+                    f"({_first_difference(reference[part], other[part])}); merge only runs "
                     "of the same suite, editor and judge"
                 )
-        suites = [(m.get("suite") or {}).get(k) for m in (first, meta) for k in ("name", "version")]
-        if suites[:2] != suites[2:]:
-            raise ConfigError(
-                f"cannot merge {path} with {first_path}: suite {suites[2:]} differs from "
-                f"{suites[:2]}"
-            )
 
 
 def _first_difference(a: dict, b: dict) -> str:

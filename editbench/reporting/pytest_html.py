@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from editbench.reporting.gallery import esc, image_kinds, thumbnail_url
+from editbench.reporting.records import case_properties
 from editbench.vocabulary import Status
 
 
@@ -29,9 +30,7 @@ class HtmlReportHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report, cells: list) -> None:
-        scores, thumbs = pytest_html_cells(
-            self.run_dir, dict(getattr(report, "user_properties", ()))
-        )
+        scores, thumbs = pytest_html_cells(self.run_dir, case_properties(report))
         cells.insert(2, f'<td class="col-ebScores">{scores}</td>')
         cells.insert(3, f'<td class="col-ebImages">{thumbs}</td>')
 

@@ -1,7 +1,9 @@
 """One finished case as a JSON record, rebuilt on the controller from its test report.
 
-The worker records flat, builtin-typed `user_properties` (see `CaseOutcome.properties`); the
-controller adds the pytest outcome. A case whose worker died has no properties: it becomes a
+The worker records flat, builtin-typed properties (see `CaseOutcome.properties`) on the case's
+call report, as its `eb_properties` attribute (it crosses xdist with the report); the controller
+adds the pytest outcome. They are pytest `user_properties` too where the JUnit family allows
+per-testcase properties (see reporting/junit.py). A case whose worker died has no properties: it becomes a
 record with status "crashed" and the crash message, never a score.
 
 A worker adds one `eb.worker` property (JSON text: editor and judge descriptions, versions and
@@ -19,10 +21,20 @@ from editbench.vocabulary import Status
 
 WORKER_PROPERTY = "eb.worker"  # the user_property a worker's first case carries
 WORKER_KEY = "worker_info"  # where record_from_report puts it, for the controller to lift out
+PROPERTIES_ATTRIBUTE = "eb_properties"  # the call report's attribute that carries them
+
+
+def case_properties(report) -> dict[str, Any]:
+    """The properties a worker recorded for the case of this report ({} for none).
+
+    Reports that lack the attribute (hand-made ones, older editbench) carry them as
+    user_properties."""
+    props = getattr(report, PROPERTIES_ATTRIBUTE, None)
+    return dict(props if props is not None else getattr(report, "user_properties", ()))
 
 
 def record_from_report(report, case: Case) -> dict[str, Any]:
-    props = dict(report.user_properties)
+    props = case_properties(report)
     record: dict[str, Any] = {
         "case_id": case.id,
         "test_id": case.test_id,
@@ -42,7 +54,7 @@ def record_from_report(report, case: Case) -> dict[str, Any]:
     record.update({k: v for k, v in props.items() if "." not in k})
     record["scores"] = {k[6:]: v for k, v in props.items() if k.startswith("score.")}
     record["statuses"] = {k[7:]: v for k, v in props.items() if k.startswith("status.")}
-    for prefix in ("reasoning", "raw", "cached", "spread", "samples", "image"):
+    for prefix in ("reasoning", "raw", "cached", "spread", "samples", "mass", "image"):
         found = {k[len(prefix) + 1 :]: v for k, v in props.items() if k.startswith(prefix + ".")}
         if found:
             record[prefix if prefix != "image" else "images"] = found
@@ -79,6 +91,19 @@ def read_results(path: Path) -> list[dict[str, Any]]:
                 break
             raise ValueError(f"{path}:{number}: not a JSON record; the file is damaged") from None
     return records
+
+
+def latest_per_case(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per case, the latest winning, in the order the kept records arrived.
+
+    A run folder that a rerun continued (the same `--eb-run-dir`) may hold a case more than once
+    until that rerun ends and rewrites the file; every reader keeps the newest line.
+    """
+    latest: dict[Any, dict[str, Any]] = {}
+    for record in records:
+        latest.pop(record.get("case_id"), None)
+        latest[record.get("case_id")] = record
+    return list(latest.values())
 
 
 def canonical_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Any
 from editbench import protocols
 from editbench.errors import ConfigError
 from editbench.reporting import gallery, markdown
-from editbench.reporting.records import read_results
+from editbench.reporting.records import latest_per_case, read_results
 from editbench.reporting.runmeta import write_json
 from editbench.reporting.summary import summarize
 from editbench.reporting.tables import summary_csv
@@ -32,14 +32,29 @@ def write_reports(
     meta: dict[str, Any],
     summary: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Summaries (JSON, CSV), Markdown and HTML from the records; returns the summary."""
+    """Summaries (JSON, CSV), Markdown and HTML from the records; returns the summary.
+
+    Every file says how the run ended: summary.json and each row of summary.csv carry
+    `run_status` (run.json's status: finished, interrupted, merged, partial), and summary.json
+    the note of an interrupted or partial run, as report.md and report.html show it. A run of a
+    benchmark protocol (run.json `protocol`) gets its headline numbers recomputed too.
+    """
     if summary is None:
         summary = summarize(records, categories_of(meta), protocols.from_meta(meta))
+    summary = {**summary, **run_state(meta)}
     write_json(run_dir / "summary.json", summary)
     _write_text(run_dir / "summary.csv", summary_csv(summary))
     _write_text(run_dir / "report.md", markdown.render(summary, records, meta))
     _write_text(run_dir / "report.html", gallery.render(summary, records, meta, run_dir))
     return summary
+
+
+def run_state(meta: dict[str, Any]) -> dict[str, Any]:
+    """How the run ended, as the summaries repeat it: run.json's status and its note, if any."""
+    state: dict[str, Any] = {"run_status": meta.get("status")}
+    if meta.get("status") in ("interrupted", "partial", "running") and meta.get("note"):
+        state["note"] = meta["note"]
+    return state
 
 
 def load_run(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -51,7 +66,7 @@ def load_run(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             "under reports/, e.g. reports/latest"
         )
     try:
-        records = read_results(results)
+        records = latest_per_case(read_results(results))
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     meta_path = run_dir / RUN_META

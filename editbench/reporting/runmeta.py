@@ -22,7 +22,8 @@ from typing import Any
 
 from editbench.cache import folder_fingerprint
 from editbench.devices import visible_gpus
-from editbench.shard import in_shard, parse_shard
+from editbench.judging.resolve import hub_snapshot, is_hub_id
+from editbench.shard import parse_shard, shard_cases
 
 SCHEMA = 1
 PACKAGES = (
@@ -77,15 +78,19 @@ def start_meta(
         "host": platform.node(),
         "config_source": config.source,
         "config": config.to_dict(),
-        "suite": suite_meta(suite),
-        "editor": model_meta(config, config.editor),
-        "judge": {**model_meta(config, config.judge), "prompt_templates": package_templates()},
+        "suite": suite_meta(suite, config.resolve(config.suite.path)),
+        "editor": model_meta(config, config.editor, "model_index.json"),
+        "judge": {
+            **model_meta(config, config.judge, "config.json"),
+            "prompt_templates": package_templates(),
+        },
         "seeds": {
             "run": config.run.seed,
             "cases": "the case's own seed, else sha256('<run seed>:<case id>') & 0x7fffffff",
         },
         "shard": shard,
         "fail_under": list(fail_under),
+        "overlap": {"configured": config.run.overlap, "workers": None},
         "expected_cases": expected_cases(suite, shard),
         "expected_from": "shard",
         "scheduler": scheduler_meta(os.environ),
@@ -109,8 +114,8 @@ def expected_cases(suite, shard: str | None) -> list[str]:
     The controller replaces the list with the collected cases once collection is known
     (`expected_from: collection`); merge and `editbench slurm --resume` judge coverage by it.
     """
-    chosen = parse_shard(shard)
-    return [case.id for case in suite.cases if in_shard(case.id, chosen)]
+    kept = shard_cases(suite.cases, parse_shard(shard))
+    return [case.id for case in suite.cases if case.id in kept]
 
 
 def scheduler_meta(environ) -> dict[str, Any] | None:
@@ -149,7 +154,20 @@ def finish_meta(
             "worker": first.get("versions"),
             "judge": judge.get("versions") if isinstance(judge, dict) else None,
         }
+    meta["overlap"] = overlap_meta(meta.get("overlap"), meta["workers"])
     return meta
+
+
+def overlap_meta(start: dict | None, workers: dict[str, Any]) -> dict[str, Any]:
+    """run.overlap as configured, and whether the workers edited ahead: "on", "off" (run.overlap
+    false, or -x/--maxfail/--stepwise), "mixed", or None when no worker reported."""
+    said = {w.get("overlap") for w in workers.values() if isinstance(w, dict) and "overlap" in w}
+    state = None
+    if len(said) > 1:
+        state = "mixed"
+    elif said:
+        state = "on" if said.pop() else "off"
+    return {**(start or {}), "workers": state}
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -161,14 +179,17 @@ def write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def suite_meta(suite) -> dict[str, Any]:
-    manifest = suite.root / "cases.jsonl" if suite.format == "native" else None
+def suite_meta(suite, source: Path | None = None) -> dict[str, Any]:
+    """The suite's identity: name, version, and the hash of its manifest (a native suite's
+    cases.jsonl, or the suite file itself), which `editbench merge` compares, not the path."""
+    manifest = suite.root / "cases.jsonl" if suite.format == "native" else source
     return {
         "name": suite.name,
         "version": suite.version,
         "format": suite.format,
         "language": suite.language,
         "path": str(suite.root),
+        "source": str(source) if source is not None else None,
         "cases": len(suite.cases),
         "categories": [[c.key, c.display] for c in suite.categories],
         "manifest_sha256": file_sha256(manifest) if manifest and manifest.is_file() else None,
@@ -176,13 +197,16 @@ def suite_meta(suite) -> dict[str, Any]:
     }
 
 
-def model_meta(config, section) -> dict[str, Any]:
-    """A config section plus, for a local model folder, its fingerprint."""
+def model_meta(config, section, hub_file: str) -> dict[str, Any]:
+    """A config section plus, for a local model folder, its fingerprint, and for a hub id the
+    snapshot commit it resolves to in the local cache (`hub_file`: a file every snapshot has)."""
     data = {k: v for k, v in vars(section).items() if k != "scores" or v}
     model = getattr(section, "model", None)
     path = config.resolve(model) if model and not str(model).startswith("tiny:") else None
     if path is not None and path.is_dir():
         data["model_fingerprint"] = folder_fingerprint(path)
+    elif is_hub_id(model):
+        data["snapshot"] = hub_snapshot(model, getattr(section, "revision", None), hub_file)
     return data
 
 

@@ -3,19 +3,22 @@
 The summary is plain JSON data (summary.json); the terminal table, CSV, Markdown and HTML are
 renderers over it. Failed cases never enter a mean: they are counted by status beside it.
 Overall statistics come twice: micro (every scored case weighs the same) and macro (every
-category weighs the same: the mean of the category means, with a stratified bootstrap CI).
+category weighs the same: the mean of the category means). Every mean carries the interval of
+`stats` (method and coverage stated in the `interval` block); below `stats.MIN_N` scored cases
+its `ci_low`/`ci_high` are null and the renderers say "n<5".
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 from editbench.reporting import stats
 from editbench.reporting.records import canonical_order, is_scored, score
-from editbench.vocabulary import REPORTED_DIMENSIONS
+from editbench.vocabulary import REPORTED_DIMENSIONS, Scale, scale_of
 
-SCHEMA = 1
+SCHEMA = 2  # 2: an `interval` block (Student t, floored variance) replaced schema 1's `bootstrap`
 
 
 def summarize(
@@ -25,6 +28,7 @@ def summarize(
     benchmark protocol (editbench.protocols), its headline numbers in a `protocol` block."""
     ordered = canonical_order(records)
     dims = reported_dimensions(ordered)
+    scale = scales(protocol)
     known = dict(categories)
     for record in ordered:
         known.setdefault(record["category"], record.get("category_name") or record["category"])
@@ -32,23 +36,24 @@ def summarize(
     for key, name in known.items():
         subset = [r for r in ordered if r["category"] == key]
         if subset:
-            rows.append({"key": key, "name": name, **_group(subset, dims)})
+            rows.append({"key": key, "name": name, **_group(subset, dims, scale)})
     summary = {
         "schema": SCHEMA,
-        "bootstrap": {
-            "method": "percentile",
-            "resamples": stats.RESAMPLES,
-            "seed": stats.SEED,
-            "confidence": stats.CONFIDENCE,
-        },
+        "interval": stats.interval_block(),
         "dimensions": [d for d in dims if any(d in row["dimensions"] for row in rows)],
         "categories": rows,
         "overall": {
-            "micro": {"key": "overall", "name": "overall (micro)", **_group(ordered, dims)},
-            "macro": {"key": "macro", "name": "overall (macro)", **_macro(rows, ordered, dims)},
+            "micro": {"key": "overall", "name": "overall (micro)", **_group(ordered, dims, scale)},
+            "macro": {
+                "key": "macro",
+                "name": "overall (macro)",
+                **_macro(rows, ordered, dims, scale),
+            },
         },
     }
     if protocol is not None:
+        own = {d: [scale(d).low, scale(d).high] for d in summary["dimensions"]}
+        summary["interval"]["scales"] = own  # each dimension's floor is sized by its own scale
         from editbench.protocols.aggregate import protocol_block
 
         summary["protocol"] = protocol_block(ordered, protocol, categories)
@@ -61,8 +66,18 @@ def reported_dimensions(records: list[dict[str, Any]]) -> list[str]:
     return [*REPORTED_DIMENSIONS, *(d for d in dict.fromkeys(seen) if d not in REPORTED_DIMENSIONS)]
 
 
+def scales(protocol=None) -> Callable[[str], Scale]:
+    """Each dimension's scale: a benchmark protocol's own (1-5, 0/1, ...), else 0-10."""
+    if protocol is None:
+        return scale_of
+    own = set(protocol.dimensions)
+    return lambda dim: protocol.scale_of(dim) if dim in own else scale_of(dim)
+
+
 def _group(
-    records: list[dict[str, Any]], dimensions: list[str] = REPORTED_DIMENSIONS
+    records: list[dict[str, Any]],
+    dimensions: list[str] = REPORTED_DIMENSIONS,
+    scale: Callable[[str], Scale] = scale_of,
 ) -> dict[str, Any]:
     failures: dict[str, int] = {}
     for record in records:
@@ -73,7 +88,7 @@ def _group(
     for dim in dimensions:
         values = [v for v in (score(r, dim) for r in records) if v is not None]
         if values:
-            dims[dim] = stats.describe(values)
+            dims[dim] = stats.describe(values, scale(dim))
     return {
         "n": len(records),
         "scored": len(records) - sum(failures.values()),
@@ -87,8 +102,9 @@ def _macro(
     rows: list[dict[str, Any]],
     records: list[dict[str, Any]],
     dimensions: list[str] = REPORTED_DIMENSIONS,
+    scale: Callable[[str], Scale] = scale_of,
 ) -> dict[str, Any]:
-    group = _group(records, dimensions)
+    group = _group(records, dimensions, scale)
     dims = {}
     for dim in dimensions:
         means = [row["dimensions"][dim]["mean"] for row in rows if dim in row["dimensions"]]
@@ -102,7 +118,7 @@ def _macro(
             ]
             for row in rows
         ]
-        low, high = stats.stratified_bootstrap_ci(per_category)
+        low, high = stats.macro_interval(per_category, scale(dim))
         dims[dim] = {
             "n": len(means),
             "mean": statistics.fmean(means),
@@ -124,3 +140,8 @@ def rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def failures_text(row: dict[str, Any]) -> str:
     return ", ".join(f"{status} {count}" for status, count in row["failures"].items())
+
+
+def interval_text(summary: dict[str, Any]) -> str:
+    """What a report's bracketed interval is, read from the summary (older summaries too)."""
+    return stats.statement(summary.get("interval") or summary.get("bootstrap"))

@@ -7,7 +7,8 @@ import io
 import unicodedata
 from typing import Any
 
-from editbench.reporting.summary import failures_text, rows
+from editbench.reporting.stats import MIN_N
+from editbench.reporting.summary import failures_text, interval_text, rows
 
 
 def display_width(text: str) -> int:
@@ -26,9 +27,11 @@ def pad(text: str, width: int, right: bool = False) -> str:
 
 
 def score_cell(stat: dict[str, Any] | None) -> str:
-    """`6.50 [6.10, 6.90]`, or `-` where nothing was scored."""
+    """`6.50 [6.10, 6.90]`; `6.50 (n<5)` where too few cases give no interval; `-` for none."""
     if not stat or stat.get("n", 0) == 0:
         return "-"
+    if stat.get("ci_low") is None or stat.get("ci_high") is None:
+        return f"{stat['mean']:.2f} (n<{MIN_N})"
     return f"{stat['mean']:.2f} [{stat['ci_low']:.2f}, {stat['ci_high']:.2f}]"
 
 
@@ -45,7 +48,8 @@ def table(header: list[str], body: list[list[str]], right_from: int = 1) -> list
 
 
 def table_lines(summary: dict[str, Any]) -> list[str]:
-    """The per-category table of the terminal summary: n, failed, mean [95% CI] per dimension."""
+    """The per-category table of the terminal summary: n, failed, mean [interval] per dimension,
+    and a last line saying what the interval is."""
     dims = summary["dimensions"]
     header = ["category", "n", "failed", *dims]
     body = [
@@ -57,7 +61,8 @@ def table_lines(summary: dict[str, Any]) -> list[str]:
         ]
         for row in rows(summary)
     ]
-    return table(header, body)
+    note = f"mean [{interval_text(summary)}]; failed cases are counted, never scored"
+    return [*table(header, body), note] if summary["dimensions"] else table(header, body)
 
 
 CSV_COLUMNS = (
@@ -77,7 +82,9 @@ CSV_COLUMNS = (
     "max",
     "ci_low",
     "ci_high",
+    "run_status",  # how the run ended (run.json's status): finished, interrupted, merged, partial
 )
+STAT_COLUMNS = CSV_COLUMNS[CSV_COLUMNS.index("n") : CSV_COLUMNS.index("ci_high") + 1]
 
 
 def summary_csv(summary: dict[str, Any]) -> str:
@@ -96,9 +103,10 @@ def summary_csv(summary: dict[str, Any]) -> str:
             "scored": row["scored"],
             "failed": row["failed"],
             "failures": failures_text(row),
+            "run_status": summary.get("run_status"),
         }
         if not row["dimensions"]:
             writer.writerow(base)
         for dim, stat in row["dimensions"].items():
-            writer.writerow({**base, "dimension": dim, **{k: stat.get(k) for k in CSV_COLUMNS[8:]}})
+            writer.writerow({**base, "dimension": dim, **{k: stat.get(k) for k in STAT_COLUMNS}})
     return buffer.getvalue()

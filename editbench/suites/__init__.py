@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from editbench.errors import SuiteError
-from editbench.suites.model import LANGUAGES, Suite
+from editbench.suites.model import LANGUAGES, Category, Suite
 
 FORMATS = ("native", "b64", "gedit", "imgedit", "kris", "rise")
 HUB_PREFIX = "hf:/"  # hf://datasets/<owner>/<name> once it has been through pathlib
@@ -24,18 +24,20 @@ HUB_PREFIX = "hf:/"  # hf://datasets/<owner>/<name> once it has been through pat
 def load_suite(
     path: Path,
     fmt: str = "auto",
-    language: str = "en",
+    language: str | list[str] | tuple[str, ...] = "en",
     name: str | None = None,
     templates: Path | None = None,
     images: Path | None = None,
+    categories: list[dict] | None = None,
 ) -> Suite:
     """Read the suite at `path` (a folder, a file, or hf://datasets/<owner>/<name>).
 
-    `images` is the image root of formats whose manifest names images relative to another
-    folder (ImgEdit's origin_img_root, RISE's input folder); default: the manifest's folder.
+    `language` is one language or a preference list: each case of a bilingual format uses the
+    first it has. `images` is the image root of formats whose manifest names images relative to
+    another folder (ImgEdit's origin_img_root, RISE's input folder); default: the manifest's
+    folder. `categories` (the run config's suite.categories) defines a base64 suite's categories.
     """
-    if language not in LANGUAGES:
-        raise SuiteError(f"suite.language {language!r}: expected one of {', '.join(LANGUAGES)}")
+    languages = preferences(language)
     hub = _hub_id(path)
     if hub is None and not path.exists():
         raise SuiteError(
@@ -51,14 +53,62 @@ def load_suite(
             f"suite.path hf://datasets/{hub}: a hub data set is read as suite.format "
             "gedit only; for other formats point suite.path at the files"
         )
+    if categories and fmt != "b64":
+        raise SuiteError(
+            f"suite.categories: defines the categories of a base64 suite only; this suite is "
+            f"read as {fmt} ({'its suite.yaml lists them' if fmt == 'native' else 'the benchmark fixes them'}); "
+            "remove suite.categories from the run config"
+        )
     reader = importlib.import_module(f"editbench.suites.{fmt}")
     if fmt == "native":
-        return reader.load(path, language)
-    if fmt == "gedit":
-        return reader.load(hub or path, language, name, templates)
+        return reader.load(path, languages)
     if fmt == "b64":
-        return reader.load(path, language, name, templates)
-    return reader.load(path, language, name, templates, images)
+        return reader.load(
+            path, languages, name, templates, configured_categories(categories or [])
+        )
+    if fmt == "gedit":  # one language per row: the first preference picks the rows
+        return reader.load(hub or path, languages[0], name, templates)
+    return reader.load(path, _english(languages, fmt), name, templates, images)
+
+
+def preferences(language: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """suite.language as a preference tuple, each entry a known language, each once."""
+    chosen = (language,) if isinstance(language, str) else tuple(language)
+    bad = [lang for lang in chosen if lang not in LANGUAGES]
+    if not chosen or bad or len(set(chosen)) != len(chosen):
+        raise SuiteError(
+            f"suite.language {language!r}: expected one of {', '.join(LANGUAGES)}, or a "
+            f"preference list of them, each once (e.g. [en, zh])"
+        )
+    return chosen
+
+
+def _english(languages: tuple[str, ...], fmt: str) -> str:
+    """The English-only benchmarks run when English is among the preferences."""
+    return "en" if "en" in languages else languages[0]
+
+
+def configured_categories(entries: list[dict]) -> tuple[Category, ...]:
+    """The run config's suite.categories: `{key, names, criterion}` mappings, checked one by one."""
+    out = []
+    for index, entry in enumerate(entries):
+        where = f"suite.categories[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("key"), str) or not entry["key"]:
+            raise SuiteError(
+                f"{where}: expected a mapping with key, names and criterion, e.g. "
+                "{key: lighting, names: [光照, lighting], criterion: plausible light}"
+            )
+        unknown = sorted(set(entry) - {"key", "names", "criterion"})
+        if unknown:
+            raise SuiteError(
+                f"{where}: unknown key {unknown[0]!r}; known keys: criterion, key, names"
+            )
+        names = entry.get("names") or [entry["key"]]
+        names = (names,) if isinstance(names, str) else tuple(str(n) for n in names)
+        out.append(
+            Category(key=entry["key"], names=names, criterion=str(entry.get("criterion") or ""))
+        )
+    return tuple(out)
 
 
 def _hub_id(path: Path) -> str | None:

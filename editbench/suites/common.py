@@ -99,7 +99,8 @@ def seed(value: Any, where: str) -> int | None:
 def require_english(language: str, benchmark: str, where: Path | str) -> None:
     if language != "en":
         raise SuiteError(
-            f"{where}: {benchmark} has English instructions only; set suite.language: en"
+            f"{where}: {benchmark} has English instructions only; set suite.language: en "
+            "(or include en in its preference list)"
         )
 
 

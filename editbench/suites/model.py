@@ -124,11 +124,29 @@ class Case:
 
     @property
     def pair_id(self) -> str:
+        """The file stem `editor.replay_dir` looks for under a category folder.
+
+        A base64 case's pair id is its `original_image_path` stem (`glass_edge` for the case
+        `物理-glass_edge`); any other case's is `metadata.pair_id` if given, else its id
+        (`物理-003`). So `DIR/物理/glass_edge.png` and `DIR/物理/物理-003.png`.
+        """
         return str(self.metadata.get("pair_id") or self.id)
 
     def text(self, language: str) -> tuple[str, str]:
         """(instruction, description) in the chosen language."""
         return self.instruction[language], self.description.get(language, "")
+
+    def language_for(self, preferences: tuple[str, ...]) -> str:
+        """The first preferred language this case has; a CaseError naming what it has otherwise."""
+        for language in preferences:
+            if language in self.instruction:
+                return language
+        have = ", ".join(self.instruction) or "none"
+        wanted = " or ".join(preferences)
+        raise CaseError(
+            f"case {self.id} has no {wanted} instruction (has {have}); add one, or list the "
+            f"languages to fall back on in suite.language, e.g. [{', '.join((*preferences, *self.instruction))}]"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,10 +155,15 @@ class Suite:
     version: str
     root: Path
     format: str
-    language: str
+    language: str  # the first preferred language (`languages` holds the whole preference list)
     categories: tuple[Category, ...]
     cases: tuple[Case, ...]
     templates: Path | None = None
+    languages: tuple[str, ...] = ()
+
+    @property
+    def preferences(self) -> tuple[str, ...]:
+        return self.languages or (self.language,)
 
     @functools.cached_property
     def by_test_id(self) -> dict[str, Case]:

@@ -33,7 +33,7 @@ _SUITE_KEYS = {"name", "version", "description", "templates", "categories"}
 _CATEGORY_KEYS = {"key", "names", "criterion"}
 
 
-def load(root: Path, language: str) -> Suite:
+def load(root: Path, languages: tuple[str, ...]) -> Suite:
     manifest = root / "suite.yaml"
     if not manifest.is_file():
         raise SuiteError(
@@ -58,13 +58,15 @@ def load(root: Path, language: str) -> Suite:
         )
     templates = meta.get("templates")
     template_dir = inside(root, templates, f"{manifest}: templates") if templates else None
-    cases = _cases(root, categories, language)
+    cases = _cases(root, categories)
+    check_languages(cases, languages, root / "cases.jsonl")
     return Suite(
         name=str(meta.get("name") or root.name),
         version=str(meta.get("version") or "0"),
         root=root,
         format="native",
-        language=language,
+        language=languages[0],
+        languages=languages,
         categories=categories,
         cases=cases,
         templates=template_dir,
@@ -81,7 +83,7 @@ def _category(item: Any, manifest: Path, index: int) -> Category:
     return Category(key=str(item["key"]), names=names, criterion=str(item.get("criterion") or ""))
 
 
-def _cases(root: Path, categories: tuple[Category, ...], language: str) -> tuple[Case, ...]:
+def _cases(root: Path, categories: tuple[Category, ...]) -> tuple[Case, ...]:
     file = root / "cases.jsonl"
     if not file.is_file():
         raise SuiteError(f"suite {root}: no cases.jsonl; write one case per line as JSON")
@@ -98,7 +100,7 @@ def _cases(root: Path, categories: tuple[Category, ...], language: str) -> tuple
                 f"{where}: malformed JSON ({exc.msg} at column {exc.colno}); "
                 "each line must be one JSON object"
             ) from None
-        case = _case(item, where, root, lookup, language)
+        case = _case(item, where, root, lookup)
         if case.id in seen:
             raise SuiteError(
                 f"{where}: duplicate case id {case.id!r} (first on line {seen[case.id]}); "
@@ -111,7 +113,7 @@ def _cases(root: Path, categories: tuple[Category, ...], language: str) -> tuple
     return tuple(cases)
 
 
-def _case(item: Any, where: str, root: Path, lookup: dict, language: str) -> Case:
+def _case(item: Any, where: str, root: Path, lookup: dict) -> Case:
     if not isinstance(item, dict):
         raise SuiteError(f"{where}: expected a JSON object per line")
     reject_unknown(item, _CASE_KEYS, where)
@@ -122,7 +124,6 @@ def _case(item: Any, where: str, root: Path, lookup: dict, language: str) -> Cas
     category = find_category(lookup, item["category"], f"{where} (case {case_id})")
     label = f"case {case_id}"
     instruction = texts(item["instruction"], f"{where}: instruction")
-    require_language(instruction, language, where, case_id)
     reference = item.get("reference")
     return Case(
         id=case_id,
@@ -172,13 +173,20 @@ def texts(value: Any, where: str) -> dict[str, str]:
     raise SuiteError(f"{where}: expected a string or a mapping of en/zh to strings")
 
 
-def require_language(texts_: dict, language: str, where: str, case_id: str) -> None:
-    if language not in texts_:
-        have = ", ".join(texts_) or "none"
-        raise SuiteError(
-            f"{where}: case {case_id} has no {language} instruction (has {have}); "
-            f"add it or set suite.language to one it has"
-        )
+def check_languages(
+    cases: tuple[Case, ...] | list[Case], languages: tuple[str, ...], where
+) -> None:
+    """A suite none of whose cases has a preferred language cannot run at all: one startup error.
+
+    A single case without one fails alone, as `case-error`, when it runs (`Case.language_for`).
+    """
+    if any(language in case.instruction for case in cases for language in languages):
+        return
+    found = sorted({language for case in cases for language in case.instruction})
+    raise SuiteError(
+        f"{where}: no case has a {' or '.join(languages)} instruction (the suite has "
+        f"{', '.join(found) or 'none'}); set suite.language to one of those"
+    )
 
 
 def category_lookup(categories: tuple[Category, ...]) -> dict[str, Category]:
@@ -195,5 +203,5 @@ def find_category(lookup: dict, value: Any, where: str) -> Category:
     keys = sorted({c.key for c in lookup.values()})
     raise SuiteError(
         f"{where}: unknown category {value!r}; known categories: {', '.join(keys)} "
-        "(declare new ones in suite.yaml)"
+        "(declare new ones under `categories:` in suite.yaml)"
     )

@@ -13,9 +13,11 @@ import argparse
 import contextlib
 import difflib
 import hashlib
+import importlib
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,7 +108,8 @@ def build(name: str, folder: Path, seed: int = 0) -> Path:
 def _build_into(folder: Path, name: str, seed: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=folder.parent))
     try:
-        BUILDERS[name](tmp, seed)
+        with _quiet_libraries():
+            BUILDERS[name](tmp, seed)
         (tmp / COMPLETE).write_text(f"{name} format {FORMAT} seed {seed}\n", encoding="utf-8")
         if folder.exists():
             shutil.rmtree(folder)
@@ -114,6 +117,34 @@ def _build_into(folder: Path, name: str, seed: int) -> None:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _quiet_libraries():
+    """diffusers and transformers log errors only and draw no progress bars while a build runs.
+
+    A build happens inside a benchmark run (first use), where a "Writing model shards" bar and
+    "self.tokenizer=None ... cannot be saved" (the builder leaves those components out on
+    purpose) would land between pytest's lines. Their settings are restored afterwards.
+    """
+    restore = []
+    for library in ("diffusers", "transformers"):
+        try:
+            logs = importlib.import_module(f"{library}.utils.logging")
+        except ImportError:
+            continue
+        restore.append((logs, logs.get_verbosity(), logs.is_progress_bar_enabled()))
+        logs.set_verbosity_error()
+        logs.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logs, level, bars in restore:
+            logs.set_verbosity(level)
+            if bars:
+                logs.enable_progress_bar()
 
 
 @contextlib.contextmanager

@@ -199,6 +199,7 @@ HANG = """
 @pytest.mark.timeout(120)
 def test_timeout_then_late_reply_is_discarded(tmp_path, opened, config):
     judge = opened(config(tmp_path, backend=backend_file(tmp_path, HANG % "1.6"), timeout_s=1.0))
+    judge.start()  # the interpreter starts on the first request: time only the request
     start = time.monotonic()
     hung = judge.score(item(0, instruction="HANG"))
     assert {r["status"] for r in hung.values()} == {"timeout"} and time.monotonic() - start < 1.6
@@ -211,7 +212,7 @@ def test_timeout_then_late_reply_is_discarded(tmp_path, opened, config):
 @pytest.mark.timeout(120)
 def test_judge_that_stays_silent_is_replaced(tmp_path, opened, config):
     judge = opened(config(tmp_path, backend=backend_file(tmp_path, HANG % "600"), timeout_s=1.0))
-    old = judge.conn.pid
+    old = judge.start().pid
     assert {r["status"] for r in judge.score(item(0, instruction="HANG")).values()} == {"timeout"}
     assert {r["score"] for r in judge.score(item(1)).values()} == {2.0}
     assert judge.restarts == 1 and judge.conn.pid != old
@@ -222,7 +223,7 @@ def test_judge_that_stays_silent_is_replaced(tmp_path, opened, config):
 @pytest.mark.timeout(120)
 def test_killed_judge_is_recreated(tmp_path, opened, config):
     judge = opened(config(tmp_path))
-    old = judge.conn.pid
+    old = judge.start().pid
     os.kill(old, signal.SIGKILL)
     time.sleep(0.3)
     results = judge.score(item())
@@ -242,7 +243,7 @@ def test_judge_exits_when_its_worker_dies(tmp_path, judge_python):
         config = build_config({{"judge": {judge!r}, "run": {{"cache": False}}}}, base_dir={str(tmp_path)!r})
         suite = load_suite(__import__("pathlib").Path({str(REPO / "fixtures" / "sample_suite")!r}))
         judge = open_judge(config, suite, WorkerInfo(index=0, id="gw0", gpus=[]))
-        print(judge.conn.pid, flush=True)
+        print(judge.start().pid, flush=True)
         time.sleep(600)
     """)
     worker = subprocess.Popen(
@@ -297,6 +298,59 @@ def test_scores_are_cached_and_a_changed_prompt_rescores(tmp_path, opened, judge
     finally:
         second.close()
     assert again["SC"]["cached"] and again["criterion"]["cached"] and not again["PQ"]["cached"]
+
+
+@pytest.mark.timeout(120)
+def test_the_judge_interpreter_starts_on_the_first_cache_miss_only(tmp_path, judge_python):
+    """Opening the judge starts nothing; cached scores start nothing; the first miss starts it."""
+    pids = tmp_path / "pids"
+    backend = backend_file(
+        tmp_path,
+        f"""
+        import os
+        class Faulty:
+            def __init__(self, options):
+                with open({str(pids)!r}, "a") as log:
+                    log.write(f"{{os.getpid()}}\\n")
+            def info(self):
+                return {{}}
+            def logit(self, items):
+                return [{{"score": 4.0, "mass": 1.0, "probs": []}} for _ in items]
+    """,
+    )
+    cfg = build_config(
+        {
+            "judge": {"backend": backend, "python": judge_python},
+            "run": {"cache_dir": str(tmp_path / "cache")},
+        },
+        base_dir=str(tmp_path),
+    )
+    warm = open_judge(cfg, SUITE, WORKER)
+    try:
+        warm.score(item())  # fills the score cache
+    finally:
+        warm.close()
+    assert len(pids.read_text().split()) == 1
+    judge = open_judge(cfg, SUITE, WORKER)
+    try:
+        assert all(r["cached"] for r in judge.score(item()).values())
+        assert len(pids.read_text().split()) == 1 and judge.describe()["started"] is False
+        assert not any(r["cached"] for r in judge.score(item(1)).values())
+        assert len(pids.read_text().split()) == 2 and judge.describe()["started"] is True
+        assert judge.describe()["versions"]["executable"] == judge_python
+    finally:
+        judge.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_judge_that_cannot_start_fails_each_case_once_without_retrying(tmp_path, config):
+    judge = open_judge(config(tmp_path, python=str(tmp_path / "no-python")), SUITE, WORKER)
+    first = judge.score(item(0))
+    assert {r["status"] for r in first.values()} == {"judge-unavailable"}
+    assert "could not start" in first["SC"]["reasoning"]
+    second = judge.score(item(1))
+    assert {r["reasoning"] for r in second.values()} == {first["SC"]["reasoning"]}
+    assert judge.restarts == 0 and judge.conn is None
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import json
 
 import pytest
 
@@ -10,7 +10,7 @@ from editbench.cases import load_suite
 from editbench.config import build_config
 from editbench.judging import JudgeInput, WorkerInfo
 from editbench.judging.modes import open_judge
-from editbench.judging.remote import expected_score
+from editbench.judging.parsing import parse_score
 from support import REPO
 
 SUITE = load_suite(REPO / "fixtures" / "sample_suite")
@@ -28,6 +28,7 @@ def judge_config(judge_python, tiny_judge):
             "python": judge_python,
             "max_pixels": 65536,
             "max_new_tokens": 16,
+            "min_digit_mass": 0,  # random weights: little probability on score tokens
             **judge,
         }
         return build_config({"judge": data, "run": {"cache": False}})
@@ -47,19 +48,6 @@ def item(index: int) -> JudgeInput:
         description=description,
         seed=index,
     )
-
-
-def test_expected_score_reads_ten_as_two_tokens():
-    p = [0.0] * 10
-    p[1] = 1.0  # the judge starts its answer with "1" ...
-    q = [0.0] * 10
-    q[0] = 0.75  # ... then writes "0" with 0.75, stops with 0.25
-    score, mass, probs = expected_score(p, q)
-    assert probs[10] == pytest.approx(0.75) and probs[1] == pytest.approx(0.25)
-    assert score == pytest.approx(0.75 * 10 + 0.25 * 1) and mass == pytest.approx(1.0)
-    p = [0.1] * 10
-    score, _, probs = expected_score(p, [0.0] * 10)  # nothing follows "1": no 10
-    assert probs[10] == 0.0 and score == pytest.approx(4.5)
 
 
 def test_tiny_judge_is_reproducible(tmp_path):
@@ -88,8 +76,9 @@ def test_tiny_judge_is_reproducible(tmp_path):
 def test_logit_scores_in_range_deterministic_batch_equals_single(judge_config):
     judge = open_judge(judge_config(), SUITE, WORKER)
     try:
-        assert judge.describe()["info"]["class"] == "Qwen3VLForConditionalGeneration"
+        assert judge.describe()["started"] is False  # the model loads on the first request
         first = judge.score(item(0))
+        assert judge.describe()["info"]["class"] == "Qwen3VLForConditionalGeneration"
         second = judge.score(item(0))
         scorer = judge.scorer
         items = scorer.items(item(0))
@@ -108,6 +97,15 @@ def test_logit_scores_in_range_deterministic_batch_equals_single(judge_config):
         )  # batch (left padded) == single
 
 
+def answers(raw: str) -> list[str]:
+    """The texts a generate result kept: one answer, or the answer and its retry (a JSON list)."""
+    try:
+        texts = json.loads(raw)
+    except json.JSONDecodeError:
+        return [raw]
+    return texts if isinstance(texts, list) and all(isinstance(t, str) for t in texts) else [raw]
+
+
 @pytest.mark.timeout(300)
 def test_generate_gives_a_score_or_an_explicit_failure(judge_config):
     judge = open_judge(judge_config(method="generate"), SUITE, WORKER)
@@ -118,32 +116,11 @@ def test_generate_gives_a_score_or_an_explicit_failure(judge_config):
         judge.close()
     for name, result in results.items():
         assert result["raw"]  # the judge's own text is kept
-        if result["status"] == "ok":
-            assert 0.0 <= result["score"] <= 10.0
-        else:
-            assert result["status"] in ("unparseable", "out-of-range") and result["score"] is None
+        texts = answers(result["raw"])
+        final = parse_score(texts[-1])  # the answer that decided (the retry's, after a failure)
+        assert (result["status"], result["score"]) == (final.status.value, final.score), result
+        assert len(texts) == (1 if parse_score(texts[0]).ok else 2)  # one retry, only on failure
         assert (again[name]["raw"], again[name]["status"]) == (
             result["raw"],
             result["status"],
         )  # greedy
-
-
-@pytest.mark.timeout(300)
-def test_logit_vs_generate_timing(record_property, judge_config):
-    timings = {}
-    for method in ("logit", "generate"):
-        judge = open_judge(judge_config(method=method), SUITE, WORKER)
-        try:
-            judge.score(item(2))  # warm-up
-            start = time.perf_counter()
-            for index in range(3, 6):
-                judge.score(item(index))
-            timings[method] = (time.perf_counter() - start) / 3
-        finally:
-            judge.close()
-        record_property(f"{method}_s_per_case", round(timings[method], 3))
-    print(
-        f"tiny judge, per case (3 dimensions): logit {timings['logit']:.3f}s, "
-        f"generate (16 new tokens) {timings['generate']:.3f}s"
-    )
-    assert all(t > 0 for t in timings.values())

@@ -1,11 +1,9 @@
 """Service mode: one `transformers serve` for the whole run, reached by every worker over HTTP.
 
 The server is the real `transformers serve` of transformers 5.x in the judge environment, on the
-tiny Qwen3-VL judge. That environment has no torchvision (no CPU build exists here), and
-Qwen3-VL's stock processor demands a video processor that needs it; so the checkpoint served here
-is a copy of the tiny judge with a processor class of its own that leaves the video processor
-out (loaded by `transformers serve --trust-remote-code`, the way any checkpoint ships custom
-code) and its chat template as chat_template.jinja, as real checkpoints ship it.
+stock tiny Qwen3-VL judge. That environment has no torchvision (by design), which Qwen3-VL's stock
+video processor needs; the controller starts the server through `judging/launch_remote.py`, which
+loads the processor image-only, so any stock Qwen-VL checkpoint serves as it is.
 """
 
 from __future__ import annotations
@@ -22,23 +20,14 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from tokenizers import Tokenizer
 
 from editbench.config import build_config
 from editbench.errors import ConfigError
 from editbench.judging import client, launch
-from editbench.judging.remote import expected_score
 from editbench.judging.scoring import JudgeFailure
 from support import REPO, SAMPLE_SUITE, find_judge_python, read_results, run_bench, write_config
 
-PROCESSOR = '''from transformers.models.qwen3_vl.processing_qwen3_vl import Qwen3VLProcessor
-
-
-class ImageOnlyQwen3VLProcessor(Qwen3VLProcessor):
-    """Qwen3-VL's processor without its video processor (which needs torchvision)."""
-
-    def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
-        super().__init__(image_processor, tokenizer, None, chat_template=chat_template, **kwargs)
-'''
 STATUSES = (
     "ok",
     "unparseable",
@@ -52,23 +41,18 @@ STATUSES = (
 
 @pytest.fixture(scope="module")
 def served_judge(tmp_path_factory, tiny_judge, judge_python) -> Path:
-    """A copy of the tiny judge that `transformers serve` can load without torchvision."""
+    """The stock tiny judge (no custom code) that always answers "7": its generation config
+    suppresses every other token, so a run through the service can be required to score every
+    case (a random judge's text has no score)."""
     folder = tmp_path_factory.mktemp("served") / "qwen3-vl"
     shutil.copytree(tiny_judge, folder)
-    template = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))[
-        "chat_template"
+    seven = Tokenizer.from_file(str(folder / "tokenizer.json")).token_to_id("7")
+    size = json.loads((folder / "config.json").read_text(encoding="utf-8"))["text_config"][
+        "vocab_size"
     ]
-    (folder / "chat_template.jinja").write_text(template, encoding="utf-8")
-    (folder / "processing_image_only.py").write_text(PROCESSOR, encoding="utf-8")
-    (folder / "processor_config.json").write_text(
-        json.dumps(
-            {
-                "processor_class": "ImageOnlyQwen3VLProcessor",
-                "auto_map": {"AutoProcessor": "processing_image_only.ImageOnlyQwen3VLProcessor"},
-            }
-        ),
-        encoding="utf-8",
-    )
+    generation = json.loads((folder / "generation_config.json").read_text(encoding="utf-8"))
+    generation["suppress_tokens"] = [i for i in range(size) if i != seven]
+    (folder / "generation_config.json").write_text(json.dumps(generation), encoding="utf-8")
     return folder
 
 
@@ -81,9 +65,9 @@ def service_judge(model: Path, **extra) -> dict:
         "mode": "service",
         "device": "cpu",
         "max_pixels": 65536,
-        "max_new_tokens": 16,
+        "min_digit_mass": 0,  # random weights: little probability on score tokens
+        "max_new_tokens": 1,  # the served judge answers "7" and nothing else
         "timeout_s": 120,
-        "serve_args": ["--trust-remote-code"],
         **extra,
     }
 
@@ -105,31 +89,6 @@ def png(width: int, height: int) -> bytes:
 
 
 # -- plain functions -----------------------------------------------------------------------------
-
-
-def test_digit_probs_and_expected_score_from_top_logprobs():
-    import math
-
-    top = [
-        {"token": "7", "logprob": math.log(0.5)},
-        {"token": "1", "logprob": math.log(0.25)},
-        {"token": " 7", "logprob": math.log(0.125)},
-        {"token": "x", "logprob": math.log(0.125)},
-    ]
-    p = client.digit_probs({"choices": [{"logprobs": {"content": [{"top_logprobs": top}]}}]})
-    assert (
-        p[7] == pytest.approx(0.625)
-        and p[1] == pytest.approx(0.25)
-        and sum(p) == pytest.approx(0.875)
-    )
-    q = [0.0] * 10
-    q[0] = 1.0  # after "1" the judge always writes "0": P(1) goes to 10
-    score, mass, probs = expected_score(p, q)
-    assert probs[10] == pytest.approx(0.25 / 0.875) and score == pytest.approx(
-        (7 * 0.625 + 10 * 0.25) / 0.875
-    )
-    with pytest.raises(ValueError, match="no top_logprobs"):
-        client.digit_probs({"choices": [{"message": {"content": "7"}}]})
 
 
 def test_chat_body_puts_images_first_as_downscaled_png_data_urls():
@@ -251,21 +210,48 @@ def test_logit_with_engine_transformers_is_refused_before_any_server_starts(tmp_
     assert not (tmp_path / "run" / launch.LOG_NAME).exists()
 
 
+@pytest.mark.timeout(300)
+def test_service_mode_starts_on_the_stock_tiny_judge_as_the_readme_writes_it(
+    tmp_path, judge_python
+):
+    """`--eb-set=judge.mode=service --eb-set=judge.method=generate` on `tiny:qwen3-vl`, with the
+    judge environment as tox builds it (no torchvision): the server starts and scores the case."""
+    judge = {"backend": "qwen-vl", "model": "tiny:qwen3-vl", "python": judge_python}
+    judge |= {"device": "cpu", "max_pixels": 65536, "max_new_tokens": 16, "timeout_s": 120}
+    config = write_config(tmp_path, judge=judge, run={"cache": False})
+    run_dir = tmp_path / "run"
+    result = run_bench(
+        config,
+        "-k",
+        "物理-001",
+        "--eb-set=judge.mode=service",
+        "--eb-set=judge.method=generate",
+        run_dir=run_dir,
+        timeout=280,
+    )
+    output = result.stdout[-3000:] + result.stderr[-3000:]
+    assert "before it was ready" not in output
+    (record,) = read_results(run_dir)
+    # the served judge answered every request: its text is read or refused by the parser, never
+    # unavailable, an error or a timeout (random weights decide which: greedy, so always the same)
+    statuses = {record["statuses"][d] for d in ("SC", "PQ", "criterion")}
+    assert statuses <= {"ok", "unparseable", "out-of-range"}, record
+    assert result.returncode == (0 if record["status"] == "ok" else 1), output
+    log = (run_dir / launch.LOG_NAME).read_text(encoding="utf-8")
+    assert "torchvision" not in log.lower() and log.count("POST /v1/chat/completions") >= 3
+
+
 @pytest.mark.timeout(600)
 def test_two_workers_share_one_server_that_stops_at_the_end(tmp_path, served_judge):
     config = write_config(tmp_path, judge=service_judge(served_judge), run={"cache": False})
     run_dir = tmp_path / "run"
     result = run_bench(config, "-n", "2", "-k", "物理", run_dir=run_dir, timeout=500)
-    assert result.returncode in (0, 1), result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     records = read_results(run_dir)
     assert len(records) == 5 and {r["category"] for r in records} == {"physical"}
-    for record in records:
-        for dimension in ("SC", "PQ", "criterion", "O"):
-            status, score = record["statuses"][dimension], record["scores"][dimension]
-            assert status in STATUSES, (record["case_id"], dimension, status)
-            assert (status == "ok") == (score is not None)
-            if status == "ok":
-                assert 0.0 <= score <= 10.0
+    for record in records:  # every answer "7", read through the service unchanged
+        assert record["status"] == "ok", record
+        assert record["scores"] == {"SC": 7.0, "PQ": 7.0, "criterion": 7.0, "O": 7.0}
     meta = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     endpoint = meta["judge"]["service"]
     assert (
@@ -335,8 +321,10 @@ def test_server_killed_mid_run_fails_the_rest_as_unavailable_and_keeps_what_fini
         r for r in records.values() if r["case_id"] not in {e["case_id"] for e in finished_before}
     ]
     assert later and any(r["status"] == "judge-unavailable" for r in later), output[-3000:]
-    for record in later:
-        assert record["status"] in ("judge-unavailable", "unparseable", "out-of-range")
+    for record in later:  # scored in full before the kill reached it, or failed as unavailable
+        assert record["status"] in ("judge-unavailable", "ok"), record
+        if record["status"] == "ok":
+            assert set(record["scores"].values()) == {7.0}
         assert all(s is None for d, s in record["scores"].items() if record["statuses"][d] != "ok")
     assert "is unreachable" in json.dumps(
         [r["reason"] for r in later if r["status"] == "judge-unavailable"]

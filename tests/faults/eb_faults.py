@@ -6,9 +6,11 @@ Faults are chosen by tags in a case's instruction, so the suite itself says whic
 
 - `[edit:exit]`  the worker process dies hard (`os._exit`) while editing this case;
 - `[edit:raise]` the edit raises, failing this case only;
+- `[edit:oom]`   the edit raises what PyTorch raises when CUDA runs out of memory;
 - `[edit:slow]`  the edit takes `EB_FAULT_SLOW_S` seconds (default 1), leaving time to interrupt;
 - `[edit:wait]`  the edit writes `waiting.<case id>.<pid>`, then waits until the test creates
   `release` (both in `$EB_FAULT_DIR`): the test decides when the edit ends, or kills it first.
+  It comes first, so `[edit:wait] [edit:exit]` dies when the test says.
 
 Everything the backend does is logged under `$EB_FAULT_DIR`: `editor-init.<pid>` when a process
 constructs it (proof that a model was "loaded"), one line per edit call in `edits.log`, and
@@ -44,14 +46,18 @@ class FaultEditor:
     def edit(self, request):
         with open(fault_dir() / "edits.log", "a", encoding="utf-8") as log:
             log.write(f"{request.case.id}\n")
+        if "[edit:wait]" in request.instruction:
+            wait_for_release(request.case.id)
         if "[edit:exit]" in request.instruction:
             os._exit(17)
         if "[edit:raise]" in request.instruction:
             raise RuntimeError(f"injected editor failure on {request.case.id}")
+        if "[edit:oom]" in request.instruction:
+            raise RuntimeError(
+                f"CUDA out of memory. Tried to allocate 20.00 GiB (injected on {request.case.id})"
+            )
         if "[edit:slow]" in request.instruction:
             time.sleep(float(os.environ.get("EB_FAULT_SLOW_S", "1")))
-        if "[edit:wait]" in request.instruction:
-            wait_for_release(request.case.id)
         return request.image.copy()
 
 

@@ -9,7 +9,13 @@ Standard library only: the judge environment has no editbench and no pytest. Con
 - `[judge:kill]`      SIGKILL this judge process on every attempt;
 - `[judge:kill-once]` SIGKILL this judge process the first time only (a marker file remembers);
 - `[judge:raise]`     raise inside the judge;
-- `[judge:echo]`      answer a valid score whose reasoning quotes the prompt and adds a <script> tag.
+- `[judge:echo]`      answer a valid score whose reasoning quotes the prompt and adds a <script> tag;
+- `[judge:retry-hang]` answer without a score the first time; the retry (a prompt that extends one
+  already seen: the format reminder) hangs like `[judge:hang]`.
+- `[judge:kill-worker]` SIGKILL the worker that sent the request (this process's parent), as the
+  kernel's OOM killer would;
+- `[judge:wait]`      first write `judge-waiting.<pid>`, then wait until the test creates
+  `release-judge` (both in `$EB_FAULT_DIR`); the tag's fault, if any, comes after.
 
 Each process appends its pid to `$EB_FAULT_DIR/judge-pids` when it starts.
 """
@@ -30,18 +36,32 @@ class FaultyJudge:
         self.dir = os.environ["EB_FAULT_DIR"]
         with open(os.path.join(self.dir, "judge-pids"), "a", encoding="utf-8") as log:
             log.write(f"{os.getpid()}\n")
+        self.seen: list[str] = []
 
     def info(self) -> dict:
         return {"backend": "faulty", "pid": os.getpid()}
 
     def _fault(self, items: list) -> str | None:
         text = " ".join(item["prompt"] for item in items)
-        for tag in ("hang", "garbage", "kill-once", "kill", "raise", "echo"):
+        if "[judge:retry-hang]" in text:
+            retry = any(item["prompt"].startswith(seen) for item in items for seen in self.seen)
+            self.seen += [item["prompt"] for item in items]
+            return "hang" if retry else "garbage"
+        for tag in ("hang", "garbage", "kill-once", "kill-worker", "kill", "raise", "echo"):
             if f"[judge:{tag}]" in text:
                 return tag
         return None
 
+    def _wait(self, items: list) -> None:
+        if any("[judge:wait]" in item["prompt"] for item in items):
+            waiting = os.path.join(self.dir, f"judge-waiting.{os.getpid()}")
+            open(waiting, "w").close()
+            while not os.path.exists(os.path.join(self.dir, "release-judge")):
+                time.sleep(0.05)
+
     def _before(self, fault: str | None) -> None:
+        if fault == "kill-worker":
+            os.kill(os.getppid(), signal.SIGKILL)
         if fault == "kill-once":
             marker = os.path.join(self.dir, "killed-once")
             if not os.path.exists(marker):
@@ -56,6 +76,7 @@ class FaultyJudge:
 
     def logit(self, items: list) -> list:
         fault = self._fault(items)
+        self._wait(items)
         self._before(fault)
         if fault == "garbage":
             return [{"score": float("nan"), "mass": 0.0, "probs": []} for _ in items]
@@ -70,6 +91,7 @@ class FaultyJudge:
 
     def generate(self, items: list, decoding: dict) -> list:
         fault = self._fault(items)
+        self._wait(items)
         self._before(fault)
         samples = int(decoding["samples"])
         if fault == "garbage":

@@ -114,3 +114,36 @@ def test_n_auto_starts_one_worker_per_gpu_group_not_one_per_cpu(tmp_path):
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "created: 3/3 workers" in done.stdout
+
+
+def test_a_case_without_the_run_language_fails_alone_and_a_preference_list_runs_it(tmp_path):
+    import json
+
+    from support import SAMPLE_B64
+
+    items = json.loads(SAMPLE_B64.read_text(encoding="utf-8"))
+    only_zh = items[0]
+    only_zh.pop("edit_instruction_en")
+    only_zh.pop("original_description_en", None)
+    suite = tmp_path / "b64.json"
+    suite.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    config = write_config(tmp_path, suite={"path": str(suite), "language": "en"})
+    result = run_bench(config, "-n", "2", run_dir=tmp_path / "en")
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
+    records = {r["case_id"]: r for r in read_results(tmp_path / "en")}
+    assert len(records) == len(items)  # the others ran: only the whole suite stops startup
+    failed = records["物理-glass_edge"]
+    assert failed["status"] == "case-error"
+    assert "case 物理-glass_edge has no en instruction (has zh)" in failed["reason"]
+    assert {r["status"] for k, r in records.items() if k != "物理-glass_edge"} == {"ok"}
+    assert {r["language"] for k, r in records.items() if k != "物理-glass_edge"} == {"en"}
+
+    both = run_bench(
+        config, "-n", "2", "--eb-set=suite.language=[en, zh]", run_dir=tmp_path / "both"
+    )
+    assert both.returncode == 0, both.stdout[-3000:] + both.stderr[-2000:]
+    records = {r["case_id"]: r for r in read_results(tmp_path / "both")}
+    assert records["物理-glass_edge"]["language"] == "zh"
+    assert records["物理-glass_edge"]["instruction"]["zh"] in (
+        tmp_path / "both" / "report.html"
+    ).read_text(encoding="utf-8")

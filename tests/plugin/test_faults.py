@@ -115,7 +115,8 @@ def test_broken_images_fail_their_case_and_the_others_score(fault_run, tmp_path)
     broken = records["社会-birthday"]
     assert (
         broken["status"] == "case-error"
-        and "case 社会-birthday: invalid base64" in broken["reason"]
+        and "case 社会-birthday (" in broken["reason"]
+        and "b64.json: item 2): invalid base64" in broken["reason"]
     )
     for record in records.values():
         assert_honest(record)
@@ -188,10 +189,11 @@ def test_judge_past_timeout_fails_that_case_and_the_next_gets_its_own_reply(faul
 
 
 @pytest.mark.timeout(240)
-def test_garbage_answer_is_unparseable_with_raw_text_and_no_number(fault_run):
+def test_garbage_answer_is_unparseable_and_a_failed_retry_keeps_its_status(fault_run):
     fault_run.change("物理-003", tag="[judge:garbage]")
-    config = fault_run.config(judge={**fault_run.judge, "method": "generate"})
-    result, run_dir = fault_run.run(config, "-k", "物理")
+    fault_run.change("物理-004", tag="[judge:retry-hang]")
+    config = fault_run.config(judge={**fault_run.judge, "method": "generate", "timeout_s": 1.5})
+    result, run_dir = fault_run.run(config, "-k", "物理", EB_FAULT_HANG_S="3")
     assert result.returncode == 1, result.stdout[-3000:]
     records = fault_run.records(run_dir)
     garbage = records["物理-003"]
@@ -203,11 +205,16 @@ def test_garbage_answer_is_unparseable_with_raw_text_and_no_number(fault_run):
         assert (
             garbage["raw"][dim].count("hard to say") == 2
         )  # the answer and the retry's, both kept
+    hung = records["物理-004"]  # the first answer unreadable, the retry past judge.timeout_s
+    assert hung["status"] == "timeout", hung
+    assert {hung["statuses"][d] for d in ("SC", "PQ", "criterion")} == {"timeout"}
+    assert "in the retry with a format reminder" in hung["reasoning"]["SC"]
+    assert "hard to say" in hung["raw"]["SC"]  # the first answer is kept
     for record in records.values():
         assert_honest(record)
     failures = summary_of(run_dir)["overall"]["micro"]["failures"]
-    assert failures == {"unparseable": 1}
-    assert summary_of(run_dir)["overall"]["micro"]["dimensions"]["SC"]["n"] == 4
+    assert failures == {"timeout": 1, "unparseable": 1}
+    assert summary_of(run_dir)["overall"]["micro"]["dimensions"]["SC"]["n"] == 3
 
 
 @pytest.mark.timeout(300)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import pytest
 
 from editbench.cases import load_suite
 from editbench.cli import main as cli
-from editbench.shard import in_shard
+from editbench.reporting.runmeta import suite_meta
+from editbench.shard import shard_cases
 from support import (
     CATEGORIES,
     SAMPLE_SUITE,
@@ -20,7 +23,11 @@ from support import (
     write_run,
 )
 
-STATS_KEYS = ("categories", "overall", "dimensions", "bootstrap")
+STATS_KEYS = ("categories", "overall", "dimensions", "interval")
+
+
+def everything_ids() -> list[str]:
+    return [case.id for case in load_suite(SAMPLE_SUITE).cases]
 
 
 def summary_of(run_dir):
@@ -39,12 +46,22 @@ def test_two_shards_partition_the_suite_and_merge_to_the_full_run(tmp_path, requ
     config = write_config(tmp_path, judge=judge)
     full = run_bench(config, "-n", "2", run_dir=tmp_path / "full")
     assert full.returncode == 0, full.stdout[-3000:]
+    # the second shard names the same suite by a relative path: the same suite all the same
+    (tmp_path / "other").mkdir()
+    relative = write_config(
+        tmp_path / "other",
+        judge=judge,
+        suite={"path": os.path.relpath(SAMPLE_SUITE, tmp_path / "other")},
+    )
     parts = []
-    for k in (1, 2):
-        shard = run_bench(config, "-n", "2", "--eb-shard", f"{k}/2", run_dir=tmp_path / f"shard{k}")
+    for k, shard_config in ((1, config), (2, relative)):
+        shard = run_bench(
+            shard_config, "-n", "2", "--eb-shard", f"{k}/2", run_dir=tmp_path / f"shard{k}"
+        )
         assert shard.returncode == 0, shard.stdout[-3000:]
         parts.append({r["case_id"] for r in read_results(tmp_path / f"shard{k}")})
         assert f" {len(parts[-1])} passed" in shard.stdout  # the workers ran only their shard
+        assert parts[-1] == shard_cases(load_suite(SAMPLE_SUITE).cases, (k, 2))
         meta = json.loads((tmp_path / f"shard{k}" / "run.json").read_text(encoding="utf-8"))
         assert meta["shard"] == f"{k}/2"
     everything = {r["case_id"] for r in read_results(tmp_path / "full")}
@@ -87,7 +104,7 @@ def test_merge_refuses_overlaps_mismatches_and_a_used_output(tmp_path, capsys):
     assert "is in both" in capsys.readouterr().err
     other = {
         "run_id": "x",
-        "suite": {"name": "synthetic", "version": "1"},
+        "suite": {"name": "synthetic", "version": "1", "language": "en"},
         "config": {
             "suite": {},
             "editor": {"backend": "diffusers"},
@@ -98,10 +115,7 @@ def test_merge_refuses_overlaps_mismatches_and_a_used_output(tmp_path, capsys):
     assert (
         cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p3"), "-o", str(tmp_path / "m")]) == 2
     )
-    assert (
-        "config section 'editor' differs (backend: 'identity' vs 'diffusers')"
-        in capsys.readouterr().err
-    )
+    assert "the editor differs (backend: 'identity' vs 'diffusers')" in capsys.readouterr().err
     write_run(tmp_path / "p4", records[6:])
     assert (
         cli(["merge", str(tmp_path / "p1"), str(tmp_path / "p4"), "-o", str(tmp_path / "p2")]) == 2
@@ -180,12 +194,58 @@ def test_run_json_lists_the_cases_collection_chose(tmp_path, workers):
     )
     assert done.returncode == 0, done.stdout[-3000:]
     meta = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    suite = load_suite(SAMPLE_SUITE)
+    first_half = shard_cases(suite.cases, (1, 2))
     chosen = [
         c.id
-        for c in load_suite(SAMPLE_SUITE).cases
-        if c.category.key in ("physical", "environmental") and in_shard(c.id, (1, 2))
+        for c in suite.cases
+        if c.category.key in ("physical", "environmental") and c.id in first_half
     ]
     assert chosen and meta["expected_from"] == "collection"
     assert sorted(meta["expected_cases"]) == sorted(chosen)
     assert sorted(r["case_id"] for r in read_results(tmp_path / "run")) == sorted(chosen)
     assert meta["scheduler"] is None  # not inside a Slurm job
+
+
+def identity_meta(run_id: str, suite_dir, suite_path: str, **judge) -> dict:
+    """A run.json as a run writes it: the real suite_meta of `suite_dir`, config text as given."""
+    return {
+        "run_id": run_id,
+        "suite": suite_meta(load_suite(suite_dir), None),
+        "config": {
+            "suite": {"path": suite_path},
+            "editor": {"backend": "identity"},
+            "judge": {"backend": "qwen-vl", "model": judge.pop("model", "/m"), **judge},
+        },
+        "judge": {"model_fingerprint": judge.get("fingerprint", "f" * 64)},
+    }
+
+
+def test_merge_compares_what_the_suite_and_models_are_not_how_paths_were_written(tmp_path, capsys):
+    records = sample_records()
+    first = identity_meta("p1", SAMPLE_SUITE, str(SAMPLE_SUITE), python="/a/bin/python")
+    write_run(tmp_path / "p1", records[::2], meta=first)
+    same = identity_meta("p2", SAMPLE_SUITE, "../fixtures/sample_suite", python="/b/bin/python")
+    same["config"]["judge"]["model"] = "./models/judge"  # another path to the same content
+    write_run(tmp_path / "p2", records[1::2], meta=same)
+    runs = [str(tmp_path / "p1"), str(tmp_path / "p2")]
+    assert cli(["merge", *runs, "-o", str(tmp_path / "m")]) == 0, capsys.readouterr().err
+
+    changed = tmp_path / "suite"  # the same suite name and version, one case changed
+    shutil.copytree(SAMPLE_SUITE, changed)
+    manifest = changed / "cases.jsonl"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("Show the glass", "Show a glass", 1), "utf-8"
+    )
+    write_run(tmp_path / "p3", records[1::2], meta=identity_meta("p3", changed, str(changed)))
+    assert cli(["merge", runs[0], str(tmp_path / "p3"), "-o", str(tmp_path / "m3")]) == 2
+    err = capsys.readouterr().err
+    assert "the suite differs (manifest_sha256: " in err and "merge only runs of the same" in err
+
+    other = identity_meta("p4", SAMPLE_SUITE, str(SAMPLE_SUITE))
+    other["judge"]["model_fingerprint"] = "0" * 64  # the same path, other weights
+    write_run(tmp_path / "p4", records[1::2], meta=other)
+    assert cli(["merge", runs[0], str(tmp_path / "p4"), "-o", str(tmp_path / "m4")]) == 2
+    assert f"the judge differs (model: 'folder {'f' * 64}' vs 'folder {'0' * 64}')" in (
+        capsys.readouterr().err
+    )

@@ -42,6 +42,8 @@ FIELDS = {
         "first_run_wall_s",
         "rerun_wall_s",
         "rerun_fully_cached_cases",
+        "wall_speedup",
+        "rerun_judge_started",
         "elapsed_s",
     },
     "method": {
@@ -54,6 +56,20 @@ FIELDS = {
         "generate_vs_logit",
         "logit_bit_identical",
         "generated_chars_per_answer",
+        "elapsed_s",
+    },
+    "overlap": {
+        "definition",
+        "cases",
+        "size",
+        "edit_s",
+        "constant",
+        "latency",
+        "cpu",
+        "constant_cost",
+        "latency_speedup",
+        "cpu_speedup",
+        "cpu_headroom",
         "elapsed_s",
     },
 }
@@ -101,12 +117,19 @@ def test_quick_run_writes_every_field(tmp_path):
         assert fields <= set(measurements[name]), (name, fields - set(measurements[name]))
     sizes = measurements["overhead"]["sizes"]
     assert list(sizes) == ["256"] and SIZE_FIELDS <= set(sizes["256"])
-    assert sizes["256"]["harness_ms_per_case"] > 0 and sizes["256"]["loop_ms_per_case"] > 0
+    at = sizes["256"]  # the figures agree with each other (the timings themselves vary)
+    assert at["overhead_ms_per_case"] == pytest.approx(
+        at["harness_ms_per_case"] - at["loop_ms_per_case"]
+    )
+    assert at["loop_ms_per_case"] == pytest.approx(sum(at["loop_ms_before_after"]) / 2)
     for workers in ("n1", "n2"):
         assert SCALING_FIELDS <= set(measurements["scaling"][workers])
     assert measurements["cache"]["rerun_fully_cached_cases"] == measurements["cache"]["cases"]
+    assert measurements["cache"]["rerun_judge_started"] is False  # a cached rerun loads no judge
     assert measurements["transport"]["gateway_scores_equal_in_process"] is True
     assert measurements["method"]["logit_bit_identical"] is True
+    overlap = measurements["overlap"]
+    assert overlap["latency"]["server_requests"] == 2 * 3 * overlap["cases"]  # 3 dimensions
     assert len(data["targets"]) == len(TARGETS)
     assert all(row["value"] is not None and row["met"] in (True, False) for row in data["targets"])
     assert "met" in done.stdout and "overhead per case at 256²" in done.stdout

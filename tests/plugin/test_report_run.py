@@ -74,15 +74,25 @@ def test_bad_options_are_one_usage_error(tmp_path, option, message):
 
 
 @pytest.mark.timeout(300)
-def test_junit_xml_carries_the_case_properties(tmp_path):
+def test_junit_xml_carries_the_case_properties_under_xunit1(tmp_path):
+    """Per-testcase <properties> for the tools that read them (the default family forbids them:
+    tests/plugin/test_junit.py)."""
     junitparser = pytest.importorskip("junitparser")
     xml = tmp_path / "junit.xml"
     result = run_bench(
-        write_config(tmp_path), "-n", "2", "-k", "因果", f"--junitxml={xml}", run_dir=tmp_path / "r"
+        write_config(tmp_path),
+        "-n",
+        "2",
+        "-k",
+        "因果",
+        f"--junitxml={xml}",
+        "--override-ini=junit_family=xunit1",
+        run_dir=tmp_path / "r",
     )
     assert result.returncode == 0, result.stdout[-3000:]
     cases = [case for suite in junitparser.JUnitXml.fromfile(str(xml)) for case in suite]
     assert len(cases) == 5
+    recorded = {r["case_id"]: r for r in read_results(tmp_path / "r")}
     for case in cases:
         props = {
             p.name: p.value
@@ -93,7 +103,8 @@ def test_junit_xml_carries_the_case_properties(tmp_path):
         assert props["case_id"].startswith("因果-") and props["image.edited"].endswith(
             ".edited.png"
         )
-        assert float(props["edit_s"]) >= 0 and props["seed"].isdigit()
+        record = recorded[props["case_id"]]  # the same values as results.jsonl, to the digit
+        assert float(props["edit_s"]) == record["edit_s"] and int(props["seed"]) == record["seed"]
 
 
 @pytest.mark.timeout(300)

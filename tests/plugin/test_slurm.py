@@ -99,7 +99,7 @@ def constant(judge_python) -> dict:
     return constant_judge(judge_python)
 
 
-STATS_KEYS = ("categories", "overall", "dimensions", "bootstrap")
+STATS_KEYS = ("categories", "overall", "dimensions", "interval")
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

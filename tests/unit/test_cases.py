@@ -95,7 +95,9 @@ def test_corrupt_base64_names_the_case(tmp_path):
     path = tmp_path / "b.json"
     path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
     suite = load_suite(path)
-    with pytest.raises(CaseError, match="case 社会-birthday: invalid base64"):
+    with pytest.raises(
+        CaseError, match=r"case 社会-birthday \(.*b\.json: item 2\): invalid base64"
+    ):
         suite.cases[2].source.load()
 
 
@@ -126,13 +128,12 @@ def test_decompression_bomb_is_refused(tmp_path):
         ({"source": "../../etc/passwd"}, "leaves the suite folder"),
         ({"source": "/etc/passwd"}, "absolute path '/etc/passwd' refused"),
         ({"colour": "red"}, "unknown key 'colour'"),
-        ({"instruction": {"en": "only english"}}, "has no zh instruction"),
     ],
 )
 def test_structural_errors_name_the_line(suite_copy, change, needle):
     rewrite_line(suite_copy, 1, **change)
     with pytest.raises(SuiteError) as info:
-        load_suite(suite_copy, language="zh" if "instruction" in change else "en")
+        load_suite(suite_copy)
     assert needle in str(info.value)
     assert "cases.jsonl:2" in str(info.value)
 
@@ -148,3 +149,62 @@ def test_suite_yaml_with_python_tags_is_refused(suite_copy):
     (suite_copy / "suite.yaml").write_text("name: !!python/name:os.system\n", encoding="utf-8")
     with pytest.raises(SuiteError, match="safe loading only"):
         load_suite(suite_copy)
+
+
+def test_a_case_without_the_run_language_fails_alone_and_a_preference_list_falls_back(suite_copy):
+    rewrite_line(suite_copy, 1, instruction={"en": "only english"})
+    suite = load_suite(suite_copy, language="zh")  # one case lacks zh: not a startup error
+    case = suite.cases[1]
+    with pytest.raises(CaseError, match=r"case 物理-002 has no zh instruction \(has en\)"):
+        case.language_for(suite.preferences)
+    both = load_suite(suite_copy, language=["zh", "en"])
+    assert both.preferences == ("zh", "en") and both.language == "zh"
+    assert both.cases[1].language_for(both.preferences) == "en"
+    assert both.cases[0].language_for(both.preferences) == "zh"
+
+
+def test_a_suite_with_no_case_in_the_run_language_is_one_startup_error(tmp_path):
+    items = json.loads(SAMPLE_B64.read_text(encoding="utf-8"))
+    for item in items:
+        item.pop("edit_instruction_en", None)
+    path = tmp_path / "zh.json"
+    path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(
+        SuiteError, match="no case has a en instruction .*has zh.*set suite.language"
+    ):
+        load_suite(path, language="en")
+    with pytest.raises(SuiteError, match="suite.language .*preference list"):
+        load_suite(path, language=["zh", "fr"])
+
+
+def test_base64_categories_come_from_the_run_config(tmp_path):
+    from editbench.judging.prompts import load_templates
+
+    items = json.loads(SAMPLE_B64.read_text(encoding="utf-8"))
+    items[0]["subset"] = "光照"
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    bare = load_suite(path)
+    lighting = next(c for c in bare.categories if c.display == "光照")
+    assert lighting.key == "光照" and not lighting.criterion
+    with pytest.raises(
+        Exception, match=r"has no criterion; give it one in the run config's suite.categories"
+    ):
+        load_templates(bare, ["SC", "criterion"])
+    given = [
+        {"key": "lighting", "names": ["光照", "lighting"], "criterion": "light that could be real"}
+    ]
+    suite = load_suite(path, categories=given)
+    category = suite.cases[0].category
+    assert (category.key, category.display, category.criterion) == (
+        "lighting",
+        "光照",
+        "light that could be real",
+    )
+    load_templates(suite, ["SC", "criterion"])  # every category has a criterion now
+    with pytest.raises(SuiteError, match=r"suite.categories\[0\]: unknown key 'colour'"):
+        load_suite(path, categories=[{"key": "x", "colour": "red"}])
+    with pytest.raises(
+        SuiteError, match="suite.categories: defines the categories of a base64 suite only"
+    ):
+        load_suite(SAMPLE_SUITE, categories=given)

@@ -73,6 +73,17 @@ def test_replay_reads_category_pair_layout(tmp_path):
     assert encode_png(editor.edit(request_for(case))) == encode_png(expected)
 
 
+def test_replay_pair_id_of_a_native_case_is_its_id_under_any_category_name(suite, tmp_path):
+    case = suite.cases[2]  # 物理-003
+    assert case.pair_id == case.id == "物理-003"
+    folder = tmp_path / "edits" / case.category.key  # the key works as well as the display name
+    folder.mkdir(parents=True)
+    shutil.copyfile(SAMPLE_SUITE / "images" / "physical-001.png", folder / "物理-003.png")
+    editor = editors.create(config(tmp_path, backend="replay", replay_dir="edits"), "cpu")
+    expected = suite.cases[0].source.load()[0]
+    assert encode_png(editor.edit(request_for(case))) == encode_png(expected)
+
+
 def test_replay_missing_file_fails_that_case_with_its_path(suite, tmp_path):
     (tmp_path / "edits").mkdir()
     case = suite.cases[3]

@@ -11,10 +11,11 @@ from editbench.judging import remote
 
 SAMPLES = {
     remote.SetupRequest: {
-        "version": 1,
+        "version": remote.PROTOCOL,
         "kind": "setup",
         "backend": "qwen-vl",
         "options": {
+            "method": "logit",
             "model": "/m",
             "revision": None,
             "dtype": "auto",
@@ -25,7 +26,7 @@ SAMPLES = {
         "parent_pid": 123,
     },
     remote.ReadyReply: {
-        "version": 1,
+        "version": remote.PROTOCOL,
         "kind": "ready",
         "pid": 42,
         "load_s": 1.5,
@@ -38,7 +39,7 @@ SAMPLES = {
         },
     },
     remote.ScoreRequest: {
-        "version": 1,
+        "version": remote.PROTOCOL,
         "kind": "score",
         "id": "ab12",
         "method": "logit",
@@ -46,24 +47,37 @@ SAMPLES = {
         "decoding": {"max_new_tokens": 8, "temperature": 0.0, "samples": 1, "seed": 7},
     },
     remote.ScoreReply: {
-        "version": 1,
+        "version": remote.PROTOCOL,
         "kind": "scored",
         "id": "ab12",
         "seconds": 0.25,
         "results": [
-            {"dimension": "SC", "score": 4.5, "mass": 0.9, "probs": [0.1] * 11, "texts": []},
+            {
+                "dimension": "SC",
+                "score": 4.5,
+                "mass": 0.9,
+                "probs": [0.1] * 11,
+                "unseen": [10],
+                "texts": [],
+            },
             {
                 "dimension": "PQ",
                 "score": None,
                 "mass": None,
                 "probs": [],
+                "unseen": [],
                 "texts": ['{"score": 7}'],
             },
         ],
         "versions": {"python": "3.11.7", "executable": "/p", "torch": None, "transformers": None},
     },
-    remote.ErrorReply: {"version": 1, "kind": "error", "id": None, "error": "Traceback ..."},
-    remote.CloseRequest: {"version": 1, "kind": "close"},
+    remote.ErrorReply: {
+        "version": remote.PROTOCOL,
+        "kind": "error",
+        "id": None,
+        "error": "Traceback ...",
+    },
+    remote.CloseRequest: {"version": remote.PROTOCOL, "kind": "close"},
 }
 
 
@@ -95,6 +109,11 @@ def test_statuses_cross_the_wire_as_plain_strings():
 def test_shape_round_trips(shape):
     sample = SAMPLES[shape]
     assert set(sample) == set(typing.get_type_hints(shape))
+    nested = {"options": remote.BackendOptions, "results": remote.ItemResult}
+    for key, inner in nested.items():
+        for value in sample.get(key, []) if key == "results" else [sample.get(key)]:
+            if value is not None:
+                assert set(value) == set(typing.get_type_hints(inner)), key
     assert execnet.loads(execnet.dumps(sample)) == sample
 
 

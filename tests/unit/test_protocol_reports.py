@@ -7,6 +7,8 @@ import json
 import math
 import statistics
 
+import pytest
+
 from editbench import protocols
 from editbench.cli import main as cli
 from editbench.protocols.loader import BUILTIN_DIR, read_protocol
@@ -101,3 +103,94 @@ def test_compare_adds_the_headline_numbers_on_shared_cases(tmp_path, capsys):
     assert (row["a"], row["b"], row["n"]) == (a, b, 3)
     assert row["delta"] == b - a and row["failed_a"] == 1 and row["failed_b"] == 0
     assert "protocol gedit headline numbers" in capsys.readouterr().out
+
+
+def test_merge_knows_a_protocol_by_its_content_not_its_path():
+    from editbench.reporting.merge import identity
+
+    here, there = meta("a"), meta("b")
+    here["config"]["judge"]["protocol"] = "/machine-a/mine.yaml"
+    there["config"]["judge"]["protocol"] = "/machine-b/mine.yaml"
+    assert identity(here)["judge"] == identity(there)["judge"]
+    edited = meta("c")
+    edited["protocol"] = {**edited["protocol"], "sha256": "0" * 64}  # a template changed
+    assert identity(edited)["judge"]["protocol"] != identity(here)["judge"]["protocol"]
+
+
+def test_compare_tests_headline_numbers_by_the_comparison_rules(tmp_path):
+    """B - A of each headline number with the t interval and test, failures counted and newly
+    failing cases named, no flag below 5 cases in a category, and the same Holm correction."""
+
+    def run(sc: float) -> list[dict]:
+        return [
+            gedit_record(f"{task}-{i}", task, sc, 7, intersection=i < 3)
+            for task, _ in TYPES
+            for i in range(6)
+        ]
+
+    run_b = run(6)
+    run_b[0] = gedit_record("text_change-0", "text_change", None, 7, intersection=True)
+    write_run(folder(tmp_path / "a"), run(8), meta("a"))
+    write_run(folder(tmp_path / "b"), run_b, meta("b"))
+    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--fail-on-regression"]) == 1
+    result = json.loads((tmp_path / "b" / "compare.json").read_text(encoding="utf-8"))
+    rows = {(r["column"], r["row"]): r for r in result["protocol"]["rows"]}
+
+    full = rows[("G_SC", "full")]
+    assert (full["n"], full["failed_a"], full["failed_b"]) == (11, 0, 1)
+    assert full["newly_failing_cases"] == ["text_change-0"] and full["p_failures"] == 1.0
+    assert full["delta"] == pytest.approx(-2.0) and full["ci_high"] < 0
+    assert full["flag"] == "regression" and full["p"] <= full["p_holm"] < 0.05
+    assert rows[("G_PQ", "full")]["flag"] == "" and rows[("G_PQ", "full")]["delta"] == 0
+    small = rows[("G_SC", "intersection")]  # 2 and 3 cases per task type
+    assert small["flag"] == "n too small" and small["ci_low"] is None
+    assert "G_SC@full" in result["regressions"]
+    tests = [r[f] for r in [*result["rows"], *rows.values()] for f in ("p", "p_failures")]
+    assert result["tests"] == sum(p is not None for p in tests)  # one Holm family
+
+
+def test_a_pooled_mean_has_the_t_interval_of_its_cases_on_its_own_scale():
+    """KRIS's Score pools three or four values per case: each case enters the interval once
+    (the ratio estimator's linearisation), on 0-100, with the variance floor of that range."""
+    from scipy import stats as sps
+
+    from editbench.protocols.aggregate import compute
+
+    kris = read_protocol(BUILTIN_DIR / "kris.yaml", "builtin:kris")
+    values = {  # per case VC, VQ, IF (and KP on a knowledge category), 1-5
+        "physics-1": (5, 4, 4, 5),
+        "physics-2": (2, 2, 3, 1),
+        "physics-3": (4, 4, 4, 4),
+        "count_change-1": (3, 5, 4),
+        "count_change-2": (1, 2, 2),
+        "count_change-3": (5, 5, 4),
+    }
+    records = []
+    for case_id, scores in values.items():
+        dims = dict(zip(("VC", "VQ", "IF", "KP"), scores, strict=False))
+        records.append(
+            {
+                "case_id": case_id,
+                "category": case_id.split("-")[0],
+                "status": "ok",
+                "scores": dims,
+                "statuses": {d: "ok" for d in dims},
+            }
+        )
+    number = compute(kris, next(c for c in kris.aggregate.columns if c.name == "Score"), records)
+
+    percents = {k: [25 * (s - 1) for s in v] for k, v in values.items()}
+    sums = [sum(v) for v in percents.values()]
+    counts = [len(v) for v in percents.values()]
+    pooled = sum(sums) / sum(counts)
+    mean_count = statistics.fmean(counts)
+    per_case = [pooled + (s - pooled * c) / mean_count for s, c in zip(sums, counts, strict=True)]
+    n = len(per_case)
+    variance = max(statistics.variance(per_case), (100 / 10) ** 2 * min(1, 10 / n))
+    half = sps.t.ppf(0.975, n - 1) * math.sqrt(variance / n)
+    assert number["value"] == pytest.approx(pooled) and number["n"] == 6
+    assert (number["ci_low"], number["ci_high"]) == (
+        pytest.approx(pooled - half),
+        pytest.approx(pooled + half),
+    )
+    assert compute(kris, kris.aggregate.columns[0], records[:4])["ci_low"] is None  # n = 4 < 5

@@ -20,6 +20,7 @@ from editbench.judging.scoring import Scorer
 from editbench.protocols.loader import BUILTIN, BUILTIN_DIR, read_protocol
 from editbench.protocols.scoring import derive
 from editbench.reporting.gate import parse_thresholds, violations
+from editbench.vocabulary import Scale
 from support import SAMPLE_B64, SAMPLE_SUITE
 
 GOLDEN = Path(__file__).parent / "data" / "editbench_protocol_requests.json"
@@ -170,12 +171,38 @@ def scores(parsed: dict) -> dict:
         ("instruction score: 4\nknowledge_score: 2", KEYS, (1, 5), {"IF": 4.0, "KP": 2.0}),
         ("Reasoning: 2 clues.\n**Final Score:** **4**", ONE, (1, 5), {"r": 4.0}),
         ("**Final Score**: **1**", ONE, (0, 1), {"r": 1.0}),
-        ("I would say 4/10.", ONE, (1, 5), {"r": "unparseable"}),  # never read on another scale
+        ("I would say 4/10.", ONE, (1, 5), {"r": "out-of-range"}),  # never read on another scale
         ("3.5", ONE, (1, 5), {"r": "out-of-range"}),  # whole numbers only on this scale
+        # the shapes parse_score refuses are refused per sub-score too
+        ("Editing success: 7-8\nOver-editing: 2", TWO, (0, 10), {"a": "unparseable", "b": 2.0}),
+        ("Editing success: 7,5\nOver-editing: 2", TWO, (0, 10), {"a": "unparseable", "b": 2.0}),
+        ("Editing success: 7/10\nOver-editing: 4/5", TWO, (0, 10), {"a": 7.0, "b": "out-of-range"}),
+        (
+            '{"instruction_score": 4, "instruction_score": 5, "knowledge_score": 3}',
+            KEYS,
+            (1, 5),
+            {"IF": "unparseable", "KP": 3.0},
+        ),
+        (
+            '{"score": [7, 5], "score": [7, 5]}',
+            TWO,
+            (0, 10),
+            {"a": "unparseable", "b": "unparseable"},
+        ),
+        (
+            '{"instruction_score": "4-5", "knowledge_score": "3/5"}',
+            KEYS,
+            (1, 5),
+            {"IF": "unparseable", "KP": 3.0},
+        ),
+        ("Final Score: 4/10", ONE, (1, 5), {"r": "out-of-range"}),
+        ("Final Score: 4,5", ONE, (1, 5), {"r": "unparseable"}),
+        ("Score: 3. Final Score: 4", ONE, (1, 5), {"r": "unparseable"}),  # two readings disagree
     ],
 )
 def test_several_scores_in_one_answer(text, subs, scale, expected):
-    assert scores(parse_subscores(text, subs, *scale, integer=True)) == expected
+    parsed = parse_subscores(text, subs, Scale(*scale, integer_only=True))
+    assert scores(parsed) == expected
 
 
 # -- logit on a scale; derived dimensions under logit ---------------------------------------------
@@ -286,3 +313,57 @@ def test_a_failed_retry_keeps_its_status_and_a_scored_request_is_cached(tmp_path
     again = scorer.score(item)
     assert calls[2] == ["consistency"]  # only the failed request is asked again
     assert again["reasoning"]["cached"] and again["reasoning"]["score"] == 4.0
+
+
+def test_logit_sub_scores_meet_the_digit_mass_floor_on_their_own_scale(tmp_path):
+    """The mass that counts is the one on the scale's scores; scores the reply did not report
+    (service mode's `unseen`) are missing mass, never probability 0; cached scores are floored
+    again (a raised judge.min_digit_mass applies to them)."""
+    from editbench.cache import Cache
+    from editbench.protocols.scoring import ProtocolScorer
+
+    case = rise_case(tmp_path, "temporal_reasoning_1")
+    png = case.source.load()[1]
+    item = JudgeInput(case, png, png, case.text("en")[0], "", 7, (png,))
+
+    def p(**given: float) -> list[float]:
+        return [given.get(f"s{s}", 0.0) for s in range(11)]
+
+    replies = {  # renormalised P(0..10), the mass on all eleven scores, the unreported scores
+        "consistency": (p(s3=0.5, s5=0.5), 0.9, []),
+        "reasoning": (p(s4=0.2, s9=0.8), 0.9, []),  # 0.9 * 0.2 = 0.18 on 1-5
+        "plausibility": (p(s4=1.0), 0.6, [2, 3, 5, 7]),  # only 4 of 1-5 reported
+    }
+
+    def send(items, method, decoding):
+        assert method == "logit"
+        out = []
+        for i in items:
+            probs, mass, unseen = replies[i["dimension"].split("-")[0]]
+            expected = sum(s * q for s, q in enumerate(probs))
+            out.append(
+                {"dimension": i["dimension"], "score": expected, "mass": mass, "probs": probs}
+                | {"unseen": unseen}
+            )
+        return {"results": out, "seconds": 0.1}
+
+    def scorer(floor: float) -> ProtocolScorer:
+        config = build_config({"judge": {"protocol": "rise", "min_digit_mass": floor}})
+        return ProtocolScorer(config.judge, rise(), {"j": 1}, send, Cache(tmp_path / "cache"))
+
+    results = scorer(0.5).score(item)
+    assert (results["consistency"]["score"], results["consistency"]["mass"]) == (4.0, 0.9)
+    assert results["reasoning"]["status"] == "low-digit-mass"
+    assert "0.18" in results["reasoning"]["reasoning"] and results["reasoning"]["score"] is None
+    plausibility = results["plausibility"]
+    assert (plausibility["score"], plausibility["mass"]) == (4.0, 0.6)
+    assert "scores 2, 3, 5 outside the returned top-k" in plausibility["reasoning"]
+    assert results["score"]["status"] == "missing-input"
+
+    off = scorer(0.0).score(item)  # tiny models: the check turned off
+    assert off["reasoning"]["score"] == pytest.approx(4.0) and off["score"]["status"] == "ok"
+    raised = scorer(0.7).score(item)  # every request now comes from the cache
+    assert raised["plausibility"]["cached"] and raised["plausibility"]["status"] == (
+        "low-digit-mass"
+    )
+    assert raised["consistency"]["status"] == "ok"

@@ -47,8 +47,17 @@ def test_micro_weighs_cases_macro_weighs_categories():
     assert macro["mean"] == pytest.approx(statistics.fmean(sc_means))
     assert micro["mean"] == pytest.approx(statistics.fmean([6, 7, 5, 2, 3, 9, 8, 7, 9]))
     assert macro["mean"] != pytest.approx(micro["mean"])
-    assert macro["ci_low"] <= macro["mean"] <= macro["ci_high"]
-    assert summary["bootstrap"]["resamples"] >= 1000 and "seed" in summary["bootstrap"]
+    assert macro["ci_low"] is None  # a category has fewer than 5 scored cases
+    assert micro["ci_low"] <= micro["mean"] <= micro["ci_high"]  # 9 scored cases
+    interval = summary["interval"]
+    assert (interval["method"], interval["confidence"], interval["min_n"]) == (
+        "student-t, variance floored",
+        0.95,
+        5,
+    )
+    five = [record(f"x-{i}", c, 5 + i % 3, 6) for c in ("physical", "social") for i in range(5)]
+    macro = summarize(five, CATEGORIES)["overall"]["macro"]["dimensions"]["SC"]
+    assert macro["ci_low"] < macro["mean"] < macro["ci_high"]
 
 
 def test_summary_does_not_depend_on_arrival_order():
@@ -74,7 +83,9 @@ def test_terminal_table_aligns_cjk_names_by_display_width():
         for line, name in zip(lines[2:5], ["物理", "社会", "因果"], strict=True)
     }
     assert len(starts) == 1
-    assert any(line.startswith("物理") and "[" in line for line in lines)
+    assert any(line.startswith("物理") and "6.00 (n<5)" in line for line in lines)
+    assert any(line.startswith("overall (micro)") and "[" in line for line in lines)
+    assert lines[-1].startswith("mean [95% Student t interval, variance at least")
 
 
 def test_csv_is_long_format_and_pandas_readable(tmp_path):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -137,12 +138,16 @@ def test_gedit_headline_per_language_and_subset(tmp_path, judge_python):
         *case("background_change", "b01", '{"score": [10, 10]}', '{"score": [3, 6]}'),
         *case("ps_human", "p01", '{"score": [2, 7]}', '{"score": [6, 11]}'),
     ]
+    xml = tmp_path / "junit.xml"
     result = run.run(
         {"path": str(data), "format": "gedit"},
         "gedit",
         rules,
         "--eb-fail-under=G_O=6",
         "--eb-fail-under=G_SC@intersection=7.5",
+        "-n",
+        "2",
+        f"--junitxml={xml}",
     )
     assert result.returncode == 1, result.stdout[-3000:]  # two cases failed, and G_O < 6
 
@@ -187,6 +192,24 @@ def test_gedit_headline_per_language_and_subset(tmp_path, judge_python):
     assert "GEdit-Bench (VIEScore) headline numbers (protocol gedit, language en):" in out
     assert f"FAILED --eb-fail-under G_O=6: G_O at full is {headline(o):.3f} < 6" in out
     assert "G_SC@intersection" not in out.split("editbench: FAILED", 1)[-1]  # 8 >= 7.5 passes
+
+    # under xdist, sub-scores and case facts reach the records, and the JUnit file (xunit2)
+    record = run.records()["text_change-t01"]
+    assert record["facts"] == {"language": "en", "intersection": True}
+    assert (record["scores"]["SC.success"], record["scores"]["SC.overediting"]) == (8.0, 6.0)
+    assert run.records()["ps_human-p01"]["statuses"]["PQ.artifacts"] == "out-of-range"
+    suite = ET.parse(xml).getroot().find("testsuite")
+    case = next(c for c in suite.iter("testcase") if "text_change-t01" in c.get("name"))
+    assert case.find("properties") is None  # xunit2 allows none per testcase
+    assert case.find("system-out").text.splitlines()[:4] == [
+        "case text_change-t01 (text_change): ok",
+        "SC: 6.000",
+        "SC.overediting: 6.000",
+        "SC.success: 8.000",
+    ]
+    properties = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert properties["editbench.gedit.full.G_SC"] == f"{headline(sc):.4f}"
+    assert properties["editbench.gedit.full.G_O.failed"] == "2"
 
 
 # -- ImgEdit-Bench -------------------------------------------------------------------------------
@@ -475,13 +498,18 @@ def test_rise_accuracy_scores_and_the_official_rule(tmp_path, judge_python):
     hits = sum(complete)
     accuracy = run.number("Accuracy", "Overall")
     assert_number(accuracy, 100 * hits / len(scored), 4, {"unparseable": 1})
-    low, high = wilson(hits, len(scored))
-    assert (accuracy["ci_low"], accuracy["ci_high"]) == (
+    assert (accuracy["ci_low"], accuracy["ci_high"]) == (None, None)  # 4 cases: below min n
+    official = accuracy["official"]  # the failed case counted as wrong
+    assert official["value"] == pytest.approx(100 * hits / 5) and official["n"] == 5
+    low, high = wilson(hits, 5)  # a share's interval: Wilson's, from 5 cases on
+    assert (official["ci_low"], official["ci_high"]) == (
         pytest.approx(100 * low),
         pytest.approx(100 * high),
     )
-    official = accuracy["official"]  # the failed case counted as wrong
-    assert official["value"] == pytest.approx(100 * hits / 5) and official["n"] == 5
+    assert run.block["interval"]["min_n"] == 5 and "Wilson" in run.block["interval"]["share"]
+    summary = json.loads((run.run_dir / "summary.json").read_text(encoding="utf-8"))
+    scales = summary["interval"]["scales"]  # each dimension's floor sized by its own scale
+    assert (scales["reasoning"], scales["complete"]) == ([1.0, 5.0], [0.0, 1.0])
     logical = run.number("Accuracy", "logical_reasoning")
     assert logical["value"] == 100.0 and logical["official"]["value"] == 50.0
     assert_number(

@@ -1,0 +1,103 @@
+"""`editbench validate` and the config messages, through the real command lines.
+
+- validate exits as the README says: 4 for a refused config (as pytest does for the same config),
+  1 for a missing image whether or not `--images` is given, 0 when all is well;
+- its missing-config message names `editbench validate CONFIG`;
+- `judge.scores` refuses an unknown dimension; `{SC:7}` in `--eb-set` gets a message that says
+  how YAML read it and how to write it; `--eb-gpus 0,1` on a machine without a GPU warns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from support import REPO, SAMPLE_SUITE, run_bench, write_config
+
+
+def validate(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "editbench.cli", "validate", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **env},
+    )
+
+
+def test_validate_passes_a_good_config_with_exit_0(tmp_path):
+    result = validate(str(write_config(tmp_path)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "suite    editbench-sample" in result.stdout and "problem" not in result.stdout
+
+
+@pytest.mark.parametrize("images", [[], ["--images"]], ids=["exists-check", "opened"])
+def test_validate_reports_a_missing_image_with_or_without_images(tmp_path, images):
+    suite = tmp_path / "suite"
+    shutil.copytree(SAMPLE_SUITE, suite)
+    first = json.loads((suite / "cases.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    (suite / first["source"]).unlink()
+    result = validate(str(write_config(tmp_path, suite={"path": str(suite)})), *images)
+    assert result.returncode == 1, result.stdout + result.stderr
+    problems = [line for line in result.stdout.splitlines() if "problem:" in line]
+    assert len(problems) == 1 and first["id"] in problems[0]
+    assert str(suite / first["source"]) in problems[0] or first["source"] in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("config_text", "needle"),
+    [
+        ("editor:\n  stepz: 3\n", "did you mean editor.steps?"),
+        ("judge:\n  backend: constant\n  scores: {SC: 7, PQ: 8, criterion: 6, XX: 1}\n", "XX"),
+    ],
+)
+def test_a_config_error_exits_4_in_validate_as_under_pytest(tmp_path, config_text, needle):
+    config = tmp_path / "bad.yaml"
+    config.write_text(
+        f"suite:\n  path: {SAMPLE_SUITE}\nrun:\n  dir: {tmp_path / 'reports'}\n" + config_text,
+        encoding="utf-8",
+    )
+    checked = validate(str(config))
+    ran = run_bench(config, "--collect-only", timeout=120)
+    assert checked.returncode == ran.returncode == 4, checked.stderr + ran.stderr
+    assert needle in checked.stderr and needle in ran.stderr
+
+
+def test_a_missing_config_names_the_validate_form_too(tmp_path):
+    result = validate(str(tmp_path / "nope.yaml"))
+    assert result.returncode == 4
+    assert "editbench validate CONFIG" in result.stderr and "--eb-config=PATH" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_scores_dimension_is_refused_naming_it(tmp_path):
+    result = run_bench(
+        write_config(tmp_path), "--eb-set=judge.scores={SC: 7, XX: 1}", "--collect-only"
+    )
+    assert result.returncode == 4, result.stdout[-2000:]
+    assert "judge.scores.XX" in result.stderr and "SC, PQ, criterion" in result.stderr
+
+
+def test_a_flow_map_without_spaces_says_how_yaml_read_it(tmp_path):
+    result = run_bench(write_config(tmp_path), "--eb-set=judge.scores={SC:7}", "--collect-only")
+    assert result.returncode == 4, result.stdout[-2000:]
+    assert "as the key 'SC:7' with no value" in result.stderr
+    assert "--eb-set='judge.scores={SC: 7}'" in result.stderr
+    assert "got None" not in result.stderr
+
+
+@pytest.mark.timeout(120)
+def test_gpus_asked_for_on_a_machine_without_one_warn(tmp_path):
+    config = write_config(tmp_path)
+    no_gpu = {"CUDA_VISIBLE_DEVICES": ""}
+    result = run_bench(config, "--eb-gpus=0,1", "--collect-only", "-q", env=no_gpu)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "--eb-gpus 0,1: no GPU is visible on this machine" in result.stdout + result.stderr
+    checked = validate(str(config), "--gpus", "0,1", **no_gpu)
+    assert checked.returncode == 0 and "warning: --eb-gpus 0,1: no GPU is visible" in checked.stdout
