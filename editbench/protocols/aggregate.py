@@ -72,11 +72,15 @@ class Units:
         )
 
     def linearised(self) -> np.ndarray:
-        """One value per case whose plain mean is the pooled mean, and whose spread is the pooled
-        mean's (the ratio estimator's linearisation): m + (sum_i - m * count_i) / mean(count).
-        With one value per case it is that value."""
-        mean = self.sums.sum() / self.counts.sum()
-        return mean + (self.sums - mean * self.counts) / self.counts.mean()
+        return linearise(self.sums, self.counts)
+
+
+def linearise(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """One value per case (the last axis) whose plain mean is the pooled mean sum/count and whose
+    spread is the pooled mean's (the ratio estimator's linearisation):
+    m + (sum_i - m * count_i) / mean(count). With one value per case it is that value."""
+    mean = sums.sum(axis=-1, keepdims=True) / counts.sum(axis=-1, keepdims=True)
+    return mean + (sums - mean * counts) / counts.mean(axis=-1, keepdims=True)
 
 
 def column_scale(protocol: Protocol, column: Column) -> Scale:

@@ -7,6 +7,7 @@ import json
 import math
 import statistics
 
+import numpy as np
 import pytest
 
 from editbench import protocols
@@ -194,3 +195,29 @@ def test_a_pooled_mean_has_the_t_interval_of_its_cases_on_its_own_scale():
         pytest.approx(pooled + half),
     )
     assert compute(kris, kris.aggregate.columns[0], records[:4])["ci_low"] is None  # n = 4 < 5
+
+
+@pytest.mark.parametrize(
+    ("centre", "n", "least"), [(3.2, 5, 0.95), (4.4, 5, 0.95), (1.6, 10, 0.93)]
+)
+def test_the_pooled_interval_covers_on_simulated_kris_scores(centre, n, least):
+    """4000 simulated runs of n cases, each three or four whole 1-5 scores (a case effect plus
+    noise) normalised to 0-100: the linearised, floored t interval holds the pooled mean."""
+    from editbench.protocols.aggregate import linearise
+    from editbench.reporting import stats
+    from editbench.vocabulary import Scale
+
+    rng = np.random.default_rng(7)
+
+    def draw(runs: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+        counts = np.where(rng.random((runs, size)) < 0.4, 4, 3)
+        noise = rng.normal(0, 0.6, (runs, size, 1)) + rng.normal(0, 0.8, (runs, size, 4))
+        scores = np.clip(np.rint(centre + noise), 1, 5)
+        kept = np.arange(4) < counts[..., None]
+        return (25 * (scores - 1) * kept).sum(axis=-1), counts
+
+    sums, counts = draw(1, 200_000)
+    truth = sums.sum() / counts.sum()
+    sums, counts = draw(4000, n)
+    low, high = stats.estimate_mean(linearise(sums, counts), Scale(0, 100)).interval()
+    assert np.mean((low <= truth) & (truth <= high)) >= least
