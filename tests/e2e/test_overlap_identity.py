@@ -48,6 +48,7 @@ def test_overlap_gives_byte_identical_edits_and_scores(
             "python": judge_python,
             "method": "logit",
             "max_pixels": 65536,
+            "min_digit_mass": 0,  # random weights: little probability on score tokens
         },
     )
     runs = {"off-n1": ("false", "1"), "on-n1": ("true", "1"), "on-n2": ("true", "2")}
@@ -62,6 +63,8 @@ def test_overlap_gives_byte_identical_edits_and_scores(
             " or ".join(CASES),
             f"--eb-set=run.overlap={overlap}",
             f"--junitxml={tmp_path / (name + '.xml')}",
+            "-o",
+            "junit_family=xunit1",  # every property of each case, in its <testcase>
             run_dir=run_dir,
             env=env,
         )

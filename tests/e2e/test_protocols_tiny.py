@@ -50,5 +50,6 @@ def test_rise_protocol_on_the_tiny_judge(tmp_path, judge_python, tiny_judge):
     assert "consistency" not in {r["case_id"]: r for r in records}["causal_reasoning_1"]["scores"]
     block = json.loads((tmp_path / "run" / "summary.json").read_text())["protocol"]
     overall = {n["column"]: n for n in block["numbers"] if n["row"] == "Overall"}
-    assert overall["Accuracy"]["n"] == 3 and overall["Reasoning"]["ci_low"] is not None
+    assert overall["Accuracy"]["n"] == 3 and overall["Reasoning"]["n"] == 3
+    assert overall["Reasoning"]["ci_low"] is None  # no interval below 5 cases (stats.MIN_N)
     assert "RISEBench headline numbers (protocol rise):" in result.stdout

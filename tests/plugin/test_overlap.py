@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from editbench.overlap import MARKER
-from editbench.shard import in_shard, parse_shard
-from support import REPO, bench_command, read_results
+from editbench.cases import load_suite
+from editbench.shard import shard_cases
+from support import REPO, SAMPLE_SUITE, bench_command, read_results
 
 FIXED = {"SC": 6.0, "PQ": 7.0, "criterion": 5.0, "O": math.sqrt(42.0)}
 PHYSICAL = [f"物理-00{i}" for i in range(1, 6)]
@@ -251,7 +252,7 @@ SELECTIONS = {  # args, the cases edited, exit status (2: --stepwise ends as int
     "-k": (["-k", "物理-002 or 物理-004"], ["物理-002", "物理-004"], 1),
     "--eb-shard": (
         ["-k", "物理", "--eb-shard=2/2"],
-        [c for c in PHYSICAL if in_shard(c, parse_shard("2/2"))],
+        sorted(shard_cases(load_suite(SAMPLE_SUITE).cases, (2, 2)) & set(PHYSICAL)),
         0,
     ),
     "-x": (["-k", "物理", "-x"], ["物理-001", "物理-002"], 1),
