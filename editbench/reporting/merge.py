@@ -2,7 +2,7 @@
 
 The records are concatenated (a case in two runs is an error), the images copied, and the
 summaries recomputed from the merged records, so the merged statistics equal those of a
-single run over the same results. Runs must be of the same suite, editor and judge (`identity`:
+single run over the same results. Runs must be of the same suite, editor and judge (`must_agree`:
 the suite's name, version, manifest hash and templates; the editor and judge settings with each
 local model replaced by its content fingerprint and each hub id completed by its cached snapshot,
 and a benchmark protocol by its name and the SHA-256 of its file and templates, never the text a
@@ -27,7 +27,7 @@ from editbench.reporting.tables import table_lines
 
 # settings that may differ between the machines of one run: they do not change a result
 MACHINE_KEYS = {"editor": (), "judge": ("python", "gpus", "url", "api_key_env", "allow_remote")}
-# what each side's own description (run.json `describe`, from the workers) adds to its identity
+# what each side's own description (run.json `describe`, from the workers) adds to what must agree
 RESOLVED = {
     "editor": ("revision",),
     "judge": ("fingerprint", "snapshot", "backend_sha256", "device", "dtype"),
@@ -62,7 +62,7 @@ def merge(run_dirs: list[Path], out: Path, allow_partial: bool = False) -> dict[
     return write_reports(out, records, meta)
 
 
-def identity(meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def must_agree(meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """What must agree between merged runs, from a run.json: suite, editor and judge."""
     suite = meta.get("suite") or {}
     config = meta.get("config") or {}
@@ -93,9 +93,9 @@ def identity(meta: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def _check_compatible(loaded: list[tuple[Path, list, dict]]) -> None:
     first_path, _, first = loaded[0]
-    reference = identity(first)
+    reference = must_agree(first)
     for path, _, meta in loaded[1:]:
-        other = identity(meta)
+        other = must_agree(meta)
         for part in ("suite", "editor", "judge"):
             if reference[part] != other[part]:
                 raise ConfigError(

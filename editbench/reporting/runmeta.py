@@ -180,7 +180,7 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def suite_meta(suite, source: Path | None = None) -> dict[str, Any]:
-    """The suite's identity: name, version, and the hash of its manifest (a native suite's
+    """What names the suite: name, version, and the hash of its manifest (a native suite's
     cases.jsonl, or the suite file itself), which `editbench merge` compares, not the path."""
     manifest = suite.root / "cases.jsonl" if suite.format == "native" else source
     return {

@@ -116,17 +116,17 @@ def test_processor_loads_image_only(editor):
 def test_describe_is_builtin_and_names_every_parameter(editor):
     import execnet
 
-    identity = editor.describe()
-    assert execnet.loads(execnet.dumps(identity)) == identity
-    assert identity["model"] == "tiny:qwen-image-edit" and len(identity["revision"]) == 16
-    assert identity["call"] == {
+    described = editor.describe()
+    assert execnet.loads(execnet.dumps(described)) == described
+    assert described["model"] == "tiny:qwen-image-edit" and len(described["revision"]) == 16
+    assert described["call"] == {
         "num_inference_steps": 2,
         "true_cfg_scale": 4.0,
         "negative_prompt": " ",
     }
 
 
-def test_parameter_change_changes_identity(tiny_root, monkeypatch):
+def test_parameter_change_changes_the_description(tiny_root, monkeypatch):
     monkeypatch.setenv("EDITBENCH_TINY_DIR", str(tiny_root))
     base = {"backend": "diffusers", "model": "tiny:qwen-image-edit", "steps": 2}
     identities = [

@@ -207,7 +207,7 @@ def test_run_json_lists_the_cases_collection_chose(tmp_path, workers):
     assert meta["scheduler"] is None  # not inside a Slurm job
 
 
-def identity_meta(run_id: str, suite_dir, suite_path: str, **judge) -> dict:
+def run_meta(run_id: str, suite_dir, suite_path: str, **judge) -> dict:
     """A run.json as a run writes it: the real suite_meta of `suite_dir`, config text as given."""
     return {
         "run_id": run_id,
@@ -223,9 +223,9 @@ def identity_meta(run_id: str, suite_dir, suite_path: str, **judge) -> dict:
 
 def test_merge_compares_what_the_suite_and_models_are_not_how_paths_were_written(tmp_path, capsys):
     records = sample_records()
-    first = identity_meta("p1", SAMPLE_SUITE, str(SAMPLE_SUITE), python="/a/bin/python")
+    first = run_meta("p1", SAMPLE_SUITE, str(SAMPLE_SUITE), python="/a/bin/python")
     write_run(tmp_path / "p1", records[::2], meta=first)
-    same = identity_meta("p2", SAMPLE_SUITE, "../fixtures/sample_suite", python="/b/bin/python")
+    same = run_meta("p2", SAMPLE_SUITE, "../fixtures/sample_suite", python="/b/bin/python")
     same["config"]["judge"]["model"] = "./models/judge"  # another path to the same content
     write_run(tmp_path / "p2", records[1::2], meta=same)
     runs = [str(tmp_path / "p1"), str(tmp_path / "p2")]
@@ -237,12 +237,12 @@ def test_merge_compares_what_the_suite_and_models_are_not_how_paths_were_written
     manifest.write_text(
         manifest.read_text(encoding="utf-8").replace("Show the glass", "Show a glass", 1), "utf-8"
     )
-    write_run(tmp_path / "p3", records[1::2], meta=identity_meta("p3", changed, str(changed)))
+    write_run(tmp_path / "p3", records[1::2], meta=run_meta("p3", changed, str(changed)))
     assert cli(["merge", runs[0], str(tmp_path / "p3"), "-o", str(tmp_path / "m3")]) == 2
     err = capsys.readouterr().err
     assert "the suite differs (manifest_sha256: " in err and "merge only runs of the same" in err
 
-    other = identity_meta("p4", SAMPLE_SUITE, str(SAMPLE_SUITE))
+    other = run_meta("p4", SAMPLE_SUITE, str(SAMPLE_SUITE))
     other["judge"]["model_fingerprint"] = "0" * 64  # the same path, other weights
     write_run(tmp_path / "p4", records[1::2], meta=other)
     assert cli(["merge", runs[0], str(tmp_path / "p4"), "-o", str(tmp_path / "m4")]) == 2

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from editbench.overlap import MARKER
 from editbench.cases import load_suite
+from editbench.overlap import MARKER
 from editbench.shard import shard_cases
 from support import REPO, SAMPLE_SUITE, bench_command, read_results
 

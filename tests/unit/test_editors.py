@@ -95,7 +95,7 @@ def test_replay_missing_file_fails_that_case_with_its_path(suite, tmp_path):
     assert str(tmp_path / "edits" / case.category.display / f"{case.pair_id}.png") in message
 
 
-def test_replay_changed_file_changes_identity(suite, tmp_path):
+def test_replay_changed_file_changes_the_description(suite, tmp_path):
     case = suite.cases[0]
     (tmp_path / "edits").mkdir()
     target = tmp_path / "edits" / f"{case.id}.png"

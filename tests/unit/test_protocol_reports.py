@@ -107,15 +107,15 @@ def test_compare_adds_the_headline_numbers_on_shared_cases(tmp_path, capsys):
 
 
 def test_merge_knows_a_protocol_by_its_content_not_its_path():
-    from editbench.reporting.merge import identity
+    from editbench.reporting.merge import must_agree
 
     here, there = meta("a"), meta("b")
     here["config"]["judge"]["protocol"] = "/machine-a/mine.yaml"
     there["config"]["judge"]["protocol"] = "/machine-b/mine.yaml"
-    assert identity(here)["judge"] == identity(there)["judge"]
+    assert must_agree(here)["judge"] == must_agree(there)["judge"]
     edited = meta("c")
     edited["protocol"] = {**edited["protocol"], "sha256": "0" * 64}  # a template changed
-    assert identity(edited)["judge"]["protocol"] != identity(here)["judge"]["protocol"]
+    assert must_agree(edited)["judge"]["protocol"] != must_agree(here)["judge"]["protocol"]
 
 
 def test_compare_tests_headline_numbers_by_the_comparison_rules(tmp_path):
