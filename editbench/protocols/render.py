@@ -62,9 +62,10 @@ def statement(block: dict[str, Any]) -> str:
             f"value [{interval['confidence']:.0%} interval] n=cases; means: {interval['mean']}; "
             f"shares: {interval['share']}; failed cases are counted, never filled in"
         )
+    clipped = ", clipped to it" if "clipped" in interval else ""
     return (
         f"value [{interval['confidence']:.0%} interval] n=cases; means: Student t, variance at "
-        f"least {interval['variance_floor']} on each number's own scale (a case once, however "
+        f"least {interval['variance_floor']} on each number's own scale{clipped} (a case once, however "
         f"many values it gives); shares: Wilson score interval; no interval below n = "
         f"{interval['min_n']} (for a macro mean: in any category); failed cases are counted, "
         "never filled in"

@@ -15,6 +15,11 @@ mean, the paired difference and the macro mean (tests/unit/test_intervals.py); t
 bootstrap this replaces covered 73-91% at n = 5 on the same families. Below `MIN_N` values no interval is given and
 no difference is flagged.
 
+Every interval of a mean is then clipped to the scale: a mean of scores on a scale cannot
+leave it, so clipping never drops a value the mean could have and leaves the coverage as it is
+(a 0/1 dimension whose five cases all read 0 gets [0, 0.12], not [-0.12, 0.12]). Differences
+are not clipped to the scale's range (B - A lives on [-range, +range]).
+
 The macro mean's interval combines the category means' variances (each floored) with
 Welch-Satterthwaite degrees of freedom. Differences are tested with the same t statistic (so a
 flag agrees with the interval), failure counts with McNemar's exact test (a two-sided binomial
@@ -46,7 +51,7 @@ FLOOR_N = 10  # the variance floor holds in full up to this n and shrinks as 1/n
 RESAMPLES = 10_000  # editbench agree's bootstrap
 SEED = 12345
 
-METHOD = "student-t, variance floored"
+METHOD = "student-t, variance floored, clipped to the scale"
 FLOOR_TEXT = "max(s², (range/10)² · min(1, 10/n))"
 
 
@@ -58,6 +63,7 @@ def interval_block(scale: Scale = SCORE_SCALE) -> dict[str, Any]:
         "min_n": MIN_N,
         "variance_floor": FLOOR_TEXT,
         "scale": [scale.low, scale.high],
+        "clipped": "a mean's interval to the scale (a mean cannot leave it)",
         "macro": "category means' floored variances combined, Welch-Satterthwaite df",
         "flags": "t test (same variance), McNemar exact on failures, Holm across rows",
         "coverage": "simulated >= 0.93 at n = 5 and 10 (tests/unit/test_intervals.py)",
@@ -73,9 +79,11 @@ def statement(block: dict[str, Any] | None) -> str:
             f"{confidence:.0%} bootstrap CI ({block.get('method', 'percentile')}, "
             f"{block['resamples']} resamples, seed {block.get('seed')})"
         )
+    clipped = ", clipped to the scale" if "clipped" in block else ""
     return (
         f"{confidence:.0%} Student t interval, variance at least "
-        f"{block.get('variance_floor', FLOOR_TEXT)}; none below n = {block.get('min_n', MIN_N)}"
+        f"{block.get('variance_floor', FLOOR_TEXT)}{clipped}; none below n = "
+        f"{block.get('min_n', MIN_N)}"
     )
 
 
@@ -147,7 +155,7 @@ def mean_interval(
     if len(values) < MIN_N:
         return None, None
     low, high = estimate_mean(values, scale).interval()
-    return float(low), float(high)
+    return clip(low, high, scale)
 
 
 def macro_interval(
@@ -158,7 +166,12 @@ def macro_interval(
     if not groups or any(len(g) < MIN_N for g in groups):
         return None, None
     low, high = estimate_macro([np.asarray(g, dtype=float) for g in groups], scale).interval()
-    return float(low), float(high)
+    return clip(low, high, scale)
+
+
+def clip(low: Any, high: Any, scale: Scale) -> tuple[float, float]:
+    """A mean's interval within its scale (see the module docstring)."""
+    return max(float(low), float(scale.low)), min(float(high), float(scale.high))
 
 
 def paired_difference(

@@ -51,7 +51,7 @@ def test_micro_weighs_cases_macro_weighs_categories():
     assert micro["ci_low"] <= micro["mean"] <= micro["ci_high"]  # 9 scored cases
     interval = summary["interval"]
     assert (interval["method"], interval["confidence"], interval["min_n"]) == (
-        "student-t, variance floored",
+        "student-t, variance floored, clipped to the scale",
         0.95,
         5,
     )

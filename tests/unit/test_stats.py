@@ -107,3 +107,16 @@ def test_statement_names_the_method_and_reads_older_summaries():
     assert "95% Student t interval" in text and "n = 5" in text
     old = {"method": "percentile", "resamples": 10000, "seed": 12345, "confidence": 0.95}
     assert stats.statement(old) == "95% bootstrap CI (percentile, 10000 resamples, seed 12345)"
+
+
+def test_a_mean_interval_stays_on_its_scale():
+    """Five 0/1 cases that all read 0: the floored t interval would reach below 0; a mean
+    cannot, so the interval is clipped to the scale (and likewise the macro mean's)."""
+    binary = Scale(0, 1)
+    low, high = stats.mean_interval([0.0] * 5, binary)
+    assert low == 0.0 and 0.1 < high < 0.15
+    low, high = stats.mean_interval([5.0] * 6, Scale(1, 5))
+    assert high == 5.0 and low < 5.0
+    low, high = stats.macro_interval([[0.0] * 5, [0.0, 0.0, 0.0, 0.0, 1.0]], binary)
+    assert low == 0.0 and high < 1.0
+    assert "clipped to the scale" in stats.statement(stats.interval_block())
