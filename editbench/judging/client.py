@@ -54,7 +54,7 @@ from editbench.judging.resolve import (
     is_hub_id,
     resolve_model,
 )
-from editbench.judging.scoring import JudgeFailure
+from editbench.judging.scoring import JudgeFailure, described
 from editbench.vocabulary import Status
 
 if TYPE_CHECKING:
@@ -376,19 +376,10 @@ class ServiceJudge:
     def describe(self) -> dict[str, Any]:
         judge = self.config.judge
         return {
-            **self.scorer.judge_key,
+            **described(judge, self.scorer, self.templates),
             "mode": "service",
-            "method": judge.method,
             "endpoint": self.endpoint.public(),
             "server_pid": self.endpoint.pid,
-            "decoding": self.scorer.decoding(0) | {"seed": "case seed"},
-            "images": list(judge.images),
-            "dimensions": list(judge.dimensions),
-            "timeout_s": judge.timeout_s,
-            "templates": {d: str(p) for d, p in self.templates.files.items()}
-            if self.templates
-            else {},
-            "protocol": judge.protocol,
             "versions": {"engine": self.endpoint.engine, "version": self.endpoint.engine_version},
         }
 

@@ -44,7 +44,7 @@ from editbench.judging.resolve import (
     resolve_model,
     resolved_device,
 )
-from editbench.judging.scoring import JudgeFailure
+from editbench.judging.scoring import JudgeFailure, described
 from editbench.vocabulary import Status
 
 if TYPE_CHECKING:
@@ -174,17 +174,8 @@ class GatewayJudge:
         judge = self.config.judge
         ready = self.ready
         return {
-            **self.scorer.judge_key,
-            "method": judge.method,
+            **described(judge, self.scorer, self.templates),
             "python": str(self.python),
-            "decoding": self.scorer.decoding(0) | {"seed": "case seed"},
-            "images": list(judge.images),
-            "dimensions": list(judge.dimensions),
-            "timeout_s": judge.timeout_s,
-            "templates": {d: str(p) for d, p in self.templates.files.items()}
-            if self.templates
-            else {},
-            "protocol": judge.protocol,
             "versions": ready.get("versions"),
             "info": ready.get("info"),
             "load_s": ready.get("load_s"),

@@ -58,6 +58,37 @@ def result(
     }
 
 
+def described(judge: JudgeConfig, scorer: Scorer, templates: Templates | None) -> dict:
+    """What every judge mode's `describe()` says of its scoring: the scorer's cache key, the
+    method, decoding, images, dimensions, timeout, template files and protocol."""
+    return {
+        **scorer.judge_key,
+        "method": judge.method,
+        "decoding": scorer.decoding(0) | {"seed": "case seed"},
+        "images": list(judge.images),
+        "dimensions": list(judge.dimensions),
+        "timeout_s": judge.timeout_s,
+        "templates": {d: str(p) for d, p in templates.files.items()} if templates else {},
+        "protocol": judge.protocol,
+    }
+
+
+def samples_result(parsed: list, raw: str, seconds: float) -> DimensionResult:
+    """An ok result from one or more parsed samples (all of them read): their mean, with the
+    spread and the number of samples, and their reasonings joined."""
+    scores = [p.score for p in parsed]
+    reasoning = parsed[0].reasoning if len(parsed) == 1 else " | ".join(p.reasoning for p in parsed)
+    return result(
+        statistics.fmean(scores),
+        Status.OK,
+        raw,
+        reasoning,
+        seconds,
+        spread=statistics.pstdev(scores) if len(scores) > 1 else 0.0,
+        samples=len(scores),
+    )
+
+
 class Scorer:
     def __init__(
         self,
@@ -261,17 +292,4 @@ class Scorer:
                 f"{failed[0].reason} (after one retry with a format reminder)",
                 seconds,
             )
-        scores = [p.score for p in final]
-        spread = statistics.pstdev(scores) if len(scores) > 1 else 0.0
-        reasoning = (
-            final[0].reasoning if len(final) == 1 else " | ".join(p.reasoning for p in final)
-        )
-        return result(
-            statistics.fmean(scores),
-            Status.OK,
-            raw,
-            reasoning,
-            seconds,
-            spread=spread,
-            samples=len(scores),
-        )
+        return samples_result(final, raw, seconds)

@@ -33,7 +33,7 @@ from editbench.judging import DimensionResult, JudgeInput
 from editbench.judging.parsing import Parsed, parse_subscores
 from editbench.judging.parsing import Subscore as AnswerName
 from editbench.judging.remote import on_scale
-from editbench.judging.scoring import JudgeFailure, Scorer, Send, result
+from editbench.judging.scoring import JudgeFailure, Scorer, Send, result, samples_result
 from editbench.protocols import model as m
 from editbench.protocols.facts import case_facts
 from editbench.protocols.loader import prompt_file_text
@@ -425,18 +425,7 @@ def _sample_result(parsed: list[Parsed], raw: str, seconds: float, suffix: str) 
     bad = [p for p in parsed if not p.ok]
     if bad:
         return result(None, bad[0].status, raw, bad[0].reason + suffix, seconds)
-    scores = [p.score for p in parsed]
-    reasoning = parsed[0].reasoning if len(parsed) == 1 else " | ".join(p.reasoning for p in parsed)
-    spread = statistics.pstdev(scores) if len(scores) > 1 else 0.0
-    return result(
-        statistics.fmean(scores),
-        Status.OK,
-        raw,
-        reasoning,
-        seconds,
-        spread=spread,
-        samples=len(scores),
-    )
+    return samples_result(parsed, raw, seconds)
 
 
 def _logit_value(request: Request, item: dict, seconds: float) -> DimensionResult:
