@@ -219,13 +219,7 @@ def _from_json(text: str, scale: Scale) -> tuple[list[_Found], str, str]:
     found: list[_Found] = []
     reasoning = ""
     rest = text
-    start = text.find("{")
-    while start != -1:
-        try:
-            pairs, end = json.JSONDecoder(object_pairs_hook=list).raw_decode(text, start)
-        except json.JSONDecodeError:
-            start = text.find("{", start + 1)
-            continue
+    for start, end, pairs in _json_spans(text):
         keys = [(k, v) for k, v in pairs if str(k).strip().lower() in _JSON_KEYS]
         if keys:
             if len(keys) > 1:
@@ -237,7 +231,6 @@ def _from_json(text: str, scale: Scale) -> tuple[list[_Found], str, str]:
             found.append(_json_value(keys[0][1], scale))
             reasoning = reasoning or _reasoning(dict(pairs))
             rest = rest[:start] + " " * (end - start) + rest[end:]
-        start = text.find("{", end)
     return found, reasoning, rest
 
 
@@ -356,8 +349,9 @@ def _numeric(value, scale: Scale) -> float | Parsed:
     return _value(match, scale)
 
 
-def _json_objects(text: str):
-    """The (key, value) pairs of each top-level JSON object in the text, duplicates kept."""
+def _json_spans(text: str):
+    """(start, end, its (key, value) pairs, duplicates kept) of each top-level JSON object in
+    the text; an object inside another is never looked into."""
     start = text.find("{")
     while start != -1:
         try:
@@ -365,8 +359,14 @@ def _json_objects(text: str):
         except json.JSONDecodeError:
             start = text.find("{", start + 1)
             continue
-        yield [(str(k).strip().lower(), v) for k, v in pairs]
+        yield start, end, pairs
         start = text.find("{", end)
+
+
+def _json_objects(text: str):
+    """The (key, value) pairs of each top-level JSON object in the text, keys lowercased."""
+    for _, _, pairs in _json_spans(text):
+        yield [(str(k).strip().lower(), v) for k, v in pairs]
 
 
 def _named(pairs: list, key: str, scale: Scale) -> float | Parsed | None:
