@@ -285,16 +285,21 @@ TINY_MODELS = (
 
 
 # two English cases per task type, two per type in the intersection subset: enough for intervals
+# The demo sets are large enough for intervals (5 cases per category; see stats.MIN_N): GEdit's
+# four English task types with 6 keys each, 5 of them in the intersection; ImgEdit's five edit
+# types with 5 entries each.
 GEDIT_DEMO_ROWS = [
-    *GEDIT_ROWS,
-    ("text_change", "t03", "en", True),
-    ("subject-add", "a02", "en", True),
-    ("background_change", "b02", "en", True),
-    ("ps_human", "p02", "en", False),
+    *(
+        (task, f"{task[:1]}{number:02d}", "en", number <= 5)
+        for task in ("text_change", "subject-add", "background_change", "ps_human")
+        for number in range(1, 7)
+    ),
+    *(row for row in GEDIT_ROWS if row[2] == "cn"),
 ]
 IMGEDIT_DEMO_ENTRIES = {
-    **IMGEDIT_ENTRIES,
-    **{f"9{key}": (f"second/{image}", kind) for key, (image, kind) in IMGEDIT_ENTRIES.items()},
+    f"{copy}{key}": (f"copy{copy}/{image}", kind)
+    for copy in range(1, 6)
+    for key, (image, kind) in IMGEDIT_ENTRIES.items()
 }
 
 
