@@ -98,6 +98,20 @@ def find_judge_python() -> str | None:
     return None
 
 
+def tiny_logit_judge(python: str, model, **settings) -> dict:
+    """The judge section of the tiny random Qwen3-VL judge scoring by logits. Its random weights
+    put little probability on score tokens, so the digit-mass floor is off."""
+    return {
+        "backend": "qwen-vl",
+        "model": str(model),
+        "python": python,
+        "method": "logit",
+        "max_pixels": 65536,
+        "min_digit_mass": 0,
+        **settings,
+    }
+
+
 def constant_judge(python: str, **scores: float) -> dict:
     """The judge section of the `constant` backend (fixed scores, run in the real judge interpreter)."""
     return {"backend": "constant", "python": python, "scores": {**CONSTANT_SCORES, **scores}}

@@ -12,7 +12,7 @@ import pytest
 from scipy import stats as sps
 
 from editbench.cli import main as cli
-from support import REPO, contains, read_results, row, write_config, write_ratings
+from support import REPO, contains, read_results, row, tiny_logit_judge, write_config, write_ratings
 
 # -- end to end: rescore a run's edits with another judge, rate them, run agree -------------------
 
@@ -64,14 +64,7 @@ def refusing_diffusers(folder: Path, marker: Path) -> dict:
 def test_rescoring_a_runs_edits_makes_no_edit_and_agree_compares_the_judges(
     tmp_path, capsys, judge_python, tiny_judge
 ):
-    judge = {
-        "backend": "qwen-vl",
-        "model": str(tiny_judge),
-        "python": judge_python,
-        "method": "logit",
-        "max_pixels": 65536,
-        "min_digit_mass": 0,  # random weights: little probability on score tokens
-    }
+    judge = tiny_logit_judge(judge_python, tiny_judge)
     editor = {
         "backend": "diffusers",
         "model": "tiny:qwen-image-edit",

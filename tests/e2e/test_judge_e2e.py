@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import read_results, run_bench, write_config
+from support import read_results, run_bench, tiny_logit_judge, write_config
 
 DIMENSIONS = ("SC", "PQ", "O", "criterion")
 
@@ -19,14 +19,7 @@ def run(tmp_path, name, workers, judge_python, tiny_judge):
     folder.mkdir()
     config = write_config(
         folder,
-        judge={
-            "backend": "qwen-vl",
-            "model": str(tiny_judge),
-            "python": judge_python,
-            "method": "logit",
-            "max_pixels": 65536,
-            "min_digit_mass": 0,  # random weights: little probability on score tokens
-        },
+        judge=tiny_logit_judge(judge_python, tiny_judge),
     )
     result = run_bench(
         config, "-n", str(workers), "-k", "物理", run_dir=folder / "run", timeout=600

@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from support import read_results, run_bench, write_config
+from support import read_results, run_bench, tiny_logit_judge, write_config
 
 pytest.importorskip("diffusers")
 
@@ -42,14 +42,7 @@ def test_overlap_gives_byte_identical_edits_and_scores(
         tmp_path,
         run={"cache": False},
         editor={"backend": "diffusers", "model": "tiny:qwen-image-edit", "steps": 2},
-        judge={
-            "backend": "qwen-vl",
-            "model": str(tiny_judge),
-            "python": judge_python,
-            "method": "logit",
-            "max_pixels": 65536,
-            "min_digit_mass": 0,  # random weights: little probability on score tokens
-        },
+        judge=tiny_logit_judge(judge_python, tiny_judge),
     )
     runs = {"off-n1": ("false", "1"), "on-n1": ("true", "1"), "on-n2": ("true", "2")}
     seen = {}

@@ -12,7 +12,7 @@ import json
 import pytest
 from benchdata import write_rise
 
-from support import read_results, run_bench, write_config
+from support import read_results, run_bench, tiny_logit_judge, write_config
 
 SCALES = {"consistency": (1, 5), "reasoning": (1, 5), "plausibility": (1, 5), "score": (1, 5)}
 
@@ -23,15 +23,7 @@ def test_rise_protocol_on_the_tiny_judge(tmp_path, judge_python, tiny_judge):
     config = write_config(
         tmp_path,
         suite={"path": str(data), "format": "rise"},
-        judge={
-            "backend": "qwen-vl",
-            "model": str(tiny_judge),
-            "python": judge_python,
-            "method": "logit",
-            "max_pixels": 65536,
-            "protocol": "rise",
-            "min_digit_mass": 0,  # random weights: little probability on score tokens
-        },
+        judge=tiny_logit_judge(judge_python, tiny_judge, protocol="rise"),
     )
     selection = "logical or causal"  # 0/1 and 1-5 scales, a consistency-free case
     result = run_bench(config, "-k", selection, run_dir=tmp_path / "run", timeout=600)
