@@ -381,7 +381,6 @@ def _compared(protocol: Protocol, column: Column, members_a, members_b) -> dict 
     factor = 100.0 if column.percent else 1.0
     a, b = units_a.subset(both), units_b.subset(both)
     difference = _paired(a, b, column, column_scale(protocol, column)) if both else {}
-    discordant = len(newly_failing) + newly_scored
     return {
         "column": column.name,
         "kind": column.kind,
@@ -392,14 +391,7 @@ def _compared(protocol: Protocol, column: Column, members_a, members_b) -> dict 
         "ci_low": None if difference.get("ci_low") is None else difference["ci_low"] * factor,
         "ci_high": None if difference.get("ci_high") is None else difference["ci_high"] * factor,
         "p": difference.get("p"),
-        "failed_a": len(failed_a),
-        "failed_b": len(failed_b),
-        "newly_failing": len(newly_failing),
-        "newly_failing_cases": newly_failing,
-        "newly_scored": newly_scored,
-        "p_failures": float(stats.mcnemar_exact(len(newly_failing), newly_scored))
-        if discordant
-        else None,
+        **stats.failure_change(len(failed_a), len(failed_b), newly_failing, newly_scored),
     }
 
 

@@ -142,7 +142,6 @@ def _row(
     ]
     newly_scored = sum(1 for x, y in scored if x is None and y is not None)
     difference = stats.paired_difference(before, after, scale)
-    discordant = len(newly_failing) + newly_scored
     return {
         "category": key,
         "name": name,
@@ -151,14 +150,12 @@ def _row(
         "mean_a": statistics.fmean(before) if both else None,
         "mean_b": statistics.fmean(after) if both else None,
         **difference,
-        "failed_a": sum(1 for x, _ in scored if x is None),
-        "failed_b": sum(1 for _, y in scored if y is None),
-        "newly_failing": len(newly_failing),
-        "newly_failing_cases": newly_failing,
-        "newly_scored": newly_scored,
-        "p_failures": float(stats.mcnemar_exact(len(newly_failing), newly_scored))
-        if discordant
-        else None,
+        **stats.failure_change(
+            sum(1 for x, _ in scored if x is None),
+            sum(1 for _, y in scored if y is None),
+            newly_failing,
+            newly_scored,
+        ),
     }
 
 

@@ -207,6 +207,25 @@ def mcnemar_exact(newly_failing: Any, newly_passing: Any) -> Any:
     return np.where(total > 0, np.minimum(1.0, 2.0 * tail), 1.0)
 
 
+def failure_change(
+    failed_a: int, failed_b: int, newly_failing: list[str], newly_scored: int
+) -> dict[str, Any]:
+    """A comparison row's failure counts: failed in each run, the cases that newly fail (with
+    their ids), those newly scored, and McNemar's exact p-value over them (None when none
+    changed)."""
+    discordant = len(newly_failing) + newly_scored
+    return {
+        "failed_a": failed_a,
+        "failed_b": failed_b,
+        "newly_failing": len(newly_failing),
+        "newly_failing_cases": newly_failing,
+        "newly_scored": newly_scored,
+        "p_failures": float(mcnemar_exact(len(newly_failing), newly_scored))
+        if discordant
+        else None,
+    }
+
+
 def holm(p_values: Any) -> np.ndarray:
     """Holm's step-down adjusted p-values along the last axis (NaN entries are not tests)."""
     p = np.asarray(p_values, dtype=float)
