@@ -10,6 +10,10 @@ torchvision out by design (no CPU build of it pairs with the pinned torch everyw
 scores images only, so, as the gateway does (`remote.QwenVLBackend`), the processor is built
 without its video processor when torchvision is missing, and a checkpoint whose processor ships
 no chat template uses its tokenizer's. Everything else is the stock `transformers serve` CLI.
+
+Since transformers 5.2x `transformers serve` loads the model in a process of its own, started with
+multiprocessing's "spawn": a fresh interpreter that imports this file again as `__mp_main__`
+before it runs the model's loader. The same two adjustments are made there, at import.
 """
 
 from __future__ import annotations
@@ -59,3 +63,7 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+elif __name__ == "__mp_main__":
+    # the server's model process (multiprocessing spawn re-imports the parent's main file)
+    image_only_processors()
+    tokenizer_chat_template()
