@@ -15,6 +15,9 @@ flagged regression, and on any newly failing case: a failure is never averaged a
 Runs of the same benchmark protocol (run.json `protocol`, editbench.protocols) are compared on
 its dimensions, each on its own scale, and on every headline number by the same rules
 (`protocols.aggregate.compare_numbers`), whose tests enter the same Holm correction.
+
+When the two runs' editor or judge interpreters differ in a package that moves scores, or in the
+lock they were installed from, a warning line says which (`environment_differences` in the JSON).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from editbench.reporting import stats
+from editbench.reporting.environments import environment_differences, warning_lines
 from editbench.reporting.records import score
 from editbench.reporting.rundir import categories_of, load_run
 from editbench.reporting.runmeta import write_json
@@ -232,6 +236,7 @@ def lines(result: dict[str, Any]) -> list[str]:
         f"interval: {stats.statement(result.get('interval'))}; flags: Holm-adjusted p < "
         f"{result.get('alpha', stats.ALPHA):g} over {result.get('tests', 0)} tests (scores: "
         "t test; failures: McNemar exact)",
+        *warning_lines(result.get("environment_differences") or []),
     ]
     if not body:
         return [*out, "no case is in both runs"]
@@ -306,7 +311,11 @@ def main(argv: list[str]) -> int:
     records_a, meta_a = load_run(args.run_a)
     records_b, meta_b = load_run(args.run_b)
     result = compare(records_a, records_b, categories_of(meta_a), run_protocol(meta_a, meta_b))
-    result |= {"run_a": str(args.run_a.resolve()), "run_b": str(args.run_b.resolve())}
+    result |= {
+        "run_a": str(args.run_a.resolve()),
+        "run_b": str(args.run_b.resolve()),
+        "environment_differences": environment_differences(meta_a, meta_b),
+    }
     output = args.json or args.run_b / "compare.json"
     write_json(output, result)
     print("\n".join([*lines(result), f"comparison written to {output}"]))
