@@ -4,9 +4,9 @@ Rows are a benchmark's groups (its categories, a case fact such as KRIS's meta-c
 whole run, a subset such as GEdit's intersection); columns are its numbers (a mean, a macro mean
 over categories, a share of cases). A case enters a number only when every dimension the number
 needs was read for it; otherwise it is counted under its failure status, beside the number,
-never filled in. Where the benchmark's own scorer treats failures differently in a way that
-changes a number (RISE counts them as wrong in its accuracy), the number is also given the
-official way, labelled.
+never filled in. Beside it, each number carries the benchmark's own published arithmetic over
+the same answers (`official`, protocols/official.py: ImgEdit's roundings, RISE's case-level
+None, KRIS's pooling of every read value, ...), labelled, without an interval.
 
 Intervals (stated in the block, `interval_statement`): every mean, macro mean and share uses the
 betting interval of `reporting.stats`, valid for any distribution on the column's own scale
@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from editbench.protocols import official as published
 from editbench.protocols.model import Column, Protocol, Row
 from editbench.reporting import stats
 from editbench.reporting.records import canonical_order
@@ -95,6 +96,7 @@ def interval_statement(protocol: Protocol | None = None) -> dict[str, Any]:
         ),
         "share": f"{stats.METHOD} on 0/1 values (a share is a bounded mean)",
         "note": f"none below min_n = {MIN_N} cases, or for a macro mean with a category below it",
+        "official": "the benchmark's own arithmetic is given without an interval",
     }
     if protocol is not None:
         block["scales"] = {
@@ -143,6 +145,7 @@ def protocol_block(
         "headline_row": protocol.aggregate.headline_row,
         "languages": sorted({str(r.get("facts", {}).get("language")) for r in ordered} - {"None"}),
         "interval": interval_statement(protocol),
+        "official_arithmetic": _arithmetic_statement(protocol),
         "numbers": numbers,
         "official": official_counts(protocol, ordered),
     }
@@ -236,6 +239,19 @@ def _transform(name: str, value: float) -> float:
     return 25.0 * (value - 1.0) if name == "percent" else value
 
 
+def _arithmetic_statement(protocol: Protocol) -> dict[str, Any] | None:
+    name = protocol.official.arithmetic
+    if not name:
+        return None
+    return {
+        "name": name,
+        "label": published.LABEL,
+        "source": published.SOURCES[name],
+        "text": protocol.official.text,
+        "kris_orders": list(published.KRIS_ORDERS) if name == "kris" else None,
+    }
+
+
 def compute(
     protocol: Protocol, column: Column, records: list[dict[str, Any]], run=None
 ) -> dict | None:
@@ -263,8 +279,11 @@ def compute(
         low, high = interval(units, column.kind, scale, len(column.of))
         number["ci_low"] = None if low is None else low * factor
         number["ci_high"] = None if high is None else high * factor
-    if column.official == "failures-as-wrong" and failed:
-        number["official"] = _as_wrong(units, failed, factor)
+    official = published.number(protocol, column, records, run)
+    if official is None and column.official == "failures-as-wrong" and failed:
+        official = _as_wrong(units, failed, factor)
+    if official is not None:
+        number["official"] = official
     return number
 
 

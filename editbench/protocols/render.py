@@ -87,6 +87,12 @@ def statement(block: dict[str, Any]) -> str:
         f"interval below n = {interval['min_n']} (for a macro mean: in any category); failed "
         "cases are counted, never filled in"
     )
+    arithmetic = block.get("official_arithmetic")
+    if arithmetic:
+        text += (
+            f"; '{arithmetic['label']}': the number {arithmetic['source']} computes from the "
+            "same answers (no interval; never a random fill)"
+        )
     return text
 
 
