@@ -101,13 +101,6 @@ def percent(score: float) -> float:
     return (score - 1) * 25
 
 
-def wilson(hits: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    p = hits / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def assert_number(number: dict, value: float, n: int, failures: dict | None = None) -> None:
     assert number["value"] == pytest.approx(value, abs=1e-9), number
     assert number["n"] == n, number
@@ -499,14 +492,23 @@ def test_rise_accuracy_scores_and_the_official_rule(tmp_path, judge_python):
     accuracy = run.number("Accuracy", "Overall")
     assert_number(accuracy, 100 * hits / len(scored), 4, {"unparseable": 1})
     assert (accuracy["ci_low"], accuracy["ci_high"]) == (None, None)  # 4 cases: below min n
-    official = accuracy["official"]  # the failed case counted as wrong
+    # gpt_eval.py: the unreadable case is None (not complete), and so is the consistency_free
+    # causal case's consistency, so calculate_completion never counts it
+    official = accuracy["official"]
     assert official["value"] == pytest.approx(100 * hits / 5) and official["n"] == 5
-    low, high = wilson(hits, 5)  # a share's interval: Wilson's, from 5 cases on
-    assert (official["ci_low"], official["ci_high"]) == (
-        pytest.approx(100 * low),
-        pytest.approx(100 * high),
-    )
-    assert run.block["interval"]["min_n"] == 5 and "Wilson" in run.block["interval"]["share"]
+    assert "ci_low" not in official and official["label"] == "official arithmetic"
+    assert run.block["interval"]["min_n"] == 5 and "betting" in run.block["interval"]["share"]
+    # calculate_score with the consistency_free column present: 0.2 P + 0.8 R for every
+    # non-logical case, halved (not below 1) at reasoning 1; logical_reasoning_2 is None
+    column_quirk = [0.2 * plausibility[k] + 0.8 * reasoning[k] for k in scored[:3]]
+    column_quirk = [
+        max(v * 0.5, 1) if reasoning[k] == 1 else v
+        for k, v in zip(scored[:3], column_quirk, strict=True)
+    ]
+    column_quirk.append(0.3 * consistency["logical_reasoning_1"] + 0.7 * 5)
+    official_score = run.number("Score", "Overall")["official"]
+    assert official_score["value"] == pytest.approx(statistics.fmean(column_quirk))
+    assert official_score["left_out"] == 1
     summary = json.loads((run.run_dir / "summary.json").read_text(encoding="utf-8"))
     scales = summary["interval"]["scales"]  # each dimension's floor sized by its own scale
     assert (scales["reasoning"], scales["complete"]) == ([1.0, 5.0], [0.0, 1.0])
@@ -547,4 +549,4 @@ def test_rise_accuracy_scores_and_the_official_rule(tmp_path, judge_python):
         for r in run.requests()
     )  # consistency_free: never asked
     assert len(asked[("reasoning-input", c["temporal_reasoning_1"])]["images"]) == 2
-    assert "Accuracy (failures as wrong)" in result.stdout
+    assert "Accuracy (official arithmetic)" in result.stdout
