@@ -234,7 +234,25 @@ def rise(protocol: Protocol, column: Column, records, run) -> dict | None:
     out = {"value": statistics.fmean(values), "n": len(values), "left_out": left_out}
     if dimension == "score":
         out["consistency_free_column"] = column_exists
+    if not _whole(protocol, records):
+        out["note"] = LOGIT_NOTE
     return out
+
+
+LOGIT_NOTE = (
+    "expected scores (logit): gpt_eval.py's rules compare written integers (== 5, == 1), "
+    "so this is not comparable to a published number; judge by generate"
+)
+
+
+def _whole(protocol: Protocol, records) -> bool:
+    """Every score a RISE rule compares is a whole number (answers written, not expected)."""
+    for record in records:
+        for d in RISE_DIMENSIONS:
+            value = (record.get("scores") or {}).get(d)
+            if _ok(record, d) and value is not None and float(value) != round(float(value)):
+                return False
+    return True
 
 
 ARITHMETIC: dict[str, Callable[..., dict | None]] = {

@@ -38,6 +38,7 @@ def _official_cell(number: dict[str, Any] | None, column: dict[str, Any]) -> str
     digits = 1 if column.get("percent") or column.get("transform") == "percent" else 2
     notes = [f"n={official['n']}"]
     notes += [f"{official[k]} {k.replace('_', ' ')}" for k in NOTES if official.get(k)]
+    notes += ["(logit: not comparable)"] if official.get("note") else []
     return f"{official['value']:.{digits}f} " + " ".join(notes)
 
 

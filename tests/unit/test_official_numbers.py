@@ -112,8 +112,8 @@ IMGEDIT_ANSWERS = {  # three sub-scores per case, 1-5; a string: that sub-score 
     "add-3": (5, "unparseable", 2),  # partly readable
     "add-4": ("unparseable", "unparseable", "unparseable"),  # nothing readable
     "add-5": (1, 1, 1),
-    "compose-1": (5, 5, 5),
-    "compose-2": (3, 4, 4),
+    "compose-1": (1, 1, 1),  # 1.0, 1.33, 2.33: rounding each case moves the type's rounded mean
+    "compose-2": (1, 1, 2),
     "compose-3": (2, 2, 3),
 }
 
@@ -145,22 +145,23 @@ def test_imgedit_official_rounds_per_case_and_per_type_and_averages_found_sub_sc
         if step1(subs) is not None:
             types.setdefault(case_id.split("-")[0], []).append(step1(subs))
     type_scores = {t: round(sum(v) / len(v), 2) for t, v in types.items()}
-    assert type_scores == {"add": 2.79, "compose": 3.67}  # 4.0, 2.67, 3.5, 1.0 | 5.0, 3.67, 2.33
+    assert type_scores == {"add": 2.79, "compose": 1.55}  # 4.0, 2.67, 3.5, 1.0 | 1.0, 1.33, 2.33
+    assert round(statistics.fmean([1, 4 / 3, 7 / 3]), 2) == 1.56  # unrounded cases: 1.56
     overall = found[("Overall", "Score")]
-    assert overall["official"]["value"] == pytest.approx((2.79 + 3.67) / 2)
+    assert overall["official"]["value"] == pytest.approx((2.79 + 1.55) / 2)
     assert overall["official"]["partly_read"] == 1 and overall["official"]["n"] == 7
     assert found[("add", "Score")]["official"]["value"] == 2.79
-    assert found[("compose", "Score")]["official"]["value"] == 3.67
+    assert found[("compose", "Score")]["official"]["value"] == 1.55
     # editbench's own: no rounding, the partly read case failed
     add = statistics.fmean([4, 8 / 3, 1])  # cases 1, 2, 5
     assert found[("add", "Score")]["value"] == pytest.approx(add)
     assert found[("add", "Score")]["failures"] == {"unparseable": 2}
-    compose = statistics.fmean([5, 11 / 3, 7 / 3])
+    compose = statistics.fmean([1, 4 / 3, 7 / 3])
     assert found[("compose", "Score")]["value"] == pytest.approx(compose)
-    assert compose != 3.67 and overall["value"] == pytest.approx((add + compose) / 2)
+    assert compose != 1.55 and overall["value"] == pytest.approx((add + compose) / 2)
     header, body = grid(block)
     assert "Score (official arithmetic)" in header
-    assert body[-1][header.index("Score (official arithmetic)")].startswith("3.23 n=7")
+    assert body[-1][header.index("Score (official arithmetic)")].startswith("2.17 n=7")
 
 
 # -- KRIS-Bench ----------------------------------------------------------------------------------
@@ -343,6 +344,7 @@ def test_rise_official_drops_a_partly_scored_case_and_weights_by_the_column_quir
     assert score == pytest.approx(20.8 / 6)
     assert found[("Overall", "Score")]["official"]["value"] == pytest.approx(score)
     assert found[("Overall", "Score")]["official"]["consistency_free_column"] is True
+    assert "note" not in found[("Overall", "Score")]["official"]  # written integers
     life = [r for r in rows.values() if r["subtask"] == "Life Progression"]
     assert found[("Life Progression", "Accuracy")]["official"]["value"] == pytest.approx(
         100 * mean([calculate_completion(r) for r in life])
@@ -381,6 +383,7 @@ def test_rise_under_logit_the_official_rules_compare_expected_scores_as_written(
     _, found = numbers(RISE, rise_records(cases, method="logit"))
     accuracy = found[("Overall", "Accuracy")]
     assert accuracy["value"] == 50.0 and accuracy["official"]["value"] == 0.0
+    assert "not comparable" in accuracy["official"]["note"]
     rows = gpt_eval_rows(cases)
     expected = statistics.fmean(calculate_score(r, column_exists=False) for r in rows.values())
     assert found[("Overall", "Score")]["official"]["value"] == pytest.approx(expected)
