@@ -8,7 +8,8 @@ beside a published one must follow them (issue 28):
 - GEdit-Bench (`GEdit-Bench/calculate_statistics.py`, Step1X-Edit): the mean over task types of
   each type's mean. Its scorer fills an unreadable answer with a random 0-10 integer; editbench
   never fills one, so the number is computed over the scored cases and the cases that would
-  have been filled are counted beside it (`filled`).
+  have been filled are counted beside it (`filled`); a score off 0-10, which it would use as
+  written, is not read by editbench either and is counted (`off_scale`).
 - ImgEdit-Bench (`Benchmark/Basic/step1_get_avgscore.py`, `step2_typescore.py`): a case's score
   is the mean of the sub-scores its answer gives, rounded to 2 decimals (a partly readable
   answer is averaged over the sub-scores found; none found: left out); an edit type's score is
@@ -97,25 +98,29 @@ def _by_category(values: list[tuple[str, float]]) -> dict[str, list[float]]:
 
 def gedit(protocol: Protocol, column: Column, records, _run) -> dict | None:
     dimension = column.of[0]
-    values, filled = [], 0
+    values, counts = [], {"filled": 0, "off_scale": 0}
     for record in records:
         if not _applies(protocol, record, dimension):
             continue
         if _ok(record, dimension):
             values.append((record["category"], _value(record, dimension, column.transform)))
-        elif protocol.official.rule(_failure(record, dimension)) == "filled":
-            filled += 1
+            continue
+        rule = protocol.official.rule(_failure(record, dimension))
+        if rule in ("filled", "kept"):
+            counts["filled" if rule == "filled" else "off_scale"] += 1
     if not values:
         return None
     groups = _by_category(values)
     value = statistics.fmean(statistics.fmean(v) for v in groups.values())
-    return {"value": value, "n": len(values), "filled": filled}
+    return {"value": value, "n": len(values), **counts}
 
 
 def _failure(record: dict[str, Any], dimension: str) -> str:
     status = str((record.get("statuses") or {}).get(dimension) or record.get("status"))
-    if status == Status.MISSING_INPUT:  # a derived dimension: the failure behind it
-        return str(record.get("status") or Status.ERROR.value)
+    if status == Status.MISSING_INPUT:  # a derived dimension: the first failure behind it
+        statuses = record.get("statuses") or {}
+        failed = [str(s) for s in statuses.values() if s not in (Status.OK, Status.MISSING_INPUT)]
+        return failed[0] if failed else str(record.get("status") or Status.ERROR.value)
     return status
 
 

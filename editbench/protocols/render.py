@@ -42,7 +42,12 @@ def _official_cell(number: dict[str, Any] | None, column: dict[str, Any]) -> str
     return f"{official['value']:.{digits}f} " + " ".join(notes)
 
 
-NOTES = ("filled", "partly_read", "left_out")  # what the published code did with failed cases
+NOTES = (
+    "filled",
+    "off_scale",
+    "partly_read",
+    "left_out",
+)  # what the published code did with failed cases
 
 
 def grid(block: dict[str, Any]) -> tuple[list[str], list[list[str]]]:

@@ -174,6 +174,12 @@ def test_gedit_headline_per_language_and_subset(tmp_path, judge_python):
     assert_number(run.number("G_SC", "text_change"), statistics.fmean([6, 5]), 2)
     assert run.block["languages"] == ["en"]
     assert run.block["official"]["counts"] == {"filled": 1, "kept": 1}
+    # the official arithmetic (calculate_statistics.py): the same macro mean over what was read;
+    # the answer it would fill at random and the off-scale PQ it would use as written are counted
+    for column, filled, off_scale in (("G_SC", 1, 0), ("G_PQ", 0, 1), ("G_O", 1, 1)):
+        official = run.number(column, "full")["official"]
+        assert official["value"] == run.number(column, "full")["value"], column
+        assert (official["filled"], official["off_scale"]) == (filled, off_scale), column
 
     # SC sees source and edit, the edit resized to the source's 32x32; PQ the edit alone, as made
     for request in run.requests():
@@ -244,6 +250,17 @@ def test_imgedit_overall_is_the_mean_of_type_scores(tmp_path, judge_python):
     replace = run.number("Score", "replace")
     assert replace["value"] is None and replace["failures"] == {"unparseable": 1}
     assert run.block["official"]["counts"] == {"dropped": 1}
+    # the official arithmetic: step1_get_avgscore.py `extract_scores_and_average` (the lines
+    # found, averaged, round(., 2): replace-628's two lines count), step2_typescore.py
+    # `compute_edit_type_averages` (round(mean, 2)), Overall the mean of the type scores
+    found = {"adjust": [4, 3, 2], "style": [5, 4, 4], "replace": [4, 3], "remove": [2, 2, 1]}
+    found["add"] = [5, 5, 5]
+    types = {k: round(round(sum(v) / len(v), 2), 2) for k, v in found.items()}
+    official = run.number("Score", "Overall")["official"]
+    assert official["value"] == pytest.approx(sum(types.values()) / len(types))
+    assert (official["n"], official["partly_read"]) == (5, 1)
+    assert run.number("Score", "replace")["official"]["value"] == 3.5
+    assert run.number("Score", "style")["official"]["value"] == 4.33
     record = run.records()["adjust-1082"]
     assert record["scores"]["score.visual_seamlessness"] == 3.0
     failed = run.records()["replace-628"]
@@ -372,6 +389,12 @@ def test_kris_pooled_normalised_means(tmp_path, judge_python):
     assert_number(run.number("KP", "Overall"), kp["physics-1"], 1, {"unparseable": 1})
     failed = {"out-of-range": 1, "unparseable": 1}
     assert_number(run.number("Score", "Overall"), statistics.fmean(pooled), 4, failed)
+    # the official arithmetic (Bagel's eval/gen/kris/summarize.py): every value read, pooled,
+    # count_change-1's VC and IF and physics-2's VC, VQ and IF included
+    read = [*vc.values(), *vq.values(), *if_.values(), *kp.values()]
+    official = run.number("Score", "Overall")["official"]
+    assert official["value"] == pytest.approx(statistics.fmean(read)) and official["n"] == 6
+    assert list(official["alternatives"]) == run.block["official_arithmetic"]["kris_orders"]
     factual = ["temporal_prediction-1", "viewpoint_change-1"]  # count_change-1 failed
     values = [x for k in factual for x in (vc[k], vq[k], if_[k])]
     assert_number(
