@@ -24,7 +24,8 @@ beside a published one must follow them (issue 28):
   and (outside logical_reasoning) plausibility all at 5, so a consistency_free case is never
   complete; when the data has a `consistency_free` column every non-logical case is weighted
   0.2 * plausibility + 0.8 * reasoning (its `if row['consistency_free']` is true for the
-  column's missing values); reasoning 1 halves the score, not below 1.
+  column's missing values); reasoning 1 halves the score, not below 1. (A case without an
+  edited image stops gpt_eval.py; here it is counted as not complete, like an unscored one.)
 
 Each function gets the protocol, a column and the records of one row, and returns the value
 with what entered it; none fills anything in.
