@@ -16,9 +16,10 @@ beside a published one must follow them (issue 28):
   the mean of its case scores, rounded to 2 decimals; Overall is the unweighted mean of the type
   scores (the paper; the repository has no script for it), not rounded.
 - KRIS-Bench: the metric scripts keep a score per dimension or None; the only published
-  aggregation (`eval/gen/kris/summarize.py` of ByteDance-Seed/Bagel; KRIS-Bench's own repository
-  and paper give none) pools every normalised value that is not None, so a case with one failed
-  dimension keeps its other values in Score. The other two orders are given as alternatives.
+  aggregation (`eval/gen/kris/summarize.py` of ByteDance-Seed/Bagel; KRIS-Bench's own
+  repository has none, and none was found in its paper) pools every normalised value that is
+  not None, so a case with one failed dimension keeps its other values in Score. The other two
+  orders are given as alternatives.
 - RISEBench (`gpt_eval.py`): a case any of whose answers has no score is None in every
   dimension (left out of every mean, and not complete); complete needs consistency, reasoning
   and (outside logical_reasoning) plausibility all at 5, so a consistency_free case is never
@@ -46,7 +47,7 @@ SOURCES = {
     "imgedit": "ImgEdit Benchmark/Basic/step1_get_avgscore.py + step2_typescore.py; Overall: "
     "the paper's unweighted mean of type scores",
     "kris": "ByteDance-Seed/Bagel eval/gen/kris/summarize.py (the only published aggregation; "
-    "KRIS-Bench's repository and paper give none)",
+    "KRIS-Bench's repository has none)",
     "rise": "RISEBench gpt_eval.py (calculate_score, calculate_completion, the case-level None)",
 }
 KRIS_ORDERS = ("pooled", "mean of per-case means", "mean of column means")
