@@ -183,8 +183,9 @@ def test_kris_official_pools_every_read_value_and_shows_the_other_orders():
     """The only published aggregation, ByteDance-Seed/Bagel eval/gen/kris/summarize.py
     `summarize_benchmark_scores_with_normalization`: every score that is not None, normalised
     (s - 1) * 25, pooled per dimension type, meta-category and Overall (KRIS-Bench's own
-    repository has no aggregation, and its paper states none that was found). A case with a failed dimension keeps its other values
-    there; editbench leaves it out of Score. The other orders are given in summary.json."""
+    repository has no aggregation, and no order was found in its paper). A case with a failed
+    dimension keeps its other values there; editbench leaves it out of Score. The other orders
+    are given in summary.json."""
     records = []
     for case_id, scores in KRIS_ANSWERS.items():
         category = case_id.split("-")[0]
