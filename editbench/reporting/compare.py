@@ -2,9 +2,10 @@
 
 Cases are paired by case id. Per row (a category or overall, one dimension) over the cases both
 runs have:
-- the scores: mean(B) - mean(A) over the cases scored in both, with the interval of
-  `stats.paired_difference` and its t test; below `stats.MIN_N` pairs there is no interval and
-  no flag ("n too small");
+- the scores: mean(B) - mean(A) over the cases scored in both, with the betting interval of
+  `stats.paired_difference` (valid for any distribution of B - A on [-range, range]) and its
+  p-value, 1 / the betting capital at 0, which is below 0.05 exactly when the interval leaves
+  out 0; below `stats.MIN_N` pairs there is no interval and no flag ("n too small");
 - the failures: how many of the cases failed (no score on this dimension) in A and in B, and
   which newly fail (scored in A, not in B). A score average over the survivors would hide them,
   so they are a test of their own: McNemar's exact test on the cases that fail in one run only.
@@ -38,9 +39,9 @@ from editbench.vocabulary import REPORTED_DIMENSIONS, Scale, Status
 
 SCHEMA = 2  # 2: failures per row, Holm-adjusted flags, the `interval` block
 HEADLINE_INTERVAL = (
-    "cases both runs have; the interval and tests above, on each number's own scale (a case's "
-    "values linearised into one, a share's difference over the cases' 0/1 values), in the same "
-    "Holm correction"
+    "cases both runs have; the betting interval and p-value above, on each number's own scale "
+    "(a case's values as one sum and count, a share's difference over the cases' 0/1 values), "
+    "in the same Holm correction"
 )
 
 
@@ -235,7 +236,7 @@ def lines(result: dict[str, Any]) -> list[str]:
         f"only in B: {result['only_b']})",
         f"interval: {stats.statement(result.get('interval'))}; flags: Holm-adjusted p < "
         f"{result.get('alpha', stats.ALPHA):g} over {result.get('tests', 0)} tests (scores: "
-        "t test; failures: McNemar exact)",
+        "betting p-value; failures: McNemar exact)",
         *warning_lines(result.get("environment_differences") or []),
     ]
     if not body:
