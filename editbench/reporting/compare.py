@@ -61,8 +61,10 @@ def compare(
     rows = []
     for key, name in [*names.items(), ("overall", "overall")]:
         ids = [c for c in shared if key == "overall" or a[c]["category"] == key]
-        if ids:
-            rows += [_row(key, name, dim, [(a[c], b[c]) for c in ids], scale(dim)) for dim in dims]
+        for dim in dims if ids else ():
+            pairs = [(a[c], b[c]) for c in ids if _applies(dim, a[c], b[c], protocol)]
+            if pairs:  # a dimension that applies to none of the row's cases has no row
+                rows.append(_row(key, name, dim, pairs, scale(dim)))
     headline = _headline_rows(records_a, records_b, protocol, categories)
     tests = _flag(rows + headline)
     newly = _newly_failing(a, b, shared)
@@ -123,6 +125,26 @@ def _dimensions(records: list[dict[str, Any]], protocol=None) -> list[str]:
     seen = {d for r in records for d in (*(r.get("statuses") or {}), *(r.get("scores") or {}))}
     names = REPORTED_DIMENSIONS if protocol is None else protocol.dimensions
     return [d for d in names if d in seen]
+
+
+def _applies(dim: str, record_a: dict[str, Any], record_b: dict[str, Any], protocol) -> bool:
+    """Whether the dimension belongs to the case in either run, so that its absence is a failure.
+
+    A dimension a case was asked about (or derived for) is in its `statuses`, failed or not. A
+    case that failed as a whole has no statuses: a benchmark protocol says whether the dimension
+    would have applied (RISE asks no consistency of a consistency-free case); under the editbench
+    protocol every dimension does. A case that is `ok` without the dimension was never asked it:
+    never a failure.
+    """
+    return any(_applies_to(dim, record, protocol) for record in (record_a, record_b))
+
+
+def _applies_to(dim: str, record: dict[str, Any], protocol) -> bool:
+    if dim in (record.get("statuses") or {}):
+        return True
+    if protocol is not None:
+        return protocol.applicable(dim, record["category"], record.get("facts") or {})
+    return record.get("status") != Status.OK
 
 
 def _row(
