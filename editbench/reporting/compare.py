@@ -24,7 +24,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from editbench.reporting import stats
+from editbench.reporting import compare_page, stats
 from editbench.reporting.records import score
 from editbench.reporting.rundir import categories_of, load_run
 from editbench.reporting.runmeta import write_json
@@ -320,6 +320,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("run_b", type=Path, help="run folder compared against the baseline")
     parser.add_argument("-o", "--json", type=Path, help="JSON output (default: RUN_B/compare.json)")
     parser.add_argument(
+        "--html",
+        type=Path,
+        help="the page with both runs' edits side by side (default: the JSON output with .html)",
+    )
+    parser.add_argument(
+        "--embed",
+        action="store_true",
+        help="inline the images in the page (a self-contained file) instead of linking them",
+    )
+    parser.add_argument(
         "--fail-on-regression",
         action="store_true",
         help="exit with status 1 on a flagged regression or any case that newly fails in B",
@@ -331,6 +341,9 @@ def main(argv: list[str]) -> int:
     result |= {"run_a": str(args.run_a.resolve()), "run_b": str(args.run_b.resolve())}
     output = args.json or args.run_b / "compare.json"
     write_json(output, result)
-    print("\n".join([*lines(result), f"comparison written to {output}"]))
+    page = args.html or output.with_suffix(".html")
+    runs = (args.run_a, records_a, meta_a), (args.run_b, records_b, meta_b)
+    compare_page.write(page, compare_page.page_data(result, *runs, page, embed=args.embed))
+    print("\n".join([*lines(result), f"comparison written to {output} and {page}"]))
     failing = result["regressions"] or result["newly_failing"]
     return 1 if args.fail_on_regression and failing else 0

@@ -1,0 +1,122 @@
+"""compare.html's data and markup: the gallery's order, the images' paths, escaping, settings notes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+from editbench.cli import main as cli
+from editbench.reporting.compare_page import order
+from support import record, write_run
+
+EVIL = '<script>alert("x")</script>'
+
+
+def two_runs() -> tuple[list[dict], list[dict]]:
+    """Run A and B of the same ten cases: one newly failing, one newly passing, causal 4 points
+    lower in SC in B (a flagged regression), one unchanged case."""
+    a = [
+        record("物理-001", "physical", 6, 8),
+        record("物理-002", "physical", 7, 9),
+        record("物理-003", "physical", 5, 7),
+        record("社会-001", "social", 2, 4, instruction=EVIL),
+        record("社会-002", "social", None, 5, "unparseable", "SC: no score"),
+        *(record(f"因果-00{i}", "causal", 8 + i % 2, 8) for i in range(1, 6)),
+    ]
+    b = copy.deepcopy(a)
+    b[1] = record("物理-002", "physical", 4, 9)
+    b[2] = record("物理-003", "physical", None, None, "edit-error", "RuntimeError: <b>boom</b>")
+    b[3] = record("社会-001", "social", 3, 4, instruction=EVIL)
+    b[4] = record("社会-002", "social", 5, 5)
+    b[5:] = [record(f"因果-00{i}", "causal", 4 + i % 2, 8) for i in range(1, 6)]
+    return a, b
+
+
+def meta(run_id: str, **judge) -> dict:
+    return {
+        "run_id": run_id,
+        "suite": {
+            "name": "synthetic",
+            "version": "1",
+            "categories": [["physical", "物理"], ["social", "社会"], ["causal", "因果"]],
+        },
+        "config": {
+            "suite": {},
+            "editor": {"backend": "identity"},
+            "judge": {"backend": "constant", "max_pixels": 65536, **judge},
+        },
+    }
+
+
+def write_pair(tmp_path, a, b, meta_b=None):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write_run(tmp_path / "a", a, meta("a"))
+    write_run(tmp_path / "b", b, meta_b or meta("b"))
+
+
+def test_newly_failing_then_newly_passing_then_largest_change_first():
+    cases = [
+        {"case_id": "c", "change": "", "scores": {"O": {"delta": -0.5}}},
+        {"case_id": "d", "change": "", "scores": {"O": {"delta": 2.0}}},
+        {"case_id": "e", "change": "", "scores": {}},
+        {"case_id": "f", "change": "newly passing", "scores": {}},
+        {"case_id": "g", "change": "newly failing", "scores": {}},
+        {"case_id": "b", "change": "", "scores": {"O": {"delta": -2.0}}},
+    ]
+    assert [c["case_id"] for c in order(cases, "O")] == ["g", "f", "b", "d", "c", "e"]
+
+
+def test_compare_writes_the_page_beside_compare_json_with_relative_lazy_images(tmp_path, capsys):
+    a, b = two_runs()
+    write_pair(tmp_path, a, b)
+    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    page = (tmp_path / "b" / "compare.html").read_text(encoding="utf-8")
+    assert f"{tmp_path / 'b' / 'compare.html'}" in capsys.readouterr().out
+    ids = re.findall(r'<div class="case[^"]*" data-id="([^"]+)"', page)
+    assert ids[:2] == ["物理-003", "社会-002"] and len(ids) == 10
+    # then by |ΔO|: causal 8→4 (2.34) before 9→5 (2.16), 物理-002 7→4 (1.94), ...
+    assert ids[2:8] == ["因果-002", "因果-004", "因果-001", "因果-003", "因果-005", "物理-002"]
+    assert ids[-1] == "物理-001"  # unchanged
+    # A's images from the other run folder, B's beside the page, all by relative URL, lazily
+    assert 'class="a" loading="lazy" decoding="async" alt="A" src="../a/images/causal/' in page
+    assert 'alt="B" src="images/causal/' in page
+    assert page.count('loading="lazy"') == 30 and "data:image" not in page
+    assert 'id="differences"' not in page  # the same settings: no note
+
+
+def test_every_string_from_a_suite_or_a_judge_is_escaped(tmp_path):
+    a, b = two_runs()
+    write_pair(tmp_path, a, b)
+    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    page = (tmp_path / "b" / "compare.html").read_text(encoding="utf-8")
+    assert EVIL not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "<b>boom</b>" not in page and "RuntimeError: &lt;b&gt;boom&lt;/b&gt;" in page
+    assert not re.search(r'(src|href)="(https?:)?//', page), "nothing may load from a network"
+
+
+def test_embed_makes_one_self_contained_file(tmp_path):
+    a, b = two_runs()
+    write_pair(tmp_path, a, b)
+    out = tmp_path / "elsewhere" / "c.json"
+    out.parent.mkdir()
+    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "b"), f"-o={out}", "--embed"]) == 0
+    page = (tmp_path / "elsewhere" / "c.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == 30
+    assert "images/" not in re.sub(r"<script>.*?</script>", "", page, flags=re.S)
+
+
+def test_the_page_names_the_settings_that_differ_and_explains_intervals_and_flags(tmp_path):
+    a, b = two_runs()
+    write_pair(tmp_path, a, b, meta("b", max_pixels=16384, python="/elsewhere/python"))
+    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    page = (tmp_path / "b" / "compare.html").read_text(encoding="utf-8")
+    note = re.search(r'<div id="differences".*?</div>', page, re.S).group(0)
+    assert "judge.max_pixels</code>: A 65536, B 16384" in note
+    assert "python" not in note  # where the judge interpreter lives is no setting of the judge
+    assert "95% Student t interval" in page and "Holm" in page and "McNemar" in page
+    result = json.loads((tmp_path / "b" / "compare.json").read_text(encoding="utf-8"))
+    causal = next(r for r in result["rows"] if r["category"] == "causal" and r["dimension"] == "SC")
+    assert causal["flag"] == "regression"
+    assert '<tr class="flag-regression"><td>因果</td><td>SC</td>' in page
