@@ -1,0 +1,56 @@
+"""Two compared runs for compare.html's tests: ten cases of the sample categories, real PNGs.
+
+Run B has one newly failing and one newly passing case, causal cases 4 points lower in SC (a
+flagged regression), one unchanged case, and a suite string that must be escaped.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from support import record, write_run
+
+EVIL = '<script>alert("x")</script>'
+
+
+def two_runs() -> tuple[list[dict], list[dict]]:
+    """Run A and B of the same ten cases: one newly failing, one newly passing, causal 4 points
+    lower in SC in B (a flagged regression), one unchanged case."""
+    a = [
+        record("物理-001", "physical", 6, 8),
+        record("物理-002", "physical", 7, 9),
+        record("物理-003", "physical", 5, 7),
+        record("社会-001", "social", 2, 4, instruction=EVIL),
+        record("社会-002", "social", None, 5, "unparseable", "SC: no score"),
+        *(record(f"因果-00{i}", "causal", 8 + i % 2, 8) for i in range(1, 6)),
+    ]
+    b = copy.deepcopy(a)
+    b[1] = record("物理-002", "physical", 4, 9)
+    b[2] = record("物理-003", "physical", None, None, "edit-error", "RuntimeError: <b>boom</b>")
+    b[3] = record("社会-001", "social", 3, 4, instruction=EVIL)
+    b[4] = record("社会-002", "social", 5, 5)
+    b[5:] = [record(f"因果-00{i}", "causal", 4 + i % 2, 8) for i in range(1, 6)]
+    return a, b
+
+
+def meta(run_id: str, **judge) -> dict:
+    return {
+        "run_id": run_id,
+        "suite": {
+            "name": "synthetic",
+            "version": "1",
+            "categories": [["physical", "物理"], ["social", "社会"], ["causal", "因果"]],
+        },
+        "config": {
+            "suite": {},
+            "editor": {"backend": "identity"},
+            "judge": {"backend": "constant", "max_pixels": 65536, **judge},
+        },
+    }
+
+
+def write_pair(tmp_path, a, b, meta_b=None):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write_run(tmp_path / "a", a, meta("a"))
+    write_run(tmp_path / "b", b, meta_b or meta("b"))
