@@ -6,7 +6,8 @@ and every shared case with its images, scores and change, in the page's default 
 `render` writes HTML over it. The page opens from disk without a server: its style and script
 (compare_page.css, compare_page.js beside this module) are inlined, and images are referenced by
 paths relative to the page (`embed=True` inlines them as data URLs instead, for a file that
-travels alone). Images load lazily, so a compare of hundreds of cases renders at once. Every
+travels alone). An image's URL waits in `data-src` until the script sees its card near the
+viewport, so a compare of hundreds of cases renders at once. Every
 string that came from a suite, a config or a judge passes through `html.escape`.
 """
 
@@ -443,8 +444,8 @@ def _figure(url: str | None, caption: str, kind: str) -> str:
     if url is None:
         return f'<figure class="missing"><div class="none">no image</div><figcaption>{esc(caption)}</figcaption></figure>'
     return (
-        f'<figure><img class="{kind}" loading="lazy" decoding="async" alt="{esc(caption)}" '
-        f'src="{esc(url)}"><figcaption>{esc(caption)}</figcaption></figure>'
+        f'<figure><img class="{kind}" decoding="async" alt="{esc(caption)}" '
+        f'data-src="{esc(url)}"><figcaption>{esc(caption)}</figcaption></figure>'
     )
 
 
