@@ -35,8 +35,8 @@ FLAG_TEXT = (
     "A row is flagged REGRESSION or improvement when its score difference (t test on the "
     "paired scores) or its change in failures (McNemar's exact test on the cases that fail in "
     "one run only: \u201cfailures\u201d) is significant at p < {alpha:g} after Holm's correction "
-    "over all {tests} tests of this comparison; with no true change, a compare flags anything at "
-    "all about 0.5% of the time. Below {min_n} pairs a row has no interval and no score flag "
+    "over all {tests} tests of this comparison (with no true change, 0.4–0.6% of simulated "
+    "compares flag anything at all). Below {min_n} pairs a row has no interval and no score flag "
     "(\u201cn too small\u201d). A case's flags in the gallery are those of its category's rows."
 )
 
