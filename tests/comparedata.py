@@ -1,7 +1,7 @@
-"""Two compared runs for compare.html's tests: ten cases of the sample categories, real PNGs.
-
-Run B has one newly failing and one newly passing case, causal cases 4 points lower in SC (a
-flagged regression), one unchanged case, and a suite string that must be escaped.
+"""Compared runs for compare's tests, with real PNGs: two runs of ten cases of the sample
+categories (`two_runs`: one newly failing and one newly passing case, causal cases 4 points
+lower in SC in B, a flagged regression, one unchanged case, a suite string that must be
+escaped), and RISE records whose cases have only the dimensions the protocol asks of them.
 """
 
 from __future__ import annotations
@@ -54,3 +54,38 @@ def write_pair(tmp_path, a, b, meta_b=None):
     (tmp_path / "b").mkdir()
     write_run(tmp_path / "a", a, meta("a"))
     write_run(tmp_path / "b", b, meta_b or meta("b"))
+
+
+def rise_record(case_id: str, category: str, facts: dict, status: str = "ok") -> dict:
+    """A RISE case scored 5 (complete: 1) on every dimension the protocol asks of it (none when it failed)."""
+    from editbench.protocols.loader import BUILTIN_DIR, read_protocol
+
+    rise = read_protocol(BUILTIN_DIR / "rise.yaml", "builtin:rise")
+    dims = [d for d in rise.dimensions if rise.applicable(d, category, facts)]
+    ok = status == "ok"
+    return {
+        "case_id": case_id,
+        "test_id": case_id,
+        "category": category,
+        "category_name": category,
+        "status": status,
+        "reason": "" if ok else "RuntimeError: boom",
+        "instruction": {"en": "do it"},
+        "scores": {d: 1.0 if d == "complete" else 5.0 for d in dims} if ok else {},
+        "statuses": {d: "ok" for d in dims} if ok else {},
+        "facts": facts,
+        "images": {},
+    }
+
+
+def rise_meta(run_id: str) -> dict:
+    from editbench import protocols
+    from editbench.protocols.loader import BUILTIN_DIR, read_protocol
+
+    categories = [["causal_reasoning", "causal_reasoning"], ["logical_reasoning", "logical"]]
+    return {
+        "run_id": run_id,
+        "suite": {"name": "RISEBench", "version": "1", "categories": categories},
+        "config": {"suite": {}, "editor": {"backend": "replay"}, "judge": {"protocol": "rise"}},
+        "protocol": protocols.describe(read_protocol(BUILTIN_DIR / "rise.yaml", "builtin:rise")),
+    }

@@ -52,7 +52,7 @@ def page_data(
     will be written (image paths are made relative to its folder); `embed`: data URLs instead."""
     (dir_a, records_a, meta_a), (dir_b, records_b, meta_b) = run_a, run_b
     dims = list(dict.fromkeys(r["dimension"] for r in result["rows"]))
-    sort_by = OVERALL if OVERALL in dims else (dims[0] if dims else "")
+    sort_by = _default_order(result["rows"], dims)
     locate = _Images(page.parent, embed)
     a = {r["case_id"]: r for r in records_a}
     flags = _case_flags(result["rows"])
@@ -96,6 +96,15 @@ def order(cases: list[dict[str, Any]], dimension: str) -> list[dict[str, Any]]:
         return (rank, -abs(delta) if delta is not None else math.inf, case["case_id"])
 
     return sorted(cases, key=key)
+
+
+def _default_order(rows: list[dict[str, Any]], dims: list[str]) -> str:
+    """O where there is one, else the first dimension that the most shared cases have (under
+    RISE, reasoning: consistency is not asked of every case)."""
+    if OVERALL in dims or not dims:
+        return OVERALL if dims else ""
+    cases = {r["dimension"]: r["n"] + r["failed_a"] for r in rows if r["category"] == "overall"}
+    return max(dims, key=lambda d: (cases.get(d, 0), -dims.index(d)))
 
 
 def settings_differences(meta_a: dict[str, Any], meta_b: dict[str, Any]) -> list[dict[str, Any]]:
@@ -143,21 +152,8 @@ def _case(
 ) -> dict[str, Any]:
     ok_a, ok_b = rec_a.get("status") == Status.OK, rec_b.get("status") == Status.OK
     change = "newly failing" if ok_a and not ok_b else "newly passing" if ok_b and not ok_a else ""
-    scores = {}
-    for dim in dims:
-        if dim not in (rec_a.get("statuses") or {}) and dim not in (rec_b.get("statuses") or {}):
-            continue
-        a, b = score(rec_a, dim), score(rec_b, dim)
-        scores[dim] = {
-            "a": a if a is not None else _dim_status(rec_a, dim),
-            "b": b if b is not None else _dim_status(rec_b, dim),
-            "delta": b - a if a is not None and b is not None else None,
-        }
-    images_a, images_b = rec_a.get("images") or {}, rec_b.get("images") or {}
-    sources = [
-        (kind, locate(dirs[0], images_a.get(kind)) or locate(dirs[1], images_b.get(kind)))
-        for kind in image_kinds(images_a or images_b)
-    ]
+    scores = _scores_of(rec_a, rec_b, dims)
+    moved = any(isinstance(s["a"], str) != isinstance(s["b"], str) for s in scores.values())
     return {
         "case_id": rec_b["case_id"],
         "category": rec_b.get("category"),
@@ -165,25 +161,50 @@ def _case(
         "instruction": _instruction(rec_b),
         "status_a": rec_a.get("status"),
         "status_b": rec_b.get("status"),
-        "reason_a": str(rec_a.get("reason") or "")[:500] if not ok_a else "",
-        "reason_b": str(rec_b.get("reason") or "")[:500] if not ok_b else "",
+        "reason_a": "" if ok_a else str(rec_a.get("reason") or "")[:500],
+        "reason_b": "" if ok_b else str(rec_b.get("reason") or "")[:500],
         "change": change,
-        "changed": bool(change)
-        or any(s["delta"] for s in scores.values())
-        or _status_moved(scores),
+        "changed": rec_a.get("status") != rec_b.get("status")
+        or moved
+        or any(s["delta"] for s in scores.values()),
         "flags": flags.get(rec_b.get("category"), []),
         "scores": scores,
-        "images": {
-            "sources": [{"kind": k, "url": u} for k, u in sources],
-            "a": locate(dirs[0], images_a.get("edited")),
-            "b": locate(dirs[1], images_b.get("edited")),
-        },
+        "images": _images_of(rec_a, rec_b, dirs, locate),
     }
 
 
-def _status_moved(scores: dict[str, dict[str, Any]]) -> bool:
-    """A dimension scored in one run and failed in the other (with the case ok in both)."""
-    return any(isinstance(s["a"], str) != isinstance(s["b"], str) for s in scores.values())
+def _scores_of(rec_a: dict[str, Any], rec_b: dict[str, Any], dims: list[str]) -> dict[str, Any]:
+    """Per dimension either run has for the case: A's and B's score (or failure status), B - A."""
+    scores = {}
+    for dim in dims:
+        if dim not in (rec_a.get("statuses") or {}) and dim not in (rec_b.get("statuses") or {}):
+            continue  # never asked of this case
+        a, b = score(rec_a, dim), score(rec_b, dim)
+        scores[dim] = {
+            "a": a if a is not None else _dim_status(rec_a, dim),
+            "b": b if b is not None else _dim_status(rec_b, dim),
+            "delta": b - a if a is not None and b is not None else None,
+        }
+    return scores
+
+
+def _images_of(
+    rec_a: dict[str, Any], rec_b: dict[str, Any], dirs: tuple[Path, Path], locate: _Images
+) -> dict[str, Any]:
+    """The inputs (A's copies, else B's), A's edit and B's edit, as the page references them."""
+    images_a, images_b = rec_a.get("images") or {}, rec_b.get("images") or {}
+    sources = [
+        {
+            "kind": kind,
+            "url": locate(dirs[0], images_a.get(kind)) or locate(dirs[1], images_b.get(kind)),
+        }
+        for kind in image_kinds(images_a or images_b)
+    ]
+    return {
+        "sources": sources,
+        "a": locate(dirs[0], images_a.get("edited")),
+        "b": locate(dirs[1], images_b.get("edited")),
+    }
 
 
 def _dim_status(record: dict[str, Any], dim: str) -> str:
@@ -247,6 +268,7 @@ def render(data: dict[str, Any]) -> str:
 
 def write(path: Path, data: dict[str, Any]) -> None:
     """Write the page (and nothing else) atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(render(data), encoding="utf-8")
     tmp.replace(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+from comparedata import rise_meta, rise_record
 from editbench.cli import main as cli
 from editbench.reporting.compare import compare, lines
 from support import CATEGORIES, record, sample_records, write_run
@@ -134,41 +135,6 @@ def test_unpaired_cases_are_counted_apart(tmp_path):
 def test_a_folder_that_is_not_a_run_is_one_clear_error(tmp_path, capsys):
     assert cli(["compare", str(tmp_path), str(tmp_path)]) == 2
     assert "not an editbench run folder (no results.jsonl)" in capsys.readouterr().err
-
-
-def rise_record(case_id: str, category: str, facts: dict, status: str = "ok") -> dict:
-    """A RISE case scored 5 (complete: 1) on every dimension the protocol asks of it (none when it failed)."""
-    from editbench.protocols.loader import BUILTIN_DIR, read_protocol
-
-    rise = read_protocol(BUILTIN_DIR / "rise.yaml", "builtin:rise")
-    dims = [d for d in rise.dimensions if rise.applicable(d, category, facts)]
-    ok = status == "ok"
-    return {
-        "case_id": case_id,
-        "test_id": case_id,
-        "category": category,
-        "category_name": category,
-        "status": status,
-        "reason": "" if ok else "RuntimeError: boom",
-        "instruction": {"en": "do it"},
-        "scores": {d: 1.0 if d == "complete" else 5.0 for d in dims} if ok else {},
-        "statuses": {d: "ok" for d in dims} if ok else {},
-        "facts": facts,
-        "images": {},
-    }
-
-
-def rise_meta(run_id: str) -> dict:
-    from editbench import protocols
-    from editbench.protocols.loader import BUILTIN_DIR, read_protocol
-
-    categories = [["causal_reasoning", "causal_reasoning"], ["logical_reasoning", "logical"]]
-    return {
-        "run_id": run_id,
-        "suite": {"name": "RISEBench", "version": "1", "categories": categories},
-        "config": {"suite": {}, "editor": {"backend": "replay"}, "judge": {"protocol": "rise"}},
-        "protocol": protocols.describe(read_protocol(BUILTIN_DIR / "rise.yaml", "builtin:rise")),
-    }
 
 
 def test_a_dimension_that_does_not_apply_to_a_case_is_never_a_failure(tmp_path, capsys):

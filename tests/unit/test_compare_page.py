@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
-from comparedata import EVIL, meta, two_runs, write_pair
+from comparedata import EVIL, meta, rise_meta, rise_record, two_runs, write_pair
 from editbench.cli import main as cli
 from editbench.reporting.compare_page import order
+from support import write_run
 
 
 def test_newly_failing_then_newly_passing_then_largest_change_first():
@@ -75,3 +77,24 @@ def test_the_page_names_the_settings_that_differ_and_explains_intervals_and_flag
     causal = next(r for r in result["rows"] if r["category"] == "causal" and r["dimension"] == "SC")
     assert causal["flag"] == "regression"
     assert '<tr class="flag-regression"><td>因果</td><td>SC</td>' in page
+
+
+def test_a_protocol_compare_shows_its_headline_numbers_and_no_score_it_never_asked(tmp_path):
+    """Two RISE runs: the page adds the headline table, and a consistency-free case's card has
+    no consistency row (RISE never asks it), while its asked dimensions show A, B and Δ."""
+    free = {"consistency_free": True}
+    a = [rise_record(f"free-{i}", "causal_reasoning", free) for i in range(5)]
+    a += [rise_record(f"causal-{i}", "causal_reasoning", {}) for i in range(5)]
+    b = copy.deepcopy(a)
+    b[0]["scores"]["reasoning"] = 3.0
+    for name, records in (("a", a), ("b", b)):
+        (tmp_path / name).mkdir()
+        write_run(tmp_path / name, records, rise_meta(name))
+    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    page = (tmp_path / "b" / "compare.html").read_text(encoding="utf-8")
+    headline = re.search(r'<table id="headline">.*?</table>', page, re.S).group(0)
+    assert "<td>Overall</td><td>Accuracy</td>" in headline and "<td>Reasoning</td>" in headline
+    card = re.search(r'<div class="case" data-id="free-0".*?</table></div>', page, re.S).group(0)
+    assert "<th>reasoning</th><td>5.00</td><td>3.00</td>" in card and ">-2.00<" in card
+    assert "<th>consistency</th>" not in card
+    assert re.findall(r'<div class="case[^"]*" data-id="([^"]+)"', page)[0] == "free-0"
