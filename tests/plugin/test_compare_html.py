@@ -10,6 +10,7 @@ from test_html import browse
 
 from comparedata import two_runs, write_pair
 from editbench.cli import main as cli
+from support import record
 
 TALL = "--window-size=1400,20000"  # every card in view, so every lazy image loads
 
@@ -110,3 +111,18 @@ def test_an_embedded_page_shows_every_image_without_its_run_folders(tmp_path):
             image.unlink()
     state = body(dom_of(tmp_path, alone.with_suffix(".html").as_uri()))
     assert (state["images-loaded"], state["images-broken"]) == ("30", "0")
+
+
+@pytest.mark.timeout(300)
+def test_only_the_cards_near_the_viewport_load_their_images(tmp_path):
+    """40 cases in a 900-pixel window: the first screen's images load, the rest wait for their
+    cards to come near (an eagerly loading page would load all 120)."""
+    a = [record(f"物理-{i:03d}", "physical", 5 + i % 3, 7) for i in range(40)]
+    b = [record(f"物理-{i:03d}", "physical", 4 + i % 5, 7) for i in range(40)]
+    write_pair(tmp_path, a, b)
+    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    url = (tmp_path / "b" / "compare.html").as_uri()
+    result = browse(tmp_path, url, "--dump-dom", "--window-size=1280,900")
+    state = body(result.stdout)
+    assert state["images-total"] == "120" and state["images-broken"] == "0"
+    assert 0 < int(state["images-loaded"]) < 30, state
