@@ -1,6 +1,6 @@
 """How long compare.html of a 600-case compare takes to render in headless Chromium.
 
-    python scripts/compare_render_time.py [--cases=600] [--window=1280,2000] [--work=DIR]
+    python scripts/compare_render_time.py [--cases=600] [--window=1280,2000] [--embed] [--work=DIR]
 
 Writes two synthetic run folders (results.jsonl, run.json and a 256x256 PNG per source and edit,
 as a run writes them) under DIR, runs `editbench compare` on them, and opens the page in
@@ -84,13 +84,14 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--work", type=Path, help="where the run folders go (default: a temp dir)")
     parser.add_argument("--window", default="1280,2000", help="the browser window, WIDTH,HEIGHT")
+    parser.add_argument("--embed", action="store_true", help="measure the page of compare --embed")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="compare-render-"))
     for name, seed, shift in (("a", 1, 0.0), ("b", 2, -0.3)):
         (work / name).mkdir(parents=True, exist_ok=True)
         write_run(work / name, args.cases, seed, shift)
-    editbench(["compare", str(work / "a"), str(work / "b")])
+    editbench(["compare", str(work / "a"), str(work / "b"), *(["--embed"] if args.embed else [])])
     page = work / "b" / "compare.html"
     size = page.stat().st_size / 1e6
     print(f"\n{page} ({size:.1f} MB), {args.cases} cases, window {args.window}:")

@@ -327,7 +327,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--embed",
         action="store_true",
-        help="inline the images in the page (a self-contained file) instead of linking them",
+        help="inline the images in the page as JPEG copies (longer side 768 px), for a file "
+        "that travels alone, instead of linking them",
     )
     parser.add_argument(
         "--fail-on-regression",

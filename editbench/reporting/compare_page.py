@@ -5,7 +5,7 @@ records and run.json into one JSON-serialisable model — the table rows, the se
 and every shared case with its images, scores and change, in the page's default order — and
 `render` writes HTML over it. The page opens from disk without a server: its style and script
 (compare_page.css, compare_page.js beside this module) are inlined, and images are referenced by
-paths relative to the page (`embed=True` inlines them as data URLs instead, for a file that
+paths relative to the page (`embed=True` inlines JPEG copies as data URLs instead, for a file that
 travels alone). An image's URL waits in `data-src` until the script sees its card near the
 viewport, so a compare of hundreds of cases renders at once. Every
 string that came from a suite, a config or a judge passes through `html.escape`.
@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from editbench.errors import CaseError
+from editbench.images import decode_png, thumbnail_jpeg
 from editbench.reporting import stats
 from editbench.reporting.gallery import esc, image_kinds
 from editbench.reporting.merge import must_agree
@@ -29,6 +31,7 @@ from editbench.reporting.records import score
 from editbench.vocabulary import OVERALL, Status
 
 SCHEMA = 1
+EMBED_PX = 768  # --embed: the longer side of an inlined image, enough to enlarge on a screen
 CHANGES = ("newly failing", "newly passing")  # the cases the gallery shows first, in this order
 FLAGS = ("regression", "improvement", "n too small")
 FLAG_TEXT = (
@@ -222,7 +225,8 @@ def _instruction(record: dict[str, Any]) -> str:
 
 class _Images:
     """An image of a run folder as the page references it: a URL relative to the page's folder
-    (percent-encoded), or a data URL when embedding; None when the file is missing."""
+    (percent-encoded), or when embedding a data URL of a JPEG copy (longer side at most
+    `EMBED_PX`); None when the file is missing or unreadable."""
 
     def __init__(self, page_dir: Path, embed: bool) -> None:
         self.page_dir, self.embed = page_dir.resolve(), embed
@@ -233,8 +237,13 @@ class _Images:
         path = (run_dir / relative).resolve()
         if not path.is_file():
             return None
-        if self.embed:
-            return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+        if self.embed:  # a JPEG copy: 600 cases of PNGs would make a page of gigabytes
+            try:
+                image = decode_png(path.read_bytes(), str(path))
+            except CaseError:
+                return None
+            jpeg = thumbnail_jpeg(image, EMBED_PX, quality=85)
+            return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
         return quote(Path(os.path.relpath(path, self.page_dir)).as_posix())
 
 

@@ -60,7 +60,7 @@ def test_embed_makes_one_self_contained_file(tmp_path):
     out.parent.mkdir()
     assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "b"), f"-o={out}", "--embed"]) == 0
     page = (tmp_path / "elsewhere" / "c.html").read_text(encoding="utf-8")
-    assert page.count('src="data:image/png;base64,') == 30
+    assert page.count('src="data:image/jpeg;base64,') == 30
     assert "images/" not in re.sub(r"<script>.*?</script>", "", page, flags=re.S)
 
 
