@@ -5,12 +5,16 @@ runs have:
 - the scores: mean(B) - mean(A) over the cases scored in both, with the interval of
   `stats.paired_difference` and its t test; below `stats.MIN_N` pairs there is no interval and
   no flag ("n too small");
-- the failures: how many of the cases failed (no score on this dimension) in A and in B, and
-  which newly fail (scored in A, not in B). A score average over the survivors would hide them,
+- the failures: how many of the cases failed (no score on a dimension that applies to them) in
+  A and in B, and which newly fail (scored in A, not in B); a dimension never asked of a case
+  (`_applies`) is no failure of it. A score average over the survivors would hide them,
   so they are a test of their own: McNemar's exact test on the cases that fail in one run only.
 Every test of the comparison enters Holm's correction together; a row is flagged REGRESSION or
 improvement only when its adjusted p-value is below 0.05. `--fail-on-regression` exits 1 on a
 flagged regression, and on any newly failing case: a failure is never averaged away.
+
+The result is compare.json's data; compare.html (`compare_page`) renders it beside the JSON with
+both runs' edits side by side.
 
 Runs of the same benchmark protocol (run.json `protocol`, editbench.protocols) are compared on
 its dimensions, each on its own scale, and on every headline number by the same rules
