@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+from comparedata import rise_meta, rise_record
 from editbench.cli import main as cli
 from editbench.reporting.compare import compare, lines
 from support import CATEGORIES, record, sample_records, write_run
@@ -136,3 +137,39 @@ def test_unpaired_cases_are_counted_apart(tmp_path):
 def test_a_folder_that_is_not_a_run_is_one_clear_error(tmp_path, capsys):
     assert cli(["compare", str(tmp_path), str(tmp_path)]) == 2
     assert "not an editbench run folder (no results.jsonl)" in capsys.readouterr().err
+
+
+def test_a_dimension_that_does_not_apply_to_a_case_is_never_a_failure(tmp_path, capsys):
+    """The issue's RISE compare: consistency-free causal cases have no consistency, logical cases
+    no plausibility; both runs are all `ok`, so no row counts a failure. A consistency-free case
+    that fails whole in B newly fails what it was asked (reasoning), never consistency."""
+    free, logical = {"consistency_free": True}, {"reference_text": "4"}
+    a = [
+        *(rise_record(f"causal-{i}", "causal_reasoning", {}) for i in range(3)),
+        *(rise_record(f"free-{i}", "causal_reasoning", free) for i in range(3)),
+        *(rise_record(f"logic-{i}", "logical_reasoning", logical) for i in range(3)),
+    ]
+    b = [*a[:5], rise_record("free-2", "causal_reasoning", free, "edit-error"), *a[6:]]
+    for path, records in (("a", a), ("b", a), ("c", b)):
+        (tmp_path / path).mkdir()
+        write_run(tmp_path / path, records, rise_meta(path))
+    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    same = json.loads((tmp_path / "b" / "compare.json").read_text(encoding="utf-8"))
+    assert [
+        (r["category"], r["dimension"], r["failed_a"], r["failed_b"])
+        for r in same["rows"]
+        if r["failed_a"] or r["failed_b"]
+    ] == []
+    assert (
+        row_of(same, "causal_reasoning", "consistency")["n"],
+        row_of(same, "overall", "plausibility")["n"],
+    ) == (3, 6)
+    assert not any(
+        r["category"] == "logical_reasoning" and r["dimension"] == "plausibility"
+        for r in same["rows"]
+    )  # no case of the category has it: no row at all
+    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "c")]) == 0
+    failed = json.loads((tmp_path / "c" / "compare.json").read_text(encoding="utf-8"))
+    assert row_of(failed, "causal_reasoning", "reasoning")["newly_failing_cases"] == ["free-2"]
+    consistency = row_of(failed, "causal_reasoning", "consistency")
+    assert (consistency["failed_b"], consistency["newly_failing"], consistency["n"]) == (0, 0, 3)
