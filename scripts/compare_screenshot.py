@@ -40,9 +40,12 @@ def main() -> int:
     work = (args.work or Path(tempfile.mkdtemp(prefix="compare-shot-"))).resolve()
     bench(work / "base")
     bench(work / "small", "--eb-set=judge.max_pixels=16384")
+    # the shot is of the self-contained page: a screenshot is taken once the load event has
+    # fired, before the linked PNGs of the first screen are decoded; inlined JPEGs are drawn by then
+    page = work / "small" / "compare-embedded.html"
     compare = [sys.executable, "-m", "editbench.cli", "compare", str(work / "base")]
-    subprocess.run([*compare, str(work / "small")], cwd=REPO, check=True)
-    page = work / "small" / "compare.html"
+    compare += [str(work / "small"), "--embed", f"--html={page}"]
+    subprocess.run(compare, cwd=REPO, check=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     shot = [args.chromium, *FLAGS, f"--user-data-dir={work / 'profile'}"]
     shot += [f"--window-size={args.window}", "--virtual-time-budget=10000"]
