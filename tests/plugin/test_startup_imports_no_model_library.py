@@ -12,17 +12,14 @@ The libraries are seen by the `eb_imported` probe plugin (tests/probes), in the 
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pytest
 
 from editbench.editors import diffusers_backend
 from editbench.errors import ConfigError
-from support import REPO, run_bench
+from support import REPO, imported_libraries, probe_imports, run_bench
 
-PROBES = Path(__file__).resolve().parents[1] / "probes"
 DEFAULT_CONFIG = REPO / "benchmarks" / "default.yaml"
 
 
@@ -37,17 +34,11 @@ def tiny_editor() -> Path:
 def probed(tmp_path: Path, *args: str, judge_python: str) -> tuple[object, dict[str, list]]:
     """Run the benchmark with the probe; return the process and each process's libraries."""
     folder = tmp_path / "imported"
-    folder.mkdir()
-    env = {
-        "PYTHONPATH": os.pathsep.join(p for p in (str(PROBES), os.environ.get("PYTHONPATH")) if p),
-        "EB_IMPORTED_DIR": str(folder),
-        "EDITBENCH_JUDGE_PYTHON": judge_python,
-    }
+    env = {**probe_imports(folder), "EDITBENCH_JUDGE_PYTHON": judge_python}
     result = run_bench(
         DEFAULT_CONFIG, "-p", "eb_imported", *args, run_dir=tmp_path / "run", env=env, timeout=300
     )
-    seen = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")}
-    return result, seen
+    return result, imported_libraries(folder)
 
 
 def imported_diffusers_says(name: str) -> str:
