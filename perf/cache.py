@@ -44,14 +44,16 @@ def measure(opts: Options) -> dict:
     }
 
 
-def first_and_rerun(opts: Options, folder, cases: int, name: str) -> dict:
+def first_and_rerun(
+    opts: Options, folder, cases: int, name: str, extra_env: dict | None = None
+) -> dict:
     """{"first": BenchRun, "rerun": BenchRun}: a run with an empty cache and its unchanged rerun."""
     suite = replicate(folder / "suite", cases, SIZE)
     config = write_config(folder, suite, tiny_editor(), tiny_judge(opts), cache=True)
     runs = {}
     for run in ("first", "rerun"):
         opts.say(f"{name}: {run} run, {cases} cases at -n {WORKERS}")
-        runs[run] = run_bench(opts, config, folder / f"run-{run}", WORKERS)
+        runs[run] = run_bench(opts, config, folder / f"run-{run}", WORKERS, extra_env=extra_env)
     return runs
 
 

@@ -86,6 +86,7 @@ FIELDS = {
         "rerun_wall_speedup",
         "rerun_fully_cached_cases",
         "rerun_judge_started",
+        "cleared_pythondontwritebytecode",
         "elapsed_s",
     },
 }
