@@ -95,9 +95,7 @@ def _entries(node: ast.AST) -> list[tuple[str, list[str]]]:
         key = _table_key(node.func.value)
         if key and node.func.attr in ("extend", "append") and len(node.args) == 1:
             arg = node.args[0]
-            return [
-                (key, _strings(arg) if node.func.attr == "extend" else _strings(ast.Tuple([arg])))
-            ]
+            return [(key, _strings(arg) if node.func.attr == "extend" else _strings_of([arg]))]
     return []
 
 
@@ -115,11 +113,12 @@ def _table_key(node: ast.AST) -> str | None:
 
 
 def _strings(node: ast.AST) -> list[str]:
-    if isinstance(node, ast.List | ast.Tuple):
-        return [
-            e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
-        ]
-    return []
+    """The string constants of a list or tuple literal (a computed list reads as none)."""
+    return _strings_of(node.elts) if isinstance(node, ast.List | ast.Tuple) else []
+
+
+def _strings_of(nodes: list[ast.expr]) -> list[str]:
+    return [n.value for n in nodes if isinstance(n, ast.Constant) and isinstance(n.value, str)]
 
 
 def _find_class(package: Path, name: str, depth: int = 0) -> tuple[Path, str] | None:
