@@ -27,21 +27,8 @@ DEFINITION = (
 
 def measure(opts: Options) -> dict:
     cases = 2 if opts.quick else 6
-    folder = opts.work / "cache"
-    suite = replicate(folder / "suite", cases, SIZE)
-    config = write_config(folder, suite, tiny_editor(), tiny_judge(opts), cache=True)
-    runs = {}
-    for name in ("first", "rerun"):
-        opts.say(f"cache: {name} run, {cases} cases")
-        runs[name] = run_bench(opts, config, folder / f"run-{name}", WORKERS)
+    runs = first_and_rerun(opts, opts.work / "cache", cases, "cache")
     first, rerun = (sum(runs[n].call_s()) for n in ("first", "rerun"))
-    hits = [
-        r
-        for r in runs["rerun"].records
-        if r.get("edit_cached")
-        and r.get("cached")
-        and all(v for k, v in r["cached"].items() if k != "O")
-    ]
     return {
         "definition": DEFINITION,
         "cases": cases,
@@ -51,10 +38,34 @@ def measure(opts: Options) -> dict:
         "speedup": ratio(first, rerun),
         "first_run_wall_s": runs["first"].wall_s,
         "rerun_wall_s": runs["rerun"].wall_s,
-        "rerun_fully_cached_cases": len(hits),
+        "rerun_fully_cached_cases": fully_cached(runs["rerun"].records),
         "wall_speedup": ratio(runs["first"].wall_s, runs["rerun"].wall_s),
         "rerun_judge_started": judge_started(runs["rerun"].run_dir),
     }
+
+
+def first_and_rerun(
+    opts: Options, folder, cases: int, name: str, extra_env: dict | None = None
+) -> dict:
+    """{"first": BenchRun, "rerun": BenchRun}: a run with an empty cache and its unchanged rerun."""
+    suite = replicate(folder / "suite", cases, SIZE)
+    config = write_config(folder, suite, tiny_editor(), tiny_judge(opts), cache=True)
+    runs = {}
+    for run in ("first", "rerun"):
+        opts.say(f"{name}: {run} run, {cases} cases at -n {WORKERS}")
+        runs[run] = run_bench(opts, config, folder / f"run-{run}", WORKERS, extra_env=extra_env)
+    return runs
+
+
+def fully_cached(records: list[dict]) -> int:
+    """How many records took both the edit and every judged score from the cache."""
+    return sum(
+        1
+        for r in records
+        if r.get("edit_cached")
+        and r.get("cached")
+        and all(v for k, v in r["cached"].items() if k != "O")
+    )
 
 
 def judge_started(run_dir) -> bool | None:

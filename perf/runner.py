@@ -1,8 +1,9 @@
 """`editbench perf`: what the harness itself costs, measured as ratios within one run.
 
-Six measurements (see each module's docstring for its exact definition): overhead per case against a
+Seven measurements (see each module's docstring for its exact definition): overhead per case against a
 plain loop (`overhead`), judge transport (`transport`), worker scaling (`scaling`), the cache
-(`cache`), the judge's scoring method (`method`) and the overlap of edit and judge (`overlap`). Each target is printed as met or not met, and
+(`cache`), the judge's scoring method (`method`), the overlap of edit and judge (`overlap`) and
+start-up (`startup`: `--collect-only`, a fully cached rerun). Each target is printed as met or not met, and
 everything goes to `perf.json` in the run folder (default `reports/perf-<timestamp>/`).
 `--real-size` runs the GPU mode instead (`perf.realsize`).
 
@@ -29,7 +30,7 @@ from perf.report import details, judge_targets, table
 # Every child (pytest workers, judge interpreters) runs torch on one thread: on a shared machine two
 # threads per process mostly wait for each other, and the same setting on both sides of a ratio is fair.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-MEASUREMENTS = ("overhead", "transport", "scaling", "cache", "method", "overlap")
+MEASUREMENTS = ("overhead", "transport", "scaling", "cache", "method", "overlap", "startup")
 VERSION = 1
 
 

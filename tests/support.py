@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SUITE = REPO / "fixtures" / "sample_suite"
 SAMPLE_B64 = REPO / "fixtures" / "sample_b64.json"
 FAULTS = Path(__file__).resolve().parent / "faults"
+PROBES = Path(__file__).resolve().parent / "probes"
 CONSTANT_SCORES = {"SC": 7, "PQ": 8, "criterion": 6}
 
 
@@ -82,6 +83,18 @@ def read_results(run_dir: Path) -> list[dict]:
     return [
         json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
+
+
+def probe_imports(folder: Path) -> dict:
+    """The environment of a benchmark run under `-p eb_imported` (tests/probes), writing into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = os.pathsep.join(p for p in (str(PROBES), os.environ.get("PYTHONPATH")) if p)
+    return {"PYTHONPATH": path, "EB_IMPORTED_DIR": str(folder)}
+
+
+def imported_libraries(folder: Path) -> dict[str, list[str]]:
+    """What the probe saw: process ("controller", "gw0", ...) -> the model libraries it imported."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")}
 
 
 # -- the judge interpreter -----------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """The `diffusers` editor: any diffusers pipeline class that takes an image and a prompt.
 
 `model` is a hub id, a local folder or `tiny:<name>`. The pipeline loads lazily, on the first
-edit the cache cannot answer, so a fully cached rerun never loads it. Qwen-VL processors are
+edit the cache cannot answer, so a fully cached rerun never loads it; until then neither torch nor
+diffusers is imported: the start-up checks and the edit cache key (the device, the arguments the
+pipeline's `__call__` takes) come from diffusers' installed files (`diffusers_index`) and the
+visible GPUs, and the first load checks that torch agrees. Qwen-VL processors are
 loaded image-only (image processor + tokenizer), since their video processor needs torchvision.
 Each edit is seeded from the case's own seed with a CPU generator, so the same case gives the
 same pixels whatever worker runs it and whatever else runs with it.
@@ -10,17 +13,20 @@ same pixels whatever worker runs it and whatever else runs with it.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import inspect
 import json
 import os
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from editbench.cache import folder_fingerprint
 from editbench.config import Config
-from editbench.editors import EditRequest
+from editbench.devices import visible_gpus
+from editbench.editors import EditRequest, diffusers_index
+from editbench.editors.diffusers_index import CallSignature
 from editbench.errors import ConfigError
 from editbench.tiny import check_name, ensure_tiny, tiny_name
 
@@ -38,11 +44,10 @@ class DiffusersEditor:
     def __init__(self, config: Config, device: str) -> None:
         self.settings = config.editor
         self.source = _model_source(config)
-        self.pipeline_class = _pipeline_class(self.settings.pipeline)
         self.max_images = None if self.settings.pipeline in MULTI_IMAGE_PIPELINES else 1
         self.device = _pick_device(device)
         self.dtype = _pick_dtype(self.settings.dtype, self.device)
-        self.call_kwargs = _call_kwargs(self.pipeline_class, self.settings)
+        self.call_kwargs = _call_kwargs(_call_signature(self.settings.pipeline), self.settings)
         self.load_s: float | None = None
         self.stats_path = os.environ.get("EDITBENCH_EDITOR_STATS")
         self._pipe = None
@@ -57,9 +62,9 @@ class DiffusersEditor:
                 f"{config.source}: editor.model: the diffusers backend needs a model: "
                 "a hub id, a local pipeline folder or tiny:qwen-image-edit"
             )
-        cls = _pipeline_class(editor.pipeline)
+        _check_pipeline(editor.pipeline)
         _parse_size(editor.size)
-        _call_kwargs(cls, editor)
+        _call_kwargs(_call_signature(editor.pipeline), editor)
         _model_source(config)
 
     def describe(self) -> dict[str, Any]:
@@ -106,11 +111,16 @@ class DiffusersEditor:
         return result.images[0]
 
     def pipeline(self):
-        """The loaded pipeline (loaded on first use)."""
+        """The loaded pipeline (loaded on first use: the first import of torch and diffusers)."""
         if self._pipe is None:
             start = time.perf_counter()
+            _check_torch_device(self.device)
             self._pipe = _load(
-                self.pipeline_class, self.source, self.dtype, self.device, self.settings
+                _pipeline_class(self.settings.pipeline),
+                self.source,
+                self.dtype,
+                self.device,
+                self.settings,
             )
             self.load_s = time.perf_counter() - start
         return self._pipe
@@ -139,7 +149,30 @@ class DiffusersEditor:
 # -- configuration -------------------------------------------------------------------------------
 
 
+def _check_pipeline(name: str) -> None:
+    """`editor.pipeline` names a diffusers pipeline class: read from diffusers' files, unimported."""
+    missing = [m for m in ("torch", "diffusers", "transformers") if not _installed(m)]
+    if missing:
+        raise ConfigError(
+            f"editor.backend: diffusers needs torch, diffusers and transformers (not installed: "
+            f"{', '.join(missing)}); install them with `pip install -e .[editor]`"
+        )
+    names = diffusers_index.pipeline_names()
+    if names is None:  # a diffusers whose files this cannot read: ask the library itself
+        _pipeline_class(name)
+    elif name not in names:
+        _unknown_pipeline(name, names)
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _pipeline_class(name: str):
+    """The class itself (this imports diffusers, and with it torch and transformers)."""
     try:
         import diffusers
     except ImportError as exc:
@@ -150,8 +183,11 @@ def _pipeline_class(name: str):
     cls = getattr(diffusers, name, None)
     if isinstance(cls, type) and hasattr(cls, "from_pretrained") and name.endswith("Pipeline"):
         return cls
-    names = [n for n in dir(diffusers) if n.endswith("Pipeline")]
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    _unknown_pipeline(name, [n for n in dir(diffusers) if n.endswith("Pipeline")])
+
+
+def _unknown_pipeline(name: str, names) -> NoReturn:
+    close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.5)
     hint = f"; close matches: {', '.join(close)}" if close else ""
     raise ConfigError(
         f"editor.pipeline: {name!r} is not a diffusers pipeline class{hint} "
@@ -211,10 +247,19 @@ def folder_hash(folder: Path) -> str:
     return folder_fingerprint(folder)[:16]
 
 
-def _call_kwargs(cls, settings) -> dict[str, Any]:
-    """The generation parameters the pipeline's __call__ accepts (unset ones left to the pipeline)."""
-    params = inspect.signature(cls.__call__).parameters
+def _call_signature(name: str) -> CallSignature:
+    """What the pipeline's `__call__` takes: from its source file, else from the imported class."""
+    found = diffusers_index.call_signature(name)
+    if found is not None:
+        return found
+    params = inspect.signature(_pipeline_class(name).__call__).parameters
     open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return CallSignature(name, frozenset(params), open_ended)
+
+
+def _call_kwargs(signature: CallSignature, settings) -> dict[str, Any]:
+    """The generation parameters the pipeline's __call__ accepts (unset ones left to the pipeline)."""
+    params, open_ended = signature.names, signature.open_ended
     wanted = {
         "num_inference_steps": settings.steps,
         "true_cfg_scale": settings.true_cfg_scale,
@@ -224,10 +269,10 @@ def _call_kwargs(cls, settings) -> dict[str, Any]:
     kwargs = {k: v for k, v in wanted.items() if v is not None and k in params}
     for key, value in settings.kwargs.items():
         if key not in params and not open_ended:
-            close = difflib.get_close_matches(key, list(params), n=1)
+            close = difflib.get_close_matches(key, sorted(params), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(
-                f"editor.kwargs.{key}: {cls.__name__} takes no argument {key!r}{hint}"
+                f"editor.kwargs.{key}: {signature.owner} takes no argument {key!r}{hint}"
             )
         kwargs[key] = value
     return kwargs
@@ -253,16 +298,27 @@ def _size_kwargs(size: str, image) -> dict[str, int]:
 
 
 def _pick_device(device: str) -> str:
-    import torch
-
+    """cuda where this worker sees a GPU (its CUDA_VISIBLE_DEVICES, else nvidia-smi), decided
+    without importing torch: the device keys the edit cache, and a cached edit needs no torch."""
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
+        return "cuda" if visible_gpus() else "cpu"
+    if device == "cuda" and not visible_gpus():
         raise ConfigError(
             "editor.device: cuda, but this worker sees no CUDA GPU; "
             "set editor.device: auto or cpu, or check CUDA_VISIBLE_DEVICES / --eb-gpus"
         )
     return device
+
+
+def _check_torch_device(device: str) -> None:
+    """torch must agree with the device chosen from the visible GPUs (the edit cache's key)."""
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            "editor.device: this worker sees a GPU, but torch finds no CUDA device (a CPU-only "
+            "torch, or a driver problem); set editor.device: cpu to edit on the CPU"
+        )
 
 
 def _pick_dtype(dtype: str, device: str) -> str:

@@ -53,6 +53,19 @@ import numpy as np
 
 from editbench.vocabulary import SCORE_SCALE, Scale
 
+
+class _LazyScipyStats:
+    """`scipy.stats`, imported on first use: it costs most of a second, and pytest's start-up
+    (the controller, every worker, `--collect-only`) computes no statistics."""
+
+    def __getattr__(self, name: str) -> Any:
+        from scipy import stats
+
+        return getattr(stats, name)
+
+
+sps = _LazyScipyStats()
+
 CONFIDENCE = 0.95
 ALPHA = 1.0 - CONFIDENCE
 MIN_N = 5  # below this many values: no interval, no flag ("n too small")

@@ -27,6 +27,8 @@ FIELDS = {
         "in_process_s_per_case",
         "old_way_s_per_case",
         "gateway_vs_in_process",
+        "gateway_wall_vs_in_process_wall",
+        "gateway_ms",
         "old_way_vs_gateway",
         "gateway_scores_equal_in_process",
         "elapsed_s",
@@ -70,6 +72,21 @@ FIELDS = {
         "latency_speedup",
         "cpu_speedup",
         "cpu_headroom",
+        "elapsed_s",
+    },
+    "startup": {
+        "definition",
+        "cases",
+        "collect_only_s",
+        "collect_only_runs_s",
+        "pytest_alone_s",
+        "collect_only_imported",
+        "first_run_wall_s",
+        "rerun_wall_s",
+        "rerun_wall_speedup",
+        "rerun_fully_cached_cases",
+        "rerun_judge_started",
+        "cleared_pythondontwritebytecode",
         "elapsed_s",
     },
 }
@@ -126,6 +143,10 @@ def test_quick_run_writes_every_field(tmp_path):
         assert SCALING_FIELDS <= set(measurements["scaling"][workers])
     assert measurements["cache"]["rerun_fully_cached_cases"] == measurements["cache"]["cases"]
     assert measurements["cache"]["rerun_judge_started"] is False  # a cached rerun loads no judge
+    startup = measurements["startup"]
+    assert startup["collect_only_imported"] == []  # no model library while collecting
+    assert startup["rerun_fully_cached_cases"] == startup["cases"]
+    assert startup["rerun_judge_started"] is False
     assert measurements["transport"]["gateway_scores_equal_in_process"] is True
     assert measurements["method"]["logit_bit_identical"] is True
     overlap = measurements["overlap"]

@@ -10,7 +10,7 @@ import pytest
 from editbench import editors
 from editbench.cases import load_suite
 from editbench.config import build_config
-from editbench.editors import EditRequest
+from editbench.editors import EditRequest, diffusers_backend
 from editbench.errors import CaseError, ConfigError
 from editbench.images import encode_png
 from support import SAMPLE_SUITE
@@ -171,3 +171,40 @@ def test_bad_generation_settings(tmp_path, key, value, needle):
     (tmp_path / "ckpt" / "model_index.json").write_text("{}")
     with pytest.raises(ConfigError, match=needle):
         editors.check(config(tmp_path, backend="diffusers", model="ckpt", **{key: value}))
+
+
+# -- diffusers: the device, decided without torch, and checked by torch at the first load -------
+
+
+@pytest.mark.parametrize(("visible", "chosen"), [("", "cpu"), ("0", "cuda"), ("2,3", "cuda")])
+def test_auto_device_follows_the_visible_gpus(monkeypatch, visible, chosen):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    assert diffusers_backend._pick_device("auto") == chosen
+
+
+def test_cuda_without_a_visible_gpu_is_refused(monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    with pytest.raises(ConfigError, match="editor.device: cuda, but this worker sees no CUDA GPU"):
+        diffusers_backend._pick_device("cuda")
+
+
+def test_a_visible_gpu_that_torch_cannot_use_stops_the_first_load():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("torch sees a CUDA device here")
+    with pytest.raises(ConfigError, match="set editor.device: cpu"):
+        diffusers_backend._check_torch_device("cuda")
+    diffusers_backend._check_torch_device("cpu")  # cpu needs nothing of torch
+
+
+def test_unknown_editor_kwarg_is_named_with_its_pipeline(tmp_path):
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "ckpt" / "model_index.json").write_text("{}")
+    with pytest.raises(ConfigError) as info:
+        editors.check(
+            config(tmp_path, backend="diffusers", model="ckpt", kwargs={"true_cfg_scal": 2.0})
+        )
+    assert str(info.value) == (
+        "editor.kwargs.true_cfg_scal: QwenImageEditPipeline takes no argument 'true_cfg_scal'; "
+        "did you mean 'true_cfg_scale'?"
+    )
