@@ -286,17 +286,38 @@ def answer_end(text: str, stop: dict | None) -> int | None:
 
 
 def _json_end(text: str, groups: list) -> int | None:
+    """After the first top-level JSON object that holds one key of each group; None while an
+    object is still open (its inner objects never end the answer)."""
     decoder = json.JSONDecoder()
     start = text.find("{")
     while start >= 0:
+        close = _closing_brace(text, start)
+        if close is None:
+            return None  # still being written
         try:
-            value, end = decoder.raw_decode(text, start)
+            value, end = decoder.raw_decode(text[: close + 1], start)
         except ValueError:
-            value, end = None, 0
+            value, end = None, close + 1
         keys = {str(k).strip().lower() for k in value} if isinstance(value, dict) else set()
         if keys and all(any(str(k).lower() in keys for k in group) for group in groups):
             return end
-        start = text.find("{", start + 1)
+        start = text.find("{", end)
+    return None
+
+
+def _closing_brace(text: str, start: int) -> int | None:
+    """The index of the brace that closes the one at `start` (strings skipped), or None."""
+    depth, quoted, escaped = 0, False, False
+    for index in range(start, len(text)):
+        char = text[index]
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            quoted = True
+        elif char in "{}":
+            depth += 1 if char == "{" else -1
+            if depth == 0:
+                return index
     return None
 
 
