@@ -186,10 +186,29 @@ def data_url(png: bytes, max_pixels: int) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+# Sampling parameters every request states, so no server default applies: vLLM otherwise takes
+# top_k / top_p / repetition_penalty from the checkpoint's generation_config.json. transformers
+# serve refuses fields outside OpenAI's schema (HTTP 422), so it gets the OpenAI ones only.
+OPENAI_SAMPLING = {"top_p": 1.0, "presence_penalty": 0.0, "frequency_penalty": 0.0}
+VLLM_SAMPLING = {**OPENAI_SAMPLING, "n": 1, "top_k": -1, "min_p": 0.0, "repetition_penalty": 1.0}
+
+
+def sampling(engine: str) -> dict:
+    """The sampling parameters, beyond temperature, seed and max_tokens, sent to this engine."""
+    return dict(VLLM_SAMPLING if engine == "vllm" else OPENAI_SAMPLING)
+
+
 def chat_body(
-    model: str, item: dict, max_pixels: int, max_tokens: int, temperature: float, seed: int
+    model: str,
+    item: dict,
+    max_pixels: int,
+    max_tokens: int,
+    temperature: float,
+    seed: int,
+    engine: str = "transformers",
 ) -> dict:
-    """One chat-completions request: the item's images (in order) then its prompt, as one user turn."""
+    """One chat-completions request: the item's images (in order) then its prompt, as one user
+    turn, with every sampling parameter stated (`sampling`)."""
     content = [
         {"type": "image_url", "image_url": {"url": data_url(png, max_pixels)}}
         for png in item["images"]
@@ -202,6 +221,7 @@ def chat_body(
         "temperature": float(temperature),
         "seed": int(seed),
         "stream": False,
+        **sampling(engine),
     }
 
 
@@ -317,6 +337,7 @@ def probe_logprobs(endpoint: Endpoint, timeout: float) -> bool:
             "temperature": 0.0,
             "seed": 0,
             "stream": False,
+            **sampling(endpoint.engine),
         }
     )
     try:
@@ -425,6 +446,7 @@ class ServiceJudge:
             decoding["max_new_tokens"],
             decoding["temperature"],
             seed,
+            self.endpoint.engine,
         )
 
     def _generate(self, item: dict, decoding: dict) -> dict:
