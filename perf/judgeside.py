@@ -42,7 +42,9 @@ def serve(channel) -> None:
     server = load_server(setup["server"])
     start = time.perf_counter()
     backend = server.load_backend(setup["backend"], setup["options"])
-    channel.send({"kind": "ready", "load_s": time.perf_counter() - start})
+    load_s = time.perf_counter() - start
+    info = json.loads(json.dumps(backend.info(), default=str))
+    channel.send({"kind": "ready", "load_s": load_s, "info": info})
     while True:
         requests = channel.receive()
         if requests is None:

@@ -530,23 +530,34 @@ class QwenVLBackend:
             return self.model.generate(**inputs, **options)
 
     def _answer_complete(self, stops: list, prompt_len: int):
-        """A stopping criterion: a row is done once its answer is complete (`answer_end`)."""
+        """A stopping criterion: a row is done once its answer is complete (`answer_end`).
+
+        An answer can only become complete with a token that writes "}" or a line break, so the
+        whole row is decoded and read only after such a token: one token's decode per row and step.
+        """
         from transformers import StoppingCriteria, StoppingCriteriaList
 
         torch, tokenizer = self.torch, self.tokenizer
 
         class AnswerComplete(StoppingCriteria):
+            def __init__(self) -> None:
+                self.done = [False] * len(stops)
+
             def __call__(self, input_ids, scores, **kwargs):
-                rows = input_ids[:, prompt_len:].tolist()
-                done = [
-                    bool(stop)
-                    and answer_end(tokenizer.decode(row, skip_special_tokens=True), stop)
-                    is not None
-                    for row, stop in zip(rows, stops, strict=True)
-                ]
-                return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+                last = input_ids[:, -1].tolist()
+                for row, stop in enumerate(stops):
+                    if stop and not self.done[row] and _may_end(tokenizer.decode([last[row]])):
+                        text = tokenizer.decode(
+                            input_ids[row, prompt_len:], skip_special_tokens=True
+                        )
+                        self.done[row] = answer_end(text, stop) is not None
+                return torch.tensor(self.done, dtype=torch.bool, device=input_ids.device)
 
         return StoppingCriteriaList([AnswerComplete()])
+
+
+def _may_end(token_text: str) -> bool:
+    return "}" in token_text or "\n" in token_text
 
 
 def _cut(text: str, stop: dict | None) -> str:
