@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from editbench.cases import load_suite
 from editbench.config import load_config
 from editbench.judging import WorkerInfo, client, launch
-from perf.bench import Options, ratio, write_config
+from perf.bench import Options, PerfError, ratio, write_config
 from perf.judgecalls import InProcess, judge_input, requests, scores_of, tiny_judge
 from perf.suite import replicate
 
@@ -53,7 +54,7 @@ def measure(opts: Options) -> dict:
     today = gateway["today_s_per_case"]
     result = {"definition": DEFINITION, "cases": cases, "max_new_tokens": NEW_TOKENS, **gateway}
     try:
-        result["service_s_per_case"] = _service(opts, config, suite, folder, plain)
+        result["service_s_per_case"] = service_seconds(opts, config, suite, folder, plain)
     except Exception as exc:  # noqa: BLE001 - the gateway figures stand without it
         opts.say(f"judge: service mode FAILED: {exc}")
         result["service_error"] = str(exc)[-1500:]
@@ -116,9 +117,12 @@ def _gateway(opts: Options, config, plain: list, stopping: list) -> dict:
     }
 
 
-def _service(opts: Options, config, suite, folder, plain: list) -> float:
+def service_seconds(opts: Options, config, suite, folder, plain: list) -> float:
+    """Wall seconds per case of `plain`'s generate requests sent by two workers (threads) at once
+    to `transformers serve --continuous-batching`, started on the config's judge model."""
+    check_serve(config.judge.python)
     judge = dataclasses.replace(
-        config.judge, mode="service", engine="transformers", device="cpu", continuous_batching=True
+        config.judge, mode="service", engine="transformers", continuous_batching=True
     )
     service = dataclasses.replace(config, judge=judge)
     opts.say("judge: starting transformers serve --continuous-batching on the tiny judge")
@@ -140,6 +144,20 @@ def _service(opts: Options, config, suite, folder, plain: list) -> float:
         server.stop()
     opts.say(f"judge: service, 2 workers: {wall / len(plain):.3f} s per case")
     return wall / len(plain)
+
+
+def check_serve(python: str | None) -> None:
+    """`transformers serve` needs its server's packages; say which are missing."""
+    import subprocess
+
+    code = "import importlib.util as u; print(*[m for m in ('fastapi', 'uvicorn') if not u.find_spec(m)])"
+    done = subprocess.run([python or sys.executable, "-c", code], capture_output=True, text=True)
+    missing = done.stdout.split()
+    if done.returncode != 0 or missing:
+        raise PerfError(
+            f"transformers serve cannot run in {python}: missing {', '.join(missing) or done.stderr[-300:]}"
+            " (pip install 'transformers[serving]')"
+        )
 
 
 def _tiny_folder(config) -> str:

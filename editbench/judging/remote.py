@@ -364,6 +364,9 @@ class ConstantBackend:
         ]
 
 
+PAD_TO = 64  # fast decode: prompt lengths are rounded up to this (left padding, masked)
+
+
 class QwenVLBackend:
     """Any Qwen-VL-family checkpoint; the processor is loaded image-only (no video processor)."""
 
@@ -410,7 +413,7 @@ class QwenVLBackend:
             "fast_decode": self.fast_note,
         }
 
-    def _inputs(self, items: list) -> dict:
+    def _inputs(self, items: list, pad_to: int | None = None) -> dict:
         from PIL import Image
 
         unique: dict = {}  # each distinct image is preprocessed once per request
@@ -441,7 +444,13 @@ class QwenVLBackend:
                 chat_template=self.template,
             )
             texts.append(_expand(text, self.IMAGE_TOKEN, grids))
-        tokens = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        tokens = self.tokenizer(
+            texts,
+            return_tensors="pt",
+            padding=True,
+            pad_to_multiple_of=pad_to,
+            add_special_tokens=False,
+        )
         inputs["input_ids"], inputs["attention_mask"] = (
             tokens["input_ids"],
             tokens["attention_mask"],
@@ -494,7 +503,10 @@ class QwenVLBackend:
     def generate(self, items: list, decoding: dict) -> list:
         samples = int(decoding["samples"])
         repeated = [item for item in items for _ in range(samples)]
-        inputs = self._with_type_ids(self._inputs(repeated))
+        # the fast decode compiles (and on CUDA graphs) each cache length once: prompts are padded
+        # to a multiple of PAD_TO so that cases of similar length share one
+        pad_to = PAD_TO if self.fast is not None else None
+        inputs = self._with_type_ids(self._inputs(repeated, pad_to))
         temperature = float(decoding["temperature"])
         options = {
             "do_sample": temperature > 0,
