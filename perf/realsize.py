@@ -37,7 +37,7 @@ from editbench.config import load_config
 from editbench.errors import ConfigError
 from editbench.judging.resolve import resolve_model
 from perf.bench import REPO, Options, PerfError, ratio, run_bench, write_config
-from perf.judge import service_seconds
+from perf.judge import check_serve, service_seconds
 from perf.judgecalls import InProcess, judge_input, requests, scores_of
 from perf.realsize_plan import COSTS, STAGES, Progress, choose
 from perf.suite import replicate
@@ -96,6 +96,7 @@ def main(args) -> int:
         "dtype": "auto",
         "steps": plan.steps,
         "true_cfg_scale": 4.0,
+        **({"size": "source"} if shrink else {}),  # else the pipeline picks ~1024² (area)
     }
     judge = {
         "backend": f"{JUDGE_FILE}:RealSizeJudge",
@@ -219,6 +220,9 @@ def service(opts: Options, suite: Path, judge: dict, tokens: int) -> dict:
     two workers' generate requests sent to it at once."""
     folder = opts.work / "service"
     checkpoint = folder / "judge"
+    # the server runs where `transformers serve` can: the judge environment when one is named
+    python = os.environ.get("EDITBENCH_JUDGE_PYTHON") or sys.executable
+    check_serve(python)
     options = {"method": "generate", "model": None, "device": judge["device"], "dtype": "auto"}
     config = load_config(write_config(folder, suite, {"backend": "identity"}, judge))
     options["model"] = resolve_model(config)
@@ -229,7 +233,13 @@ def service(opts: Options, suite: Path, judge: dict, tokens: int) -> dict:
         local.channel.receive(timeout=900)
     finally:
         local.close()
-    served = {**judge, "model": str(checkpoint), "method": "generate", "max_new_tokens": tokens}
+    served = {
+        **judge,
+        "model": str(checkpoint),
+        "python": python,
+        "method": "generate",
+        "max_new_tokens": tokens,
+    }
     config = load_config(write_config(folder, suite, {"backend": "identity"}, served))
     cases = load_suite(suite)
     inputs = [judge_input(c, config.suite.language) for c in cases.cases]

@@ -478,7 +478,10 @@ class QwenVLBackend:
             [inputs["attention_mask"], torch.ones_like(last)], dim=1
         )
         with torch.inference_mode():
-            logits = self.model(**self._with_type_ids(inputs)).logits[:, -2:, :].float()
+            # the language-model head on the last two positions only: over every position it
+            # writes a (rows x tokens x vocabulary) tensor, gigabytes for an 8B judge's 151k vocab
+            logits = self.model(**self._with_type_ids(inputs), logits_to_keep=2).logits
+            logits = logits[:, -2:, :].float()
         texts = list(self.score_ids)
         ids = torch.tensor([self.score_ids[t] for t in texts])
         probs = torch.softmax(logits, dim=-1)[:, :, ids].cpu().tolist()
