@@ -125,7 +125,7 @@ def service_seconds(opts: Options, config, suite, folder, plain: list) -> float:
         config.judge, mode="service", engine="transformers", continuous_batching=True
     )
     service = dataclasses.replace(config, judge=judge)
-    opts.say("judge: starting transformers serve --continuous-batching on the tiny judge")
+    opts.say(f"judge: starting transformers serve --continuous-batching on {config.judge.model}")
     server = launch.start_server(service, folder / "server")
     try:
         judges = [
