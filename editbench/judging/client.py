@@ -52,6 +52,7 @@ from editbench.judging.resolve import (
     fingerprint,
     hub_snapshot,
     is_hub_id,
+    judge_python,
     resolve_model,
 )
 from editbench.judging.scoring import JudgeFailure, described
@@ -134,7 +135,29 @@ def check(config: Config, suite: Suite) -> None:
             "judge.url to a running endpoint)",
         )
         resolve_model(config, build=False)
+        if judge.engine == "vllm":
+            check_vllm(config)
     protocols.check(config, suite)
+
+
+def check_vllm(config: Config) -> None:
+    """The started vLLM engine: its executable beside judge.server_python, and its GPU share."""
+    judge = config.judge
+    python = config.resolve(judge.server_python) if judge.server_python else judge_python(config)
+    vllm = python.parent / "vllm"
+    if not vllm.is_file():
+        raise ConfigError(
+            f"{config.source}: judge.engine vllm runs {vllm}, which does not exist; set "
+            "judge.server_python to the python of an environment where vLLM is installed "
+            "(vLLM pins its own torch: a separate one)"
+        )
+    if not 0.0 < judge.gpu_memory_utilization <= 1.0:
+        raise ConfigError(
+            f"{config.source}: judge.gpu_memory_utilization {judge.gpu_memory_utilization}: "
+            "expected a share of the GPU above 0 and at most 1 (e.g. 0.45)"
+        )
+    if judge.max_model_len <= 0:
+        raise ConfigError(f"{config.source}: judge.max_model_len must be a positive token count")
 
 
 def check_endpoint(config: Config) -> None:

@@ -2,10 +2,13 @@
 
 Without `judge.url` the controller starts an existing inference server in the judge environment
 (`transformers serve`, run through `launch_remote.py` so that Qwen-VL processors load without
-torchvision, as the judge environment has none; or `vllm serve` for `judge.engine: vllm`), bound to 127.0.0.1 on a free
-port, in its own process group, with its log in the run folder; waits for `/health` and
-`/v1/models`; and stops the whole group at the end (pytest_unconfigure, atexit, and on Linux the
-server also dies with the controller through PR_SET_PDEATHSIG).
+torchvision, as the judge environment has none, with `--continuous-batching` unless
+`judge.continuous_batching` is false; or `vllm serve` from `judge.server_python`'s environment for
+`judge.engine: vllm`, with `--gpu-memory-utilization` and `--max-model-len` leaving room for the
+editor on the same GPU), bound to 127.0.0.1 on a free port, in its own process group, with its log
+in the run folder; waits for `/health` and `/v1/models`; and stops the whole group at the end
+(pytest_unconfigure, atexit, and on Linux the server also dies with the controller through
+PR_SET_PDEATHSIG).
 
 API key: a fresh random key is generated and sent as `Authorization: Bearer` with every request.
 `vllm serve` checks it (`--api-key`). `transformers serve` (5.x) has no API-key option and

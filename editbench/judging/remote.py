@@ -16,6 +16,11 @@ image-only), `constant` (fixed scores, no model) and `path/to/file.py:ClassName`
 here). A backend has `info() -> dict`, `logit(items) -> list[dict]` and
 `generate(items, decoding) -> list[list[str]]`.
 
+Generating, `qwen-vl` decodes fast where it can (`fast_decode_options`: a static KV cache and a
+compiled decode step; on with CUDA unless `fast_decode` is "off"; a failure falls back once, with
+one line on stderr) and stops each row once its answer is complete (an item's `stop`, an
+`AnswerEnd`; `answer_end` never ends an answer before its whole score is written).
+
 Reading a score with logits: the score texts are the digits "0".."9", the same with a leading
 space (" 7"), and "10" / " 10" (`SCORE_TEXTS`); the gateway reads those of them that are one
 token of the judge's vocabulary, and service mode those an endpoint returns, so both modes read

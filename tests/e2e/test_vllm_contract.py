@@ -123,3 +123,22 @@ def test_transformers_serve_is_started_with_continuous_batching_unless_turned_of
     assert "--continuous-batching" not in launch.server_command(
         launch.server_plan(off), "m", None, 1, "k"
     )
+
+
+def test_a_missing_vllm_or_an_impossible_gpu_share_fails_at_startup_naming_the_key(tmp_path):
+    from editbench.errors import ConfigError
+
+    python = tmp_path / "env" / "bin" / "python"
+    judge = {"backend": "qwen-vl", "mode": "service", "engine": "vllm", "method": "logit"}
+    config = build_config({"judge": {**judge, "server_python": str(python)}})
+    with pytest.raises(ConfigError, match="judge.server_python to the python of an environment"):
+        client.check_vllm(config)
+    (python.parent).mkdir(parents=True)
+    (python.parent / "vllm").write_text("#!/bin/sh\n")
+    with pytest.raises(ConfigError, match="judge.gpu_memory_utilization 1.5"):
+        client.check_vllm(
+            build_config(
+                {"judge": {**judge, "server_python": str(python), "gpu_memory_utilization": 1.5}}
+            )
+        )
+    client.check_vllm(config)  # present and sane: no error
