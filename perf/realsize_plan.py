@@ -45,12 +45,16 @@ COSTS = {
     },
 }
 
-# preferred first: the shape (more steps and tokens) down to the least that still measures
+# preferred first: the shape (more steps and tokens) down to the least that still measures;
+# four cases before three, since the overlap and harness figures time the cycles between the 2nd
+# and the last case (three cases: one cycle)
 CANDIDATES = [
     (5, 10, 256),
     (4, 6, 192),
     (4, 4, 128),
-    (3, 4, 96),
+    (4, 4, 96),
+    (4, 2, 64),
+    (4, 2, 48),
     (3, 2, 64),
     (3, 1, 32),
     (3, 1, 16),
