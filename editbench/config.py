@@ -95,6 +95,12 @@ class JudgeConfig:
     allow_remote: bool = (
         False  # service mode: allow a judge.url that is not on this machine (loopback)
     )
+    fast_decode: str = "auto"  # gateway generate: static KV cache + compiled step (auto: on CUDA)
+    stop_at_answer: bool = True  # generate: stop writing once the answer's format is complete
+    continuous_batching: bool = True  # service mode, engine transformers: serve with it
+    server_python: str | None = None  # service mode, engine vllm: the interpreter that has vllm
+    gpu_memory_utilization: float = 0.45  # engine vllm: its share of the GPU (room for the editor)
+    max_model_len: int = 16384  # engine vllm: longest prompt + answer, in tokens
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,7 @@ _CHOICES = {
     "judge.device": ("auto", "cpu", "cuda"),
     "judge.mode": ("gateway", "service"),
     "judge.engine": ("transformers", "vllm"),
+    "judge.fast_decode": ("auto", "on", "off"),
 }
 
 
@@ -198,6 +205,7 @@ PATH_KEYS = {
     "run.cache_dir",
     "editor.replay_dir",
     "judge.python",
+    "judge.server_python",
 }
 
 

@@ -42,12 +42,27 @@ def serve(channel) -> None:
     server = load_server(setup["server"])
     start = time.perf_counter()
     backend = server.load_backend(setup["backend"], setup["options"])
-    channel.send({"kind": "ready", "load_s": time.perf_counter() - start})
+    load_s = time.perf_counter() - start
+    info = json.loads(json.dumps(backend.info(), default=str))
+    channel.send({"kind": "ready", "load_s": load_s, "info": info})
     while True:
         requests = channel.receive()
         if requests is None:
             return
+        if isinstance(requests, dict) and "save" in requests:
+            channel.send(save(setup["options"]["model"], backend, requests["save"]))
+            continue
         channel.send([{"seconds": s, "reply": r} for s, r in timed(server, backend, requests)])
+
+
+def save(source: str, backend, folder: str) -> str:
+    """A servable checkpoint of the loaded judge: the source checkpoint's tokenizer, processor and
+    chat template, then the backend's own model (e.g. the random real-size one) written over it."""
+    import shutil
+
+    shutil.copytree(source, folder, dirs_exist_ok=True)
+    backend.model.save_pretrained(folder)
+    return folder
 
 
 def old_way(server_path: str, in_path: str, out_path: str) -> None:

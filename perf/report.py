@@ -101,6 +101,14 @@ TARGETS: list[Target] = [
         "<=",
         2.0,
     ),
+    (
+        "generate judge: best way vs today's decode",
+        "judge",
+        lambda m: m.get("best_vs_today"),
+        "x",
+        ">=",
+        2.0,
+    ),
 ]
 
 

@@ -30,7 +30,16 @@ from perf.report import details, judge_targets, table
 # Every child (pytest workers, judge interpreters) runs torch on one thread: on a shared machine two
 # threads per process mostly wait for each other, and the same setting on both sides of a ratio is fair.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-MEASUREMENTS = ("overhead", "transport", "scaling", "cache", "method", "overlap", "startup")
+MEASUREMENTS = (
+    "overhead",
+    "transport",
+    "scaling",
+    "cache",
+    "method",
+    "overlap",
+    "startup",
+    "judge",
+)
 VERSION = 1
 
 
@@ -60,7 +69,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="GPU mode: random-weight models at real sizes (--cases defaults to 6 there)",
     )
     parser.add_argument(
-        "--steps", type=int, help="--real-size: denoising steps per edit (default 10)"
+        "--steps", type=int, help="--real-size: denoising steps per edit (default: from --budget)"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=420.0,
+        help="--real-size: seconds the whole run may take, model builds included (default 420); "
+        "cases, steps and tokens are chosen to fit, and a stage that would not fit is skipped",
     )
     return parser.parse_args(argv)
 

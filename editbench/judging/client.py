@@ -52,6 +52,7 @@ from editbench.judging.resolve import (
     fingerprint,
     hub_snapshot,
     is_hub_id,
+    judge_python,
     resolve_model,
 )
 from editbench.judging.scoring import JudgeFailure, described
@@ -137,7 +138,29 @@ def check(config: Config, suite: Suite) -> None:
             "judge.url to a running endpoint)",
         )
         resolve_model(config, build=False)
+        if judge.engine == "vllm":
+            check_vllm(config)
     protocols.check(config, suite)
+
+
+def check_vllm(config: Config) -> None:
+    """The started vLLM engine: its executable beside judge.server_python, and its GPU share."""
+    judge = config.judge
+    python = config.resolve(judge.server_python) if judge.server_python else judge_python(config)
+    vllm = python.parent / "vllm"
+    if not vllm.is_file():
+        raise ConfigError(
+            f"{config.source}: judge.engine vllm runs {vllm}, which does not exist; set "
+            "judge.server_python to the python of an environment where vLLM is installed "
+            "(vLLM pins its own torch: a separate one)"
+        )
+    if not 0.0 < judge.gpu_memory_utilization <= 1.0:
+        raise ConfigError(
+            f"{config.source}: judge.gpu_memory_utilization {judge.gpu_memory_utilization}: "
+            "expected a share of the GPU above 0 and at most 1 (e.g. 0.45)"
+        )
+    if judge.max_model_len <= 0:
+        raise ConfigError(f"{config.source}: judge.max_model_len must be a positive token count")
 
 
 def check_endpoint(config: Config) -> None:
@@ -189,10 +212,29 @@ def data_url(png: bytes, max_pixels: int) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+# Sampling parameters every request states, so no server default applies: vLLM otherwise takes
+# top_k / top_p / repetition_penalty from the checkpoint's generation_config.json. transformers
+# serve refuses fields outside OpenAI's schema (HTTP 422), so it gets the OpenAI ones only.
+OPENAI_SAMPLING = {"top_p": 1.0, "presence_penalty": 0.0, "frequency_penalty": 0.0}
+VLLM_SAMPLING = {**OPENAI_SAMPLING, "n": 1, "top_k": -1, "min_p": 0.0, "repetition_penalty": 1.0}
+
+
+def sampling(engine: str) -> dict:
+    """The sampling parameters, beyond temperature, seed and max_tokens, sent to this engine."""
+    return dict(VLLM_SAMPLING if engine == "vllm" else OPENAI_SAMPLING)
+
+
 def chat_body(
-    model: str, item: dict, max_pixels: int, max_tokens: int, temperature: float, seed: int
+    model: str,
+    item: dict,
+    max_pixels: int,
+    max_tokens: int,
+    temperature: float,
+    seed: int,
+    engine: str = "transformers",
 ) -> dict:
-    """One chat-completions request: the item's images (in order) then its prompt, as one user turn."""
+    """One chat-completions request: the item's images (in order) then its prompt, as one user
+    turn, with every sampling parameter stated (`sampling`)."""
     content = [
         {"type": "image_url", "image_url": {"url": data_url(png, max_pixels)}}
         for png in item["images"]
@@ -205,6 +247,7 @@ def chat_body(
         "temperature": float(temperature),
         "seed": int(seed),
         "stream": False,
+        **sampling(engine),
     }
 
 
@@ -320,6 +363,7 @@ def probe_logprobs(endpoint: Endpoint, timeout: float) -> bool:
             "temperature": 0.0,
             "seed": 0,
             "stream": False,
+            **sampling(endpoint.engine),
         }
     )
     try:
@@ -432,6 +476,7 @@ class ServiceJudge:
             decoding["max_new_tokens"],
             decoding["temperature"],
             seed,
+            self.endpoint.engine,
         )
 
     def _generate(self, item: dict, decoding: dict) -> dict:

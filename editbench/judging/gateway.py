@@ -139,6 +139,7 @@ class GatewayJudge:
             "device": judge.device,
             "max_pixels": judge.max_pixels,
             "scores": {k: float(v) for k, v in judge.scores.items()},
+            "fast_decode": judge.fast_decode,
         }
         self.abandoned: set[str] = set()
         self.discarded = 0

@@ -2,10 +2,13 @@
 
 Without `judge.url` the controller starts an existing inference server in the judge environment
 (`transformers serve`, run through `launch_remote.py` so that Qwen-VL processors load without
-torchvision, as the judge environment has none; or `vllm serve` for `judge.engine: vllm`), bound to 127.0.0.1 on a free
-port, in its own process group, with its log in the run folder; waits for `/health` and
-`/v1/models`; and stops the whole group at the end (pytest_unconfigure, atexit, and on Linux the
-server also dies with the controller through PR_SET_PDEATHSIG).
+torchvision, as the judge environment has none, with `--continuous-batching` unless
+`judge.continuous_batching` is false; or `vllm serve` from `judge.server_python`'s environment for
+`judge.engine: vllm`, with `--gpu-memory-utilization` and `--max-model-len` leaving room for the
+editor on the same GPU), bound to 127.0.0.1 on a free port, in its own process group, with its log
+in the run folder; waits for `/health` and `/v1/models`; and stops the whole group at the end
+(pytest_unconfigure, atexit, and on Linux the server also dies with the controller through
+PR_SET_PDEATHSIG).
 
 API key: a fresh random key is generated and sent as `Authorization: Bearer` with every request.
 `vllm serve` checks it (`--api-key`). `transformers serve` (5.x) has no API-key option and
@@ -39,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from editbench.errors import EditbenchError
 from editbench.judging.client import (
     LOGPROBS_UNSUPPORTED,
+    TOP_LOGPROBS,
     Endpoint,
     auth_headers,
     is_loopback,
@@ -96,21 +100,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class ServerPlan:
+    """What the started server needs beyond the model: the engine's interpreter and its options."""
+
+    engine: str
+    python: Path  # judge.python (transformers), judge.server_python or judge.python (vllm)
+    device: str = "auto"
+    dtype: str = "auto"
+    continuous_batching: bool = True  # transformers: many workers' requests decoded together
+    gpu_memory_utilization: float = 0.45  # vllm: its share of the GPU, the rest for the editor
+    max_model_len: int = 16384  # vllm: caps the KV cache it reserves
+    extra: tuple[str, ...] = ()
+
+
 def server_command(
-    engine: str,
-    python: Path,
-    model: str,
-    revision: str | None,
-    port: int,
-    key: str,
-    device: str,
-    dtype: str,
-    extra: list[str],
+    plan: ServerPlan, model: str, revision: str | None, port: int, key: str
 ) -> list[str]:
     """The command line of the engine's own server, bound to 127.0.0.1."""
-    if engine == "vllm":
+    if plan.engine == "vllm":
         command = [
-            str(python.parent / "vllm"),
+            str(plan.python.parent / "vllm"),
             "serve",
             model,
             "--host",
@@ -119,13 +129,16 @@ def server_command(
             str(port),
             "--api-key",
             key,
-            "--dtype",
-            dtype,
+            f"--dtype={plan.dtype}",
+            f"--gpu-memory-utilization={plan.gpu_memory_utilization:g}",
+            f"--max-model-len={plan.max_model_len}",
+            f"--max-logprobs={TOP_LOGPROBS}",
+            "--generation-config=vllm",  # sampling defaults are vLLM's; requests state theirs
         ]
-        return command + (["--revision", revision] if revision else []) + list(extra)
+        return command + ([f"--revision={revision}"] if revision else []) + list(plan.extra)
     target = f"{model}@{revision}" if revision and not Path(model).exists() else model
     command = [
-        str(python),
+        str(plan.python),
         str(SERVE_WRAPPER),  # `transformers serve`, with processors loaded image-only
         "serve",
         target,
@@ -134,11 +147,31 @@ def server_command(
         "--port",
         str(port),
         "--dtype",
-        dtype,
+        plan.dtype,
         "--log-level",
         "info",
     ]
-    return command + (["--device", device] if device != "auto" else []) + list(extra)
+    if plan.continuous_batching:
+        command.append("--continuous-batching")
+    return command + (["--device", plan.device] if plan.device != "auto" else []) + list(plan.extra)
+
+
+def server_plan(config: Config) -> ServerPlan:
+    """The started server's plan from the judge section (vLLM from judge.server_python)."""
+    judge = config.judge
+    python = judge_python(config)
+    if judge.engine == "vllm" and judge.server_python:
+        python = config.resolve(judge.server_python)
+    return ServerPlan(
+        engine=judge.engine,
+        python=python,
+        device=judge.device,
+        dtype=judge.dtype,
+        continuous_batching=judge.continuous_batching,
+        gpu_memory_utilization=judge.gpu_memory_utilization,
+        max_model_len=judge.max_model_len,
+        extra=tuple(judge.serve_args),
+    )
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -152,21 +185,12 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 def start_server(config: Config, run_dir: Path) -> ServerProcess:
     """Start the configured engine's server for this run and wait until it answers."""
     judge = config.judge
-    python = judge_python(config)
+    plan = server_plan(config)
+    python = plan.python
     model = resolve_model(config)
     key = secrets.token_urlsafe(24)
     port = free_port()
-    command = server_command(
-        judge.engine,
-        python,
-        model,
-        judge.revision,
-        port,
-        key,
-        judge.device,
-        judge.dtype,
-        judge.serve_args,
-    )
+    command = server_command(plan, model, judge.revision, port, key)
     run_dir.mkdir(parents=True, exist_ok=True)
     log = run_dir / LOG_NAME
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

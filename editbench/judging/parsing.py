@@ -89,7 +89,7 @@ def _out_of(top: float) -> re.Pattern:
     )
 
 
-_JSON_KEYS = ("score", "final_score", "评分")
+JSON_KEYS = ("score", "final_score", "评分")
 NO_SCORE = "no score found in the answer"
 
 
@@ -220,7 +220,7 @@ def _from_json(text: str, scale: Scale) -> tuple[list[_Found], str, str]:
     reasoning = ""
     rest = text
     for start, end, pairs in _json_spans(text):
-        keys = [(k, v) for k, v in pairs if str(k).strip().lower() in _JSON_KEYS]
+        keys = [(k, v) for k, v in pairs if str(k).strip().lower() in JSON_KEYS]
         if keys:
             if len(keys) > 1:
                 raise _Refused(

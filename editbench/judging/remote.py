@@ -16,6 +16,11 @@ image-only), `constant` (fixed scores, no model) and `path/to/file.py:ClassName`
 here). A backend has `info() -> dict`, `logit(items) -> list[dict]` and
 `generate(items, decoding) -> list[list[str]]`.
 
+Generating, `qwen-vl` decodes fast where it can (`fast_decode_options`: a static KV cache and a
+compiled decode step; on with CUDA unless `fast_decode` is "off"; a failure falls back once, with
+one line on stderr) and stops each row once its answer is complete (an item's `stop`, an
+`AnswerEnd`; `answer_end` never ends an answer before its whole score is written).
+
 Reading a score with logits: the score texts are the digits "0".."9", the same with a leading
 space (" 7"), and "10" / " 10" (`SCORE_TEXTS`); the gateway reads those of them that are one
 token of the judge's vocabulary, and service mode those an endpoint returns, so both modes read
@@ -36,6 +41,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -66,6 +72,7 @@ class BackendOptions(TypedDict):
     device: str
     max_pixels: int
     scores: dict[str, float]
+    fast_decode: str  # "auto" (on with CUDA) | "on" | "off": static KV cache + compiled decode step
 
 
 class SetupRequest(TypedDict):
@@ -113,6 +120,20 @@ class ScaledScoreItem(ScoreItem, total=False):
     editbench protocol's messages are unchanged."""
 
     scale: list[int]
+    stop: AnswerEnd  # generate: stop writing once this answer is complete (absent: run to the end)
+
+
+class AnswerEnd(TypedDict, total=False):
+    """Where a written answer ends, so the judge stops there instead of at `max_new_tokens`.
+
+    `json`: after the first complete JSON object that has, for each group, one of its keys
+    (`[["score", "final_score"]]`); `lines`: after the line break that ends the last of the named
+    score lines (`[["Final Score"]]`, or one group of names per sub-score), each with a digit
+    after its colon. The answer is cut there too, so where the check runs never changes the text.
+    """
+
+    json: list[list[str]]
+    lines: list[list[str]]
 
 
 class Decoding(TypedDict):
@@ -278,6 +299,74 @@ def score_token_ids(tokenizer, name: str) -> dict:
     return found
 
 
+def answer_end(text: str, stop: dict | None) -> int | None:
+    """Where the answer `stop` describes is complete in `text` (the index just after it), or None.
+
+    Never earlier than the whole score: a JSON object counts once its closing brace parses, and a
+    score line once its line break is written (a "1" may still become "10" before either).
+    """
+    if not stop:
+        return None
+    if stop.get("json"):
+        return _json_end(text, stop["json"])
+    if stop.get("lines"):
+        return _lines_end(text, stop["lines"])
+    return None
+
+
+def _json_end(text: str, groups: list) -> int | None:
+    """After the first top-level JSON object that holds one key of each group; None while an
+    object is still open (its inner objects never end the answer)."""
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    while start >= 0:
+        close = _closing_brace(text, start)
+        if close is None:
+            return None  # still being written
+        try:
+            value, end = decoder.raw_decode(text[: close + 1], start)
+        except ValueError:
+            value, end = None, close + 1
+        keys = {str(k).strip().lower() for k in value} if isinstance(value, dict) else set()
+        if keys and all(any(str(k).lower() in keys for k in group) for group in groups):
+            return end
+        start = text.find("{", end)
+    return None
+
+
+def _closing_brace(text: str, start: int) -> int | None:
+    """The index of the brace that closes the one at `start` (strings skipped), or None."""
+    depth, quoted, escaped = 0, False, False
+    for index in range(start, len(text)):
+        char = text[index]
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            quoted = True
+        elif char in "{}":
+            depth += 1 if char == "{" else -1
+            if depth == 0:
+                return index
+    return None
+
+
+def _lines_end(text: str, groups: list) -> int | None:
+    """After the last of the named lines that hold a number alone ("Final Score: 7/10")."""
+    ends = []
+    for names in groups:
+        alternatives = "|".join(re.escape(str(n)).replace(r"\ ", r"[\s_]+") for n in names)
+        found = re.search(
+            r"^[\s*#>\-\"']*(?:" + alternatives + r")[\s*\"']*[:：=][ \t*]*[-+]?\d+(?:\.\d+)?"
+            r"(?:[ \t]*/[ \t]*\d+)?[ \t*]*[.。]?[ \t]*\n",
+            text,
+            re.IGNORECASE | re.MULTILINE,
+        )
+        if found is None:
+            return None
+        ends.append(found.end())
+    return max(ends) if ends else None
+
+
 # -- backends ------------------------------------------------------------------------------------
 
 
@@ -302,6 +391,9 @@ class ConstantBackend:
             * int(decoding["samples"])
             for item in items
         ]
+
+
+PAD_TO = 64  # fast decode: prompt lengths are rounded up to this (left padding, masked)
 
 
 class QwenVLBackend:
@@ -335,6 +427,9 @@ class QwenVLBackend:
         self.min_pixels = int(getattr(self.images, "size", {}).get("shortest_edge", 0) or 0)
         self.merge = int(getattr(self.images, "merge_size", 2))
         self.name = model
+        self.fast, self.fast_note = fast_decode_options(
+            torch, str(self.device), options.get("fast_decode") or "auto"
+        )
 
     def info(self) -> dict:
         return {
@@ -344,9 +439,10 @@ class QwenVLBackend:
             "device": str(self.device),
             "dtype": str(self.dtype).replace("torch.", ""),
             "score_tokens": sorted(self.score_ids),
+            "fast_decode": self.fast_note,
         }
 
-    def _inputs(self, items: list) -> dict:
+    def _inputs(self, items: list, pad_to: int | None = None) -> dict:
         from PIL import Image
 
         unique: dict = {}  # each distinct image is preprocessed once per request
@@ -377,7 +473,13 @@ class QwenVLBackend:
                 chat_template=self.template,
             )
             texts.append(_expand(text, self.IMAGE_TOKEN, grids))
-        tokens = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        tokens = self.tokenizer(
+            texts,
+            return_tensors="pt",
+            padding=True,
+            pad_to_multiple_of=pad_to,
+            add_special_tokens=False,
+        )
         inputs["input_ids"], inputs["attention_mask"] = (
             tokens["input_ids"],
             tokens["attention_mask"],
@@ -405,7 +507,10 @@ class QwenVLBackend:
             [inputs["attention_mask"], torch.ones_like(last)], dim=1
         )
         with torch.inference_mode():
-            logits = self.model(**self._with_type_ids(inputs)).logits[:, -2:, :].float()
+            # the language-model head on the last two positions only: over every position it
+            # writes a (rows x tokens x vocabulary) tensor, gigabytes for an 8B judge's 151k vocab
+            logits = self.model(**self._with_type_ids(inputs), logits_to_keep=2).logits
+            logits = logits[:, -2:, :].float()
         texts = list(self.score_ids)
         ids = torch.tensor([self.score_ids[t] for t in texts])
         probs = torch.softmax(logits, dim=-1)[:, :, ids].cpu().tolist()
@@ -428,10 +533,12 @@ class QwenVLBackend:
         return results
 
     def generate(self, items: list, decoding: dict) -> list:
-        torch = self.torch
         samples = int(decoding["samples"])
         repeated = [item for item in items for _ in range(samples)]
-        inputs = self._with_type_ids(self._inputs(repeated))
+        # the fast decode compiles (and on CUDA graphs) each cache length once: prompts are padded
+        # to a multiple of PAD_TO so that cases of similar length share one
+        pad_to = PAD_TO if self.fast is not None else None
+        inputs = self._with_type_ids(self._inputs(repeated, pad_to))
         temperature = float(decoding["temperature"])
         options = {
             "do_sample": temperature > 0,
@@ -442,13 +549,98 @@ class QwenVLBackend:
             options["temperature"] = temperature
         else:
             options.update(temperature=None, top_p=None, top_k=None)
-        torch.manual_seed(int(decoding["seed"]))
-        with torch.inference_mode():
-            output = self.model.generate(**inputs, **options)
-        texts = self.tokenizer.batch_decode(
-            output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True
-        )
+        stops = [item.get("stop") for item in repeated]
+        prompt_len = inputs["input_ids"].shape[1]
+        if any(stops):
+            options["stopping_criteria"] = self._answer_complete(stops, prompt_len)
+        output = self._decode(inputs, options, int(decoding["seed"]))
+        texts = self.tokenizer.batch_decode(output[:, prompt_len:], skip_special_tokens=True)
+        texts = [_cut(text, stop) for text, stop in zip(texts, stops, strict=True)]
         return [texts[i * samples : (i + 1) * samples] for i in range(len(items))]
+
+    def _decode(self, inputs: dict, options: dict, seed: int):
+        """`generate`, with the fast decode where it is on; a failure of it falls back once, logged."""
+        torch = self.torch
+        if self.fast is not None:
+            torch.manual_seed(seed)
+            try:
+                with torch.inference_mode():
+                    return self.model.generate(**inputs, **options, **self.fast)
+            except Exception as exc:  # noqa: BLE001 - any failure of the fast path: the plain one
+                self.fast, self.fast_note = None, f"off: fell back ({type(exc).__name__}: {exc})"
+                _log(f"fast decode failed, falling back to the dynamic cache: {self.fast_note}")
+        torch.manual_seed(seed)
+        with torch.inference_mode():
+            return self.model.generate(**inputs, **options)
+
+    def _answer_complete(self, stops: list, prompt_len: int):
+        """A stopping criterion: a row is done once its answer is complete (`answer_end`).
+
+        An answer can only become complete with a token that writes "}" or a line break, so the
+        whole row is decoded and read only after such a token: one token's decode per row and step.
+        """
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        torch, tokenizer = self.torch, self.tokenizer
+
+        class AnswerComplete(StoppingCriteria):
+            def __init__(self) -> None:
+                self.done = [False] * len(stops)
+
+            def __call__(self, input_ids, scores, **kwargs):
+                last = input_ids[:, -1].tolist()
+                for row, stop in enumerate(stops):
+                    if stop and not self.done[row] and _may_end(tokenizer.decode([last[row]])):
+                        text = tokenizer.decode(
+                            input_ids[row, prompt_len:], skip_special_tokens=True
+                        )
+                        self.done[row] = answer_end(text, stop) is not None
+                return torch.tensor(self.done, dtype=torch.bool, device=input_ids.device)
+
+        return StoppingCriteriaList([AnswerComplete()])
+
+
+def _may_end(token_text: str) -> bool:
+    return "}" in token_text or "\n" in token_text
+
+
+def _cut(text: str, stop: dict | None) -> str:
+    end = answer_end(text, stop)
+    return text if end is None else text[:end]
+
+
+def _log(text: str) -> None:
+    """One line on the judge interpreter's stderr (the worker's terminal and log)."""
+    print(f"editbench judge: {text}", file=sys.stderr, flush=True)
+
+
+def fast_decode_options(torch, device: str, choice: str) -> tuple[dict | None, str]:
+    """generate() arguments of the fast decode, or None, and a note saying which and why.
+
+    A static KV cache makes every decode step the same shape, which lets transformers compile the
+    step (`torch.compile`, CUDA graphs on a GPU). transformers compiles it by itself on CUDA when
+    the cache is static; on other devices only when asked (CompileConfig's all-devices flag), which
+    `on` does, for measuring.
+    """
+    choice = choice or "auto"
+    if choice == "off":
+        return None, "off: judge.fast_decode off"
+    if choice == "auto" and not device.startswith("cuda"):
+        return None, f"off: auto turns it on with CUDA only (device {device})"
+    try:
+        from transformers import CompileConfig
+    except ImportError as exc:
+        note = f"off: this transformers has no CompileConfig ({exc})"
+        _log(f"fast decode unavailable, using the dynamic cache: {note}")
+        return None, note
+    compile_config = CompileConfig()
+    if not device.startswith("cuda"):
+        compile_config = CompileConfig(mode="default")  # CUDA graphs need a GPU
+        compile_config._compile_all_devices = True
+    return (
+        {"cache_implementation": "static", "compile_config": compile_config},
+        "on: static cache, compiled decode step",
+    )
 
 
 def _dtype(torch, name: str, device: str):

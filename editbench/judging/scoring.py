@@ -19,7 +19,7 @@ from editbench.cache import Cache, cache_key
 from editbench.config import JudgeConfig
 from editbench.images import sha256
 from editbench.judging import DimensionResult, JudgeInput
-from editbench.judging.parsing import parse_score
+from editbench.judging.parsing import JSON_KEYS, parse_score
 from editbench.judging.prompts import REMINDER, Templates
 from editbench.vocabulary import Status, scale_of
 
@@ -128,6 +128,8 @@ class Scorer:
                 "prompt": prompt,
                 "images": [png for kind in kinds for png in pngs[kind]],
             }
+            if self.judge.method == "generate" and self.judge.stop_at_answer:
+                out[dimension]["stop"] = {"json": [list(JSON_KEYS)]}  # the answer format asked
         return out
 
     def key(self, request_item: dict, seed: int, digests: dict[int, str]) -> str:

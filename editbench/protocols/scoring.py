@@ -30,7 +30,7 @@ from editbench.config import JudgeConfig
 from editbench.errors import CaseError
 from editbench.images import decode_png, encode_png, sha256
 from editbench.judging import DimensionResult, JudgeInput
-from editbench.judging.parsing import Parsed, parse_subscores
+from editbench.judging.parsing import JSON_KEYS, Parsed, parse_subscores
 from editbench.judging.parsing import Subscore as AnswerName
 from editbench.judging.remote import on_scale
 from editbench.judging.scoring import JudgeFailure, Scorer, Send, result, samples_result
@@ -105,6 +105,8 @@ class ProtocolScorer(Scorer):
             }
             if (ask.scale.low, ask.scale.high) != (0.0, 10.0):
                 wire["scale"] = [int(ask.scale.low), int(ask.scale.high)]
+            if self.judge.method == "generate" and self.judge.stop_at_answer:
+                wire["stop"] = answer_end(ask, subs)
             out.append(Request(request_id, ask, subs, wire))
         return out
 
@@ -463,3 +465,14 @@ def _logit_value(request: Request, item: dict, seconds: float) -> DimensionResul
 
 def _seconds(subs: dict[str, DimensionResult]) -> float:
     return sum(float(v.get("seconds") or 0.0) for v in subs.values())
+
+
+def answer_end(ask: m.Ask, subs) -> dict:
+    """Where an answer in this ask's format is complete (`remote.AnswerEnd`): the judge stops there."""
+    if ask.answer == "list":
+        return {"json": [list(JSON_KEYS)]}
+    if ask.answer == "keys":
+        return {"json": [[s.key] for s in subs]}
+    if ask.answer == "lines":
+        return {"lines": [[s.label, s.key] for s in subs]}
+    return {"lines": [["Final Score"]]}

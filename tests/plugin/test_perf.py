@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
 import pytest
 
+from perf.bench import REPO
 from perf.report import TARGETS, judge_targets, table
 from perf.runner import MEASUREMENTS, main
 
@@ -89,6 +91,21 @@ FIELDS = {
         "cleared_pythondontwritebytecode",
         "elapsed_s",
     },
+    "judge": {
+        "definition",
+        "cases",
+        "max_new_tokens",
+        "today_s_per_case",
+        "fast_s_per_case",
+        "stop_s_per_case",
+        "service_s_per_case",
+        "fast_vs_today",
+        "stop_vs_today",
+        "service_vs_today",
+        "best_vs_today",
+        "fast_same_greedy_text",
+        "elapsed_s",
+    },
 }
 SIZE_FIELDS = {
     "cases",
@@ -149,6 +166,7 @@ def test_quick_run_writes_every_field(tmp_path):
     assert startup["rerun_judge_started"] is False
     assert measurements["transport"]["gateway_scores_equal_in_process"] is True
     assert measurements["method"]["logit_bit_identical"] is True
+    assert measurements["judge"]["fast_same_greedy_text"] is True
     overlap = measurements["overlap"]
     assert overlap["latency"]["server_requests"] == 2 * 3 * overlap["cases"]  # 3 dimensions
     assert len(data["targets"]) == len(TARGETS)
@@ -199,3 +217,33 @@ def test_real_size_without_cuda_fails_fast(tmp_path):
     assert done.returncode == 2
     assert "--real-size needs a CUDA GPU" in done.stderr
     assert not (tmp_path / "work").exists()
+
+
+@pytest.mark.timeout(900)
+def test_a_real_size_run_killed_midway_keeps_its_finished_stages(tmp_path):
+    """The shrunk real-size run on the CPU, killed once its first stage is written: the JSON it
+    leaves holds that stage and says the run is not complete."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "perf", "--real-size", "--budget=300", f"--out={tmp_path}"],
+        cwd=REPO,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "EDITBENCH_PERF_REALSIZE_SHRINK": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its pytest and judge children go with it
+    )
+    seen = []
+    try:
+        for line in run.stdout:  # blocks on the run's own output: no sleeping, no clock
+            seen.append(line)
+            if "stage harness: DONE" in line or "stage harness: FAILED" in line:
+                break
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=60)
+    assert any("stage harness: DONE" in line for line in seen), "".join(seen)[-4000:]
+    data = json.loads((tmp_path / "perf-realsize.json").read_text(encoding="utf-8"))
+    assert data["complete"] is False
+    assert [s["stage"] for s in data["stages"]] == ["harness"]
+    assert data["stages"][0]["status"] == "done" and data["stages"][0]["ratio"] > 0
+    assert data["plan"]["cases"] >= 3 and data["budget_s"] == 300

@@ -72,7 +72,9 @@ def test_the_page_names_the_settings_that_differ_and_explains_intervals_and_flag
     note = re.search(r'<div id="differences".*?</div>', page, re.S).group(0)
     assert "judge.max_pixels</code>: A 65536, B 16384" in note
     assert "python" not in note  # where the judge interpreter lives is no setting of the judge
-    assert "95% betting interval for a bounded mean" in page and "Holm" in page and "McNemar" in page
+    assert (
+        "95% betting interval for a bounded mean" in page and "Holm" in page and "McNemar" in page
+    )
     result = json.loads((tmp_path / "b" / "compare.json").read_text(encoding="utf-8"))
     causal = next(r for r in result["rows"] if r["category"] == "causal" and r["dimension"] == "SC")
     assert causal["flag"] == "regression"

@@ -22,6 +22,7 @@ SAMPLES = {
             "device": "cpu",
             "max_pixels": 65536,
             "scores": {"SC": 7.0},
+            "fast_decode": "auto",
         },
         "parent_pid": 123,
     },
