@@ -116,12 +116,30 @@ def main(args) -> int:
         ),
         "service": lambda: service(opts, suite, judge, plan.tokens),
     }
+    chosen = stage_names(args.only)
     failed = False
     for name in STAGES:
+        if name not in chosen:
+            opts.say(f"stage {name}: SKIPPED, not in --only")
+            progress.add(name, "skipped", why="not in --only")
+            continue
         failed |= not run_stage(opts, progress, name, stages[name])
     progress.finish()
     opts.say(f"written: {progress.path} ({progress.data['elapsed_s']:.0f} s of {args.budget:g})")
     return 1 if failed else 0
+
+
+def stage_names(only: str | None) -> tuple[str, ...]:
+    """`--only` under --real-size names stages (a second lease measures what the first skipped)."""
+    if not only:
+        return STAGES
+    names = tuple(n.strip() for n in only.split(",") if n.strip())
+    unknown = [n for n in names if n not in STAGES]
+    if unknown or not names:
+        raise ConfigError(
+            f"--only {only!r} with --real-size: choose stages from {', '.join(STAGES)}"
+        )
+    return names
 
 
 def run_stage(opts: Options, progress: Progress, name: str, stage) -> bool:

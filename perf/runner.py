@@ -52,7 +52,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--sizes", help="image sizes of the overhead suite, e.g. 256,1024 (default; --quick 256)"
     )
-    parser.add_argument("--only", help=f"comma-separated subset of {','.join(MEASUREMENTS)}")
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated subset of {','.join(MEASUREMENTS)} (with --real-size: of its stages)",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="smallest sizes and few cases (the CI smoke test)"
     )
