@@ -38,8 +38,8 @@ class SuiteConfig:
 @dataclass(frozen=True)
 class RunConfig:
     seed: int = 0
-    dir: str = "../reports"
-    cache_dir: str = "../.editbench-cache"
+    dir: str = "reports"  # beside the config file (benchmarks/*.yaml name ../reports)
+    cache_dir: str = ".editbench-cache"
     cache: bool = True
     name: str | None = None  # run id prefix
     overlap: bool = True  # edit the worker's next case while the judge scores this one
@@ -136,8 +136,14 @@ _CHOICES = {
 }
 
 
-def load_config(path: str | os.PathLike | None, overrides: list[str] = ()) -> Config:
-    """Read a YAML run config (or the defaults when path is None) and apply `key=value` overrides."""
+def load_config(
+    path: str | os.PathLike | None, overrides: list[str] = (), for_run: bool = False
+) -> Config:
+    """Read a YAML run config (or the defaults when path is None) and apply `key=value` overrides.
+
+    `for_run`: the config drives a run, so it must name its editor and its judge (`NAMED_PARTS`):
+    left out, they would be the no-edit editor and no judge, and the run would pass in silence.
+    """
     data: dict = {}
     source, base_dir = "<defaults>", os.getcwd()
     if path is not None:
@@ -151,7 +157,25 @@ def load_config(path: str | os.PathLike | None, overrides: list[str] = ()) -> Co
         source, base_dir = str(file), str(file.resolve().parent)
     for item in overrides:
         _apply_override(data, item)
-    return build_config(data, source=source, base_dir=base_dir)
+    config = build_config(data, source=source, base_dir=base_dir)
+    if for_run and path is not None:
+        _check_named_parts(data, source)
+    return config
+
+
+NAMED_PARTS = ("editor", "judge")
+
+
+def _check_named_parts(data: dict, source: str) -> None:
+    """A run config without `editor:` or `judge:` is refused, never run on silent defaults."""
+    for part in NAMED_PARTS:
+        if part not in data:
+            raise ConfigError(
+                f"{source}: no {part}: section; a run config names its editor and its judge "
+                "(copy both sections from benchmarks/default.yaml for the tiny models, or write "
+                "`editor: {backend: identity}` and `judge: {backend: none}` for the no-edit "
+                f"baseline unjudged), or pass --eb-set={part}.backend=..."
+            )
 
 
 def _read_yaml(file: Path) -> dict:

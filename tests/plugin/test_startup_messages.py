@@ -101,3 +101,33 @@ def test_gpus_asked_for_on_a_machine_without_one_warn(tmp_path):
     assert "--eb-gpus 0,1: no GPU is visible on this machine" in result.stdout + result.stderr
     checked = validate(str(config), "--gpus", "0,1", **no_gpu)
     assert checked.returncode == 0 and "warning: --eb-gpus 0,1: no GPU is visible" in checked.stdout
+
+
+@pytest.mark.parametrize("missing", ["editor", "judge"])
+def test_a_config_without_editor_or_judge_stops_in_one_line(tmp_path, missing):
+    """Never the no-edit editor and no judge in silence: the config must name both."""
+    config = tmp_path / "my.yaml"
+    kept = {"editor": "editor:\n  backend: identity\n", "judge": "judge:\n  backend: none\n"}
+    kept.pop(missing)
+    config.write_text(f"suite:\n  path: {SAMPLE_SUITE}\n" + "".join(kept.values()), "utf-8")
+    checked = validate(str(config))
+    ran = run_bench(config, "--collect-only", timeout=120)
+    assert checked.returncode == ran.returncode == 4, checked.stdout + ran.stdout
+    line = f"{config}: no {missing}: section; a run config names its editor and its judge"
+    assert line in checked.stderr and line in ran.stderr
+    assert f"--eb-set={missing}.backend=" in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_a_config_without_run_keeps_its_run_folder_beside_it(tmp_path):
+    """run.dir left out: reports/ beside the config, not under the config's parent's parent."""
+    folder = tmp_path / "project" / "configs"
+    folder.mkdir(parents=True)
+    config = folder / "my.yaml"
+    config.write_text(
+        f"suite:\n  path: {SAMPLE_SUITE}\neditor:\n  backend: identity\njudge:\n  backend: none\n",
+        "utf-8",
+    )
+    result = validate(str(config))
+    assert result.returncode == 0, result.stderr
+    run_dir = next(line for line in result.stdout.splitlines() if line.startswith("run dir"))
+    assert run_dir.split()[-1].startswith(str(folder / "reports") + os.sep)
