@@ -321,7 +321,7 @@ class ProgressReporter:
             if final and complete:
                 return  # its last line already says "done in"
             width = self.terminal._tw.fullwidth - 1  # a wrapped line could not be rewritten
-            self.terminal.rewrite(self.progress.line(now, final)[:width], erase=True)
+            self.terminal.rewrite(self.progress.line(now, final, width), erase=True)
             self.terminal.flush()
             self.terminal.currentfspath = -2  # pytest's mark of a taken line: others start below
             return
