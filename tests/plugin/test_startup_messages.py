@@ -131,3 +131,38 @@ def test_a_config_without_run_keeps_its_run_folder_beside_it(tmp_path):
     assert result.returncode == 0, result.stderr
     run_dir = next(line for line in result.stdout.splitlines() if line.startswith("run dir"))
     assert run_dir.split()[-1].startswith(str(folder / "reports") + os.sep)
+
+
+def collect_with_default_config(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """`pytest benchmarks --eb-set=... --collect-only` with the checkout's default run config."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", *args]
+        + ["--collect-only", "-q", f"--eb-run-dir={tmp_path / 'run'}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+
+
+def test_a_published_suite_under_the_default_config_names_its_protocol(tmp_path):
+    from benchdata import write_gedit
+
+    gedit = write_gedit(tmp_path / "gedit")
+    args = (f"--eb-set=suite.path={gedit}", "--eb-set=suite.format=gedit")
+    refused = collect_with_default_config(tmp_path, *args)
+    assert refused.returncode == 4, refused.stdout[-2000:]
+    assert "--eb-set=judge.protocol=gedit or --eb-config=benchmarks/gedit.yaml" in refused.stderr
+    fixed = collect_with_default_config(tmp_path, *args, "--eb-set=judge.protocol=gedit")
+    assert fixed.returncode == 0 and "5 tests collected" in fixed.stdout, fixed.stderr
+
+
+def test_a_base64_category_without_criterion_names_the_suite_file(tmp_path):
+    items = json.loads((REPO / "fixtures" / "sample_b64.json").read_text(encoding="utf-8"))
+    items[0]["subset"] = "光照"
+    suite = tmp_path / "my_suite.json"
+    suite.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    refused = collect_with_default_config(tmp_path, f"--eb-set=suite.path={suite}")
+    assert refused.returncode == 4, refused.stdout[-2000:]
+    assert f"suite {suite}: category 光照 (光照) has no criterion" in refused.stderr
