@@ -166,3 +166,17 @@ def test_a_base64_category_without_criterion_names_the_suite_file(tmp_path):
     refused = collect_with_default_config(tmp_path, f"--eb-set=suite.path={suite}")
     assert refused.returncode == 4, refused.stdout[-2000:]
     assert f"suite {suite}: category 光照 (光照) has no criterion" in refused.stderr
+
+
+def test_an_imgedit_suite_with_a_wrong_image_folder_stops_naming_suite_images(tmp_path):
+    """Without suite.images every image is looked for beside the JSON file: stop at startup."""
+    from benchdata import write_imgedit
+
+    file, root = write_imgedit(tmp_path / "imgedit")
+    config = write_config(tmp_path, suite={"path": str(file)})
+    refused = run_bench(config, run_dir=tmp_path / "run", timeout=120)
+    assert refused.returncode == 4, refused.stdout[-3000:]
+    assert f"suite.images not set, so they are looked for beside {file}" in refused.stderr
+    assert "--eb-set=suite.images=DIR" in refused.stderr and "passed" not in refused.stdout
+    ran = run_bench(config, f"--eb-set=suite.images={root}", run_dir=tmp_path / "ok", timeout=120)
+    assert ran.returncode == 0 and "5 passed" in ran.stdout, ran.stdout[-3000:]
