@@ -24,11 +24,11 @@ if TYPE_CHECKING:
     from editbench.config import Config
 
 BACKENDS = ("qwen-vl", "constant", "none")
-DEFAULT_PYTHON = Path(".tox") / "judge" / "bin" / "python"  # under the folder a run starts in
+DEFAULT_PYTHON = Path(".tox") / "judge" / "bin" / "python"  # under the project folder
 
 
 def judge_python(config: Config) -> Path:
-    """judge.python, else $EDITBENCH_JUDGE_PYTHON, else `.tox/judge/bin/python` under the working folder."""
+    """judge.python, else $EDITBENCH_JUDGE_PYTHON, else the project's `.tox/judge/bin/python`."""
     # Never resolve symlinks here: a venv's bin/python is a link, and following it loses the venv.
     if config.judge.python:
         return Path(
@@ -36,6 +36,18 @@ def judge_python(config: Config) -> Path:
         )
     if os.environ.get("EDITBENCH_JUDGE_PYTHON"):
         return Path(os.path.abspath(os.path.expanduser(os.environ["EDITBENCH_JUDGE_PYTHON"])))
+    return project_python(Path(config.base_dir))
+
+
+def project_python(config_folder: Path) -> Path:
+    """`.tox/judge/bin/python` of the project: in the config file's folder or the nearest folder
+    above it that has one (benchmarks/*.yaml: the checkout), else above the working folder, so a
+    run started from another folder (`pytest -c PROJECT/pytest.ini ...`) finds it too. None
+    found: the working folder's, which the missing-interpreter message names."""
+    for start in (Path(os.path.abspath(config_folder)), Path(os.getcwd())):
+        for folder in (start, *start.parents):
+            if (folder / DEFAULT_PYTHON).is_file():
+                return folder / DEFAULT_PYTHON
     return Path(os.path.abspath(DEFAULT_PYTHON))
 
 

@@ -180,3 +180,31 @@ def test_an_imgedit_suite_with_a_wrong_image_folder_stops_naming_suite_images(tm
     assert "--eb-set=suite.images=DIR" in refused.stderr and "passed" not in refused.stdout
     ran = run_bench(config, f"--eb-set=suite.images={root}", run_dir=tmp_path / "ok", timeout=120)
     assert ran.returncode == 0 and "5 passed" in ran.stdout, ran.stdout[-3000:]
+
+
+def test_the_default_judge_interpreter_is_found_from_the_project_not_the_working_folder(tmp_path):
+    """`pytest -c PROJECT/pytest.ini --rootdir=PROJECT PROJECT/benchmarks` from another folder."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    for name in ("benchmarks", "fixtures"):
+        shutil.copytree(REPO / name, project / name)
+    for name in ("pytest.ini", "conftest.py"):
+        shutil.copy2(REPO / name, project / name)
+    python = project / ".tox" / "judge" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")  # only found, never started here
+    python.chmod(0o755)
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "EDITBENCH_JUDGE_PYTHON"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", f"-c={project / 'pytest.ini'}", f"--rootdir={project}"]
+        + [str(project / "benchmarks"), "--collect-only", "-q", "-p", "no:cacheprovider"]
+        + [f"--eb-run-dir={tmp_path / 'run'}"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, "HF_HUB_OFFLINE": "1"},
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "25 tests collected" in done.stdout
