@@ -76,7 +76,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a config value, e.g. --eb-set editor.steps=4 (repeatable)",
+        help="override a config value, e.g. --eb-set=editor.steps=4 (repeatable)",
     )
     group.addoption(
         "--eb-gpus",

@@ -74,17 +74,17 @@ def check_values(config: Config) -> None:
         bad = [v for v in values if v not in known]
         if bad or not values or len(set(values)) != len(values):
             raise ConfigError(
-                f"judge config {config.source}: {key} {values!r}: list one or more of "
+                f"{config.origin(key)}: {key} {values!r}: list one or more of "
                 f"{', '.join(known)}, each once"
             )
     if judge.samples < 1 or (judge.samples > 1 and judge.temperature <= 0):
         raise ConfigError(
-            f"{config.source}: judge.samples {judge.samples} needs judge.temperature > 0 "
+            f"{config.origin('judge.samples')}: judge.samples {judge.samples} needs judge.temperature > 0 "
             "(greedy decoding gives identical samples); use samples: 1 or set a temperature"
         )
     if not 0.0 <= judge.min_digit_mass <= 1.0:
         raise ConfigError(
-            f"{config.source}: judge.min_digit_mass {judge.min_digit_mass:g}: a probability, "
+            f"{config.origin('judge.min_digit_mass')}: judge.min_digit_mass {judge.min_digit_mass:g}: a probability, "
             "between 0 and 1 (0 turns the check off)"
         )
     if judge.timeout_s <= 0 or judge.max_pixels < 1 or judge.max_new_tokens < 1:
@@ -114,13 +114,22 @@ def backend_target(config: Config) -> str:
 
 
 def check_constant(config: Config) -> None:
-    scores = config.judge.scores
-    for dimension in config.judge.dimensions:
+    """judge.scores: a number in [0, 10] for each judged dimension; a left-out one is named."""
+    scores, dimensions = config.judge.scores, config.judge.dimensions
+    where = config.origin("judge.scores")
+    example = ", ".join(f"{d}: {scores.get(d, 6)}" for d in dimensions)
+    fix = f"e.g. --eb-set='judge.scores={{{example}}}'"
+    for dimension in dimensions:
         value = scores.get(dimension)
+        if dimension not in scores:
+            raise ConfigError(
+                f"{where}: judge.scores has no {dimension}; the constant backend needs a number "
+                f"in [0, 10] for each of judge.dimensions ({', '.join(dimensions)}): {fix}"
+            )
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 10:
             raise ConfigError(
-                f"{config.source}: judge.scores.{dimension}: the constant backend needs a number "
-                f"in [0, 10] for every dimension (got {value!r})"
+                f"{where}: judge.scores.{dimension}: the constant backend needs a number "
+                f"in [0, 10] for every dimension (got {value!r}); {fix}"
             )
 
 
@@ -130,7 +139,7 @@ def resolve_model(config: Config, build: bool = True) -> str | None:
     if model is None:
         if config.judge.backend == "qwen-vl":
             raise ConfigError(
-                f"{config.source}: judge.model is required for judge.backend qwen-vl "
+                f"{config.origin('judge.backend')}: judge.model is required for judge.backend qwen-vl "
                 "(a hub id, a local folder, or tiny:qwen3-vl)"
             )
         return None
