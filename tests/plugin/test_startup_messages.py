@@ -208,3 +208,15 @@ def test_the_default_judge_interpreter_is_found_from_the_project_not_the_working
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "25 tests collected" in done.stdout
+
+
+def test_an_unreadable_image_is_named_by_its_file_never_by_a_buffer(tmp_path):
+    suite = tmp_path / "suite"
+    shutil.copytree(SAMPLE_SUITE, suite)
+    first = json.loads((suite / "cases.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    (suite / first["source"]).write_bytes(b"not an image at all")
+    result = validate(str(write_config(tmp_path, suite={"path": str(suite)})), "--images")
+    assert result.returncode == 1, result.stdout + result.stderr
+    problem = next(line for line in result.stdout.splitlines() if "problem:" in line)
+    assert str(suite / first["source"]) in problem and "not a readable image" in problem
+    assert "BytesIO" not in result.stdout
