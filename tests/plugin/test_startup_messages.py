@@ -220,3 +220,30 @@ def test_an_unreadable_image_is_named_by_its_file_never_by_a_buffer(tmp_path):
     problem = next(line for line in result.stdout.splitlines() if "problem:" in line)
     assert str(suite / first["source"]) in problem and "not a readable image" in problem
     assert "BytesIO" not in result.stdout
+
+
+def test_a_mistyped_option_gets_the_closest_one(tmp_path):
+    result = run_bench(write_config(tmp_path), f"--eb-confg={tmp_path / 'x.yaml'}", timeout=120)
+    assert result.returncode == 4, result.stdout[-2000:]
+    assert "unknown option --eb-confg; did you mean --eb-config?" in result.stderr
+
+
+def editbench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "editbench.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+
+
+def test_a_mistyped_command_gets_the_closest_one_and_version_answers():
+    typo = editbench("compar", "a", "b")
+    assert (
+        typo.returncode == 2 and "unknown command 'compar'; did you mean 'compare'?" in typo.stderr
+    )
+    from editbench import __version__
+
+    version = editbench("--version")
+    assert version.returncode == 0 and version.stdout.startswith(f"editbench {__version__} (")
