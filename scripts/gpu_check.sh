@@ -30,7 +30,7 @@ import torch
 if not torch.cuda.is_available():
     print(f"gpu_check: FAIL: torch {torch.__version__} (CUDA build: {torch.version.cuda}) sees no "
           "CUDA device; on a GPU machine install the CUDA build "
-          "(EDITBENCH_CONSTRAINTS=envs/constraints-gpu.txt) and check CUDA_VISIBLE_DEVICES")
+          "(python3 -m tox -e lock -- --gpu; EDITBENCH_LOCKS=gpu) and check CUDA_VISIBLE_DEVICES")
     sys.exit(1)
 print(f"gpu_check: torch {torch.__version__}, CUDA {torch.version.cuda}, "
       f"{torch.cuda.device_count()} device(s): {torch.cuda.get_device_name(0)}")

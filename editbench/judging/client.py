@@ -93,6 +93,7 @@ class Endpoint:
     loopback: bool = True
     log: str | None = None
     logprobs: bool | None = None
+    versions: dict | None = None  # a started server's interpreter: packages and lock stamp
     root: str | None = None  # what the server says it loaded (vLLM's /v1/models "root")
 
     @classmethod
@@ -106,9 +107,11 @@ class Endpoint:
         return cls(**data)
 
     def public(self) -> dict[str, Any]:
-        """What run.json records: everything but the key."""
+        """What run.json records: everything but the key (and the versions, which run.json
+        keeps under `versions.judge`)."""
         data = asdict(self)
         data["key"] = "set" if self.key else None
+        data.pop("versions")
         return data
 
 
@@ -380,7 +383,11 @@ class ServiceJudge:
             "mode": "service",
             "endpoint": self.endpoint.public(),
             "server_pid": self.endpoint.pid,
-            "versions": {"engine": self.endpoint.engine, "version": self.endpoint.engine_version},
+            "versions": {
+                **(self.endpoint.versions or {}),
+                "engine": self.endpoint.engine,
+                "version": self.endpoint.engine_version,
+            },
         }
 
     def score(self, item):

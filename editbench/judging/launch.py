@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 START_TIMEOUT_S = 900.0
 SERVE_WRAPPER = Path(__file__).with_name("launch_remote.py")
+REMOTE = Path(__file__).with_name("remote.py")
 LOG_NAME = "judge-server.log"
 KEY_CHECKED = {"transformers": False, "vllm": True}
 
@@ -203,6 +204,7 @@ def start_server(config: Config, run_dir: Path) -> ServerProcess:
     try:
         wait_ready(endpoint, process, log, max(START_TIMEOUT_S, judge.timeout_s))
         endpoint.engine_version = engine_version(endpoint, python)
+        endpoint.versions = interpreter_versions(python)
     except BaseException:
         server.stop(grace_s=5.0)
         raise
@@ -268,6 +270,19 @@ def engine_version(endpoint: Endpoint, python: Path | None) -> str | None:
         )
         return out.stdout.strip() or None
     return None
+
+
+def interpreter_versions(python: Path) -> dict | None:
+    """The server interpreter's score-moving packages and lock stamp, as the gateway's judge
+    reports its own (`remote.versions`, run in that interpreter without starting a judge)."""
+    code = f"import json, runpy; print(json.dumps(runpy.run_path({str(REMOTE)!r})['versions']()))"
+    try:
+        out = subprocess.run(
+            [str(python), "-c", code], capture_output=True, text=True, timeout=120, check=True
+        )
+        return json.loads(out.stdout)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
 
 
 # -- adopting an endpoint that is already running ------------------------------------------------

@@ -78,11 +78,16 @@ class SetupRequest(TypedDict):
     parent_pid: int
 
 
-class Versions(TypedDict):
+class Versions(TypedDict, total=False):
+    """`versions()`: python and executable, then each of SCORE_PACKAGES (None where not
+    installed), and `lock` (the stamp's path and sha256, or None)."""
+
     python: str
     executable: str
     torch: str | None
     transformers: str | None
+    tokenizers: str | None
+    lock: dict | None
 
 
 class ReadyReply(TypedDict):
@@ -166,18 +171,37 @@ SHAPES = (SetupRequest, ReadyReply, ScoreRequest, ScoreReply, ErrorReply, CloseR
 
 
 _VERSIONS: dict = {}
+# the packages that move a score, as reporting/runmeta.py SCORE_PACKAGES (this file stands alone)
+SCORE_PACKAGES = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "diffusers",
+    "accelerate",
+    "pillow",
+    "numpy",
+)
+LOCK_STAMP = "editbench-lock.json"  # written by scripts/lock_envs.py --stamp when tox installs
 
 
 def versions() -> dict:
-    """python, torch and transformers of this interpreter (None where not installed)."""
+    """This interpreter's score-moving packages (None where not installed) and, from the stamp
+    tox leaves in its prefix, the lock it was installed from (None outside a locked env)."""
     if _VERSIONS:
         return dict(_VERSIONS)
-    found = {"python": sys.version.split()[0], "executable": sys.executable}
-    for name in ("torch", "transformers"):
+    from importlib import metadata
+
+    found: dict = {"python": sys.version.split()[0], "executable": sys.executable}
+    for name in SCORE_PACKAGES:
         try:
-            found[name] = str(__import__(name).__version__)  # torch's is a str subclass
-        except ImportError:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
             found[name] = None
+    try:
+        with open(os.path.join(sys.prefix, LOCK_STAMP), encoding="utf-8") as handle:
+            found["lock"] = json.load(handle)
+    except (OSError, ValueError):
+        found["lock"] = None
     _VERSIONS.update(found)
     return found
 

@@ -4,31 +4,27 @@ Rows are a benchmark's groups (its categories, a case fact such as KRIS's meta-c
 whole run, a subset such as GEdit's intersection); columns are its numbers (a mean, a macro mean
 over categories, a share of cases). A case enters a number only when every dimension the number
 needs was read for it; otherwise it is counted under its failure status, beside the number,
-never filled in. Where the benchmark's own scorer treats failures differently in a way that
-changes a number (RISE counts them as wrong in its accuracy), the number is also given the
-official way, labelled.
+never filled in. Beside it, each number carries the benchmark's own published arithmetic over
+the same answers (`official`, protocols/official.py: ImgEdit's roundings, RISE's case-level
+None, KRIS's pooling of every read value, ...), labelled, without an interval.
 
-Intervals (stated in the block, `interval_statement`): means and macro means use the interval
-of `reporting.stats` (a Student t interval whose variance is floored by the column's own scale,
-0-10, 1-5 or 0-100; a macro mean combines its categories' floored variances with
-Welch-Satterthwaite degrees of freedom). A case that gives a number several values (KRIS's
-pooled Score: three or four per case) enters as one value, its linearised contribution to the
-pooled mean (the ratio estimator's), so its values are never counted as independent cases.
-Shares (RISE's accuracy) use the Wilson score interval instead: a share is a binomial proportion,
-and near 0 or 1 (published accuracies of 5-20%) a t interval leaves [0, 1] and misses. No
-interval, and no flag in `compare`, below `stats.MIN_N` cases (for a macro mean: in any of its
+Intervals (stated in the block, `interval_statement`): every mean, macro mean and share uses the
+betting interval of `reporting.stats`, valid for any distribution on the column's own scale
+(0-10, 1-5, 0-100, or 0/1 for a share). A case that gives a number several values (KRIS's
+pooled Score: three or four per case) enters once, as its sum and count (the pooled mean's
+test of sum - m * count), so its values are never counted as independent cases. No interval,
+and no flag in `compare`, below `stats.MIN_N` cases (for a macro mean: in any of its
 categories).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
+from editbench.protocols import official as published
 from editbench.protocols.model import Column, Protocol, Row
 from editbench.reporting import stats
 from editbench.reporting.records import canonical_order
@@ -71,16 +67,10 @@ class Units:
             list(ids), self.sums[chosen], self.counts[chosen], [self.groups[i] for i in chosen]
         )
 
-    def linearised(self) -> np.ndarray:
-        return linearise(self.sums, self.counts)
-
-
-def linearise(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """One value per case (the last axis) whose plain mean is the pooled mean sum/count and whose
-    spread is the pooled mean's (the ratio estimator's linearisation):
-    m + (sum_i - m * count_i) / mean(count). With one value per case it is that value."""
-    mean = sums.sum(axis=-1, keepdims=True) / counts.sum(axis=-1, keepdims=True)
-    return mean + (sums - mean * counts) / counts.mean(axis=-1, keepdims=True)
+    @property
+    def single(self) -> bool:
+        """One value per case (a macro mean's interval needs it)."""
+        return bool(np.all(self.counts == 1))
 
 
 def column_scale(protocol: Protocol, column: Column) -> Scale:
@@ -100,15 +90,13 @@ def interval_statement(protocol: Protocol | None = None) -> dict[str, Any]:
     block = {k: v for k, v in stats.interval_block().items() if k != "scale"}
     block |= {
         "mean": (
-            f"{stats.METHOD} (variance at least {stats.FLOOR_TEXT} on the column's scale); a "
-            "case with several values enters once, linearised (ratio estimator); macro means: "
-            "category variances combined, Welch-Satterthwaite df"
+            f"{stats.METHOD} on the column's scale; a case with several values enters once (its "
+            "sum and count: the pooled mean's test of sum - m * count); macro means: blocks "
+            "across categories"
         ),
-        "share": (
-            "Wilson score interval: a share of cases is a binomial proportion, and near 0 or 1 a "
-            "t interval would leave [0, 1]"
-        ),
+        "share": f"{stats.METHOD} on 0/1 values (a share is a bounded mean)",
         "note": f"none below min_n = {MIN_N} cases, or for a macro mean with a category below it",
+        "official": "the benchmark's own arithmetic is given without an interval",
     }
     if protocol is not None:
         block["scales"] = {
@@ -134,7 +122,7 @@ def protocol_block(
             {"row": row_key, "label": row_label, "cases": len(members), "failures": failures}
         )
         for column in protocol.aggregate.columns:
-            number = compute(protocol, column, members)
+            number = compute(protocol, column, members, ordered)
             if number is not None:
                 numbers.append({"row": row_key, "row_label": row_label, **number})
     return {
@@ -157,6 +145,7 @@ def protocol_block(
         "headline_row": protocol.aggregate.headline_row,
         "languages": sorted({str(r.get("facts", {}).get("language")) for r in ordered} - {"None"}),
         "interval": interval_statement(protocol),
+        "official_arithmetic": _arithmetic_statement(protocol),
         "numbers": numbers,
         "official": official_counts(protocol, ordered),
     }
@@ -250,8 +239,25 @@ def _transform(name: str, value: float) -> float:
     return 25.0 * (value - 1.0) if name == "percent" else value
 
 
-def compute(protocol: Protocol, column: Column, records: list[dict[str, Any]]) -> dict | None:
-    """One number of one row: value, n, failures by status, interval; None when no case applies."""
+def _arithmetic_statement(protocol: Protocol) -> dict[str, Any] | None:
+    name = protocol.official.arithmetic
+    if not name:
+        return None
+    return {
+        "name": name,
+        "label": published.LABEL,
+        "source": published.SOURCES[name],
+        "text": protocol.official.text,
+        "kris_orders": list(published.KRIS_ORDERS) if name == "kris" else None,
+    }
+
+
+def compute(
+    protocol: Protocol, column: Column, records: list[dict[str, Any]], run=None
+) -> dict | None:
+    """One number of one row: value, n, failures by status, interval, and the benchmark's own
+    arithmetic over the same records (`official`); None when no case applies. `run`: the
+    whole run's records (default `records`), for rules about the data set as a whole."""
     units, failures, _ = contributions(protocol, column, records)
     failed = sum(failures.values())
     if not len(units.ids) and not failed:
@@ -267,47 +273,45 @@ def compute(protocol: Protocol, column: Column, records: list[dict[str, Any]]) -
         "ci_low": None,
         "ci_high": None,
     }
+    scale = column_scale(protocol, column)
     if units.ids:
         number["value"] = units.value(column.kind) * factor
-        low, high = interval(units, column.kind, column_scale(protocol, column))
+        low, high = interval(units, column.kind, scale, len(column.of))
         number["ci_low"] = None if low is None else low * factor
         number["ci_high"] = None if high is None else high * factor
-    if column.official == "failures-as-wrong" and failed:
-        number["official"] = _as_wrong(units, failed, factor)
+    official = published.number(protocol, column, records, run)
+    if official is None and column.official == "failures-as-wrong" and failed:
+        official = _as_wrong(units, failed, factor)
+    if official is not None:
+        number["official"] = official
     return number
 
 
 def _as_wrong(units: Units, failed: int, factor: float) -> dict[str, Any]:
-    """The share with every failed case counted as 0: what the official scorer reports."""
+    """The share with every failed case counted as 0 (a protocol file's column rule, where it
+    names no official arithmetic)."""
     total = len(units.ids) + failed
-    hits = float(units.sums.sum())
-    low, high = wilson(hits, total) if total >= MIN_N else (None, None)
+    hits = np.concatenate([units.sums, np.zeros(failed)])
+    low, high = stats.mean_interval(hits, Scale(0.0, 1.0)) if total >= MIN_N else (None, None)
     return {
         "label": "failures counted as wrong (the official scorer's rule)",
         "n": total,
-        "value": hits / total * factor,
+        "value": float(hits.mean()) * factor,
         "ci_low": None if low is None else low * factor,
         "ci_high": None if high is None else high * factor,
     }
 
 
-def interval(units: Units, kind: str, scale: Scale) -> tuple[float | None, float | None]:
-    """The number's interval (see the module docstring), or (None, None) below MIN_N cases."""
-    if kind == "share":
-        n = len(units.ids)
-        return wilson(float(units.sums.sum()), n) if n >= MIN_N else (None, None)
+def interval(
+    units: Units, kind: str, scale: Scale, most: int = 1
+) -> tuple[float | None, float | None]:
+    """The number's interval (see the module docstring), or (None, None) below MIN_N cases
+    (and for a macro mean of cases with several values each, which has no block form)."""
     if kind == "macro":
-        return stats.macro_interval([units.part(g).linearised() for g in units.group_names], scale)
-    return stats.mean_interval(units.linearised(), scale)
-
-
-def wilson(successes: float, n: int) -> tuple[float, float]:
-    """The Wilson score interval of a proportion, at `stats.CONFIDENCE`."""
-    z = float(sps.norm.ppf(0.5 + stats.CONFIDENCE / 2.0))
-    p = successes / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n * n)) / (1 + z**2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+        if not units.single:
+            return None, None
+        return stats.macro_interval([units.part(g).sums for g in units.group_names], scale)
+    return stats.pooled_interval(units.sums, units.counts, scale, most)
 
 
 # -- the official rule ---------------------------------------------------------------------------
@@ -396,18 +400,23 @@ def _compared(protocol: Protocol, column: Column, members_a, members_b) -> dict 
 
 
 def _paired(a: Units, b: Units, column: Column, scale: Scale) -> dict[str, float | None]:
-    """B - A over the same cases (in the same order), with its interval and p-value."""
-    if column.kind != "macro":
-        return stats.paired_difference(a.linearised(), b.linearised(), scale)
+    """B - A over the same cases (in the same order), with its interval and p-value: the
+    betting interval on [-range, range] of the per-case differences (pooled: of sum B - sum A
+    over the shared counts; a macro mean: by blocks across categories)."""
     out: dict[str, float | None] = {
-        "delta": b.value("macro") - a.value("macro"),
+        "delta": b.value(column.kind) - a.value(column.kind),
         "ci_low": None,
         "ci_high": None,
         "p": None,
     }
-    groups = [b.part(g).linearised() - a.part(g).linearised() for g in a.group_names]
-    if all(len(g) >= MIN_N for g in groups):
-        estimate = stats.estimate_macro(groups, scale)
-        low, high = estimate.interval()
-        out |= {"ci_low": float(low), "ci_high": float(high), "p": float(estimate.p_value())}
+    if len(a.ids) < MIN_N or not np.array_equal(a.counts, b.counts):
+        return out  # too few cases, or A and B read different numbers of values per case
+    difference = stats.difference_scale(scale)
+    if column.kind != "macro":
+        most = len(column.of)
+        estimate = stats.estimate_pooled(b.sums - a.sums, a.counts, difference, most)
+        return out | stats.interval_and_p(estimate)
+    groups = [b.part(g).sums - a.part(g).sums for g in a.group_names]
+    if a.single and all(len(g) >= MIN_N for g in groups):
+        out |= stats.interval_and_p(stats.estimate_macro(groups, difference))
     return out

@@ -24,7 +24,7 @@ from editbench.protocols import model as m
 from editbench.protocols.prompts import VARIABLES, check_text
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
-BUILTIN = ("gedit", "imgedit", "kris", "rise")
+BUILTIN = ("gedit", "imgedit", "kris", "kris-explained", "rise")
 DEFAULT = "editbench"  # today's SC / PQ / O / criterion, with the suite's own templates
 PLACEHOLDER = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)>")
 
@@ -431,15 +431,24 @@ def _column(data: Any, index: int, known: list[str], where: str) -> m.Column:
 
 def _official(data: Any, where: str) -> m.Official:
     if not isinstance(data, dict):
-        raise ConfigError(f"protocol {where}: official: expected failures, text, reference")
-    _keys(data, {"failures", "text", "reference"}, where, "official.")
+        raise ConfigError(
+            f"protocol {where}: official: expected failures, text, reference, arithmetic"
+        )
+    _keys(data, {"failures", "text", "reference", "arithmetic"}, where, "official.")
+    arithmetic = str(data.get("arithmetic") or "")
+    if arithmetic and arithmetic not in m.ARITHMETICS:
+        raise ConfigError(
+            _unknown(where, "official.arithmetic", arithmetic, m.ARITHMETICS, "arithmetic")
+        )
     failures = {str(k): str(v) for k, v in (data.get("failures") or {}).items()}
     for status, rule in failures.items():
         if rule not in m.FAILURE_RULES:
             raise ConfigError(
                 _unknown(where, f"official.failures.{status}", rule, m.FAILURE_RULES, "rule")
             )
-    return m.Official(failures, str(data.get("text") or ""), str(data.get("reference") or ""))
+    return m.Official(
+        failures, str(data.get("text") or ""), str(data.get("reference") or ""), arithmetic
+    )
 
 
 # -- small checks --------------------------------------------------------------------------------

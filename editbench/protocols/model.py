@@ -13,7 +13,9 @@ A protocol file (YAML, `yaml.safe_load`, unknown keys refused) names:
 - `aggregate`: the headline numbers: rows (per category, per case fact, overall, subsets) ×
   columns (a mean, a macro mean over categories, or a share of cases), named as the benchmark
   names them.
-- `official`: how the benchmark's own scorer treats an answer it cannot read (for the report).
+- `official`: how the benchmark's own scorer treats an answer it cannot read (for the report),
+  and which published arithmetic (`arithmetic`: gedit, imgedit, kris, rise) gives the
+  published-comparable number beside each headline number (protocols/official.py).
 
 Every scale is a `vocabulary.Scale` (low, high, integer_only): the one the parser reads answers
 on and the intervals size their variance floor by.
@@ -47,6 +49,7 @@ FACTS = (
     "explanation",
 )
 FAILURE_RULES = ("filled", "dropped", "counted-wrong", "kept")
+ARITHMETICS = ("gedit", "imgedit", "kris", "rise")  # protocols/official.py: a benchmark's own
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ class Official:
     failures: dict[str, str]  # status (or "default") -> one of FAILURE_RULES
     text: str = ""
     reference: str = ""
+    arithmetic: str = ""  # one of ARITHMETICS: the published code's numbers (protocols/official.py)
 
     def rule(self, status: str) -> str:
         return self.failures.get(status, self.failures.get("default", "dropped"))

@@ -1,8 +1,9 @@
 """The headline table of a protocol block: terminal lines, Markdown and an HTML table.
 
 Plain renderers over summary.json's `protocol` block (see aggregate.protocol_block): a row per
-group, a cell per number as `value [low, high] n=K`, the row's failed cases by status, and the
-numbers the official scorer's failure rule would give where it differs, labelled.
+group, a cell per number as `value [low, high] n=K`, the row's failed cases by status, and
+beside them each number as the benchmark's own published arithmetic computes it from the same
+answers (`<column> (official arithmetic)`, no interval), labelled.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 from editbench.reporting.tables import table
 
-OFFICIAL_SUFFIX = " (failures as wrong)"
+OFFICIAL_SUFFIX = " (failures as wrong)"  # a protocol file's column rule, without arithmetic
+ARITHMETIC_SUFFIX = " (official arithmetic)"
 
 
 def cell(number: dict[str, Any] | None, column: dict[str, Any]) -> str:
@@ -28,17 +30,33 @@ def cell(number: dict[str, Any] | None, column: dict[str, Any]) -> str:
 
 
 def _official_cell(number: dict[str, Any] | None, column: dict[str, Any]) -> str:
-    if number is None:
+    if number is None or not number.get("official"):
         return "-"
-    return cell(number.get("official") or number, column)
+    official = number["official"]
+    if official.get("label") != ARITHMETIC_SUFFIX.strip(" ()"):
+        return cell(official, column)
+    digits = 1 if column.get("percent") or column.get("transform") == "percent" else 2
+    notes = [f"n={official['n']}"]
+    notes += [f"{official[k]} {k.replace('_', ' ')}" for k in NOTES if official.get(k)]
+    notes += ["(logit: not comparable)"] if official.get("note") else []
+    return f"{official['value']:.{digits}f} " + " ".join(notes)
+
+
+NOTES = (
+    "filled",
+    "off_scale",
+    "partly_read",
+    "left_out",
+)  # what the published code did with failed cases
 
 
 def grid(block: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     """(header, body) of the headline table: rows × columns, then n cases and failures."""
     columns = block["columns"]
-    official = [c for c in columns if c.get("official") and _has_official(block, c["name"])]
+    official = [c for c in columns if _has_official(block, c["name"])]
+    suffix = ARITHMETIC_SUFFIX if block.get("official_arithmetic") else OFFICIAL_SUFFIX
     header = ["row", *(c["name"] for c in columns)]
-    header += [c["name"] + OFFICIAL_SUFFIX for c in official] + ["cases", "failed"]
+    header += [c["name"] + suffix for c in official] + ["cases", "failed"]
     found = {(n["row"], n["column"]): n for n in block["numbers"]}
     body = []
     for row in block["rows"]:
@@ -57,19 +75,31 @@ def _has_official(block: dict[str, Any], column: str) -> bool:
 def statement(block: dict[str, Any]) -> str:
     """What a cell says: the interval's method (read from the block, older blocks too)."""
     interval = block["interval"]
-    if "variance_floor" not in interval:  # a block written before the Student t intervals
+    if "variance_floor" in interval:  # a block written with the floored Student t intervals
+        return (
+            f"value [{interval['confidence']:.0%} interval] n=cases; means: Student t, variance "
+            f"at least {interval['variance_floor']} on each number's own scale; shares: Wilson "
+            "score interval; failed cases are counted, never filled in"
+        )
+    if "coverage" not in interval:  # a block written before the Student t intervals
         return (
             f"value [{interval['confidence']:.0%} interval] n=cases; means: {interval['mean']}; "
             f"shares: {interval['share']}; failed cases are counted, never filled in"
         )
-    clipped = ", clipped to it" if "clipped" in interval else ""
-    return (
-        f"value [{interval['confidence']:.0%} interval] n=cases; means: Student t, variance at "
-        f"least {interval['variance_floor']} on each number's own scale{clipped} (a case once, however "
-        f"many values it gives); shares: Wilson score interval; no interval below n = "
-        f"{interval['min_n']} (for a macro mean: in any category); failed cases are counted, "
-        "never filled in"
+    text = (
+        f"value [{interval['confidence']:.0%} interval] n=cases; every interval: betting "
+        "interval for a bounded mean (Waudby-Smith & Ramdas) on each number's own scale, "
+        f"coverage {interval['coverage']}; a case once, however many values it gives; no "
+        f"interval below n = {interval['min_n']} (for a macro mean: in any category); failed "
+        "cases are counted, never filled in"
     )
+    arithmetic = block.get("official_arithmetic")
+    if arithmetic:
+        text += (
+            f"; '{arithmetic['label']}': the number {arithmetic['source']} computes from the "
+            "same answers (no interval; never a random fill)"
+        )
+    return text
 
 
 def title(block: dict[str, Any]) -> str:
@@ -112,7 +142,7 @@ def markdown_lines(block: dict[str, Any], escape) -> list[str]:
 
 def unit(block: dict[str, Any], name: str) -> str | None:
     """A column's unit for its header: `%` for a percentage, else its scale (`0–100`), or None."""
-    base = name.removesuffix(OFFICIAL_SUFFIX)
+    base = name.removesuffix(OFFICIAL_SUFFIX).removesuffix(ARITHMETIC_SUFFIX)
     column = next((c for c in block["columns"] if c["name"] == base), None)
     if column is None:
         return None

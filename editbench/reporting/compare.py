@@ -2,19 +2,27 @@
 
 Cases are paired by case id. Per row (a category or overall, one dimension) over the cases both
 runs have:
-- the scores: mean(B) - mean(A) over the cases scored in both, with the interval of
-  `stats.paired_difference` and its t test; below `stats.MIN_N` pairs there is no interval and
-  no flag ("n too small");
-- the failures: how many of the cases failed (no score on this dimension) in A and in B, and
-  which newly fail (scored in A, not in B). A score average over the survivors would hide them,
+- the scores: mean(B) - mean(A) over the cases scored in both, with the betting interval of
+  `stats.paired_difference` (valid for any distribution of B - A on [-range, range]) and its
+  p-value, 1 / the betting capital at 0, which is below 0.05 exactly when the interval leaves
+  out 0; below `stats.MIN_N` pairs there is no interval and no flag ("n too small");
+- the failures: how many of the cases failed (no score on a dimension that applies to them) in
+  A and in B, and which newly fail (scored in A, not in B); a dimension never asked of a case
+  (`_applies`) is no failure of it. A score average over the survivors would hide them,
   so they are a test of their own: McNemar's exact test on the cases that fail in one run only.
 Every test of the comparison enters Holm's correction together; a row is flagged REGRESSION or
 improvement only when its adjusted p-value is below 0.05. `--fail-on-regression` exits 1 on a
 flagged regression, and on any newly failing case: a failure is never averaged away.
 
+The result is compare.json's data; compare.html (`compare_page`) renders it beside the JSON with
+both runs' edits side by side.
+
 Runs of the same benchmark protocol (run.json `protocol`, editbench.protocols) are compared on
 its dimensions, each on its own scale, and on every headline number by the same rules
 (`protocols.aggregate.compare_numbers`), whose tests enter the same Holm correction.
+
+When the two runs' editor or judge interpreters differ in a package that moves scores, or in the
+lock they were installed from, a warning line says which (`environment_differences` in the JSON).
 """
 
 from __future__ import annotations
@@ -24,7 +32,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from editbench.reporting import stats
+from editbench.reporting import compare_page, stats
+from editbench.reporting.environments import environment_differences, warning_lines
 from editbench.reporting.records import score
 from editbench.reporting.rundir import categories_of, load_run
 from editbench.reporting.runmeta import write_json
@@ -34,9 +43,9 @@ from editbench.vocabulary import REPORTED_DIMENSIONS, Scale, Status
 
 SCHEMA = 2  # 2: failures per row, Holm-adjusted flags, the `interval` block
 HEADLINE_INTERVAL = (
-    "cases both runs have; the interval and tests above, on each number's own scale (a case's "
-    "values linearised into one, a share's difference over the cases' 0/1 values), in the same "
-    "Holm correction"
+    "cases both runs have; the betting interval and p-value above, on each number's own scale "
+    "(a case's values as one sum and count, a share's difference over the cases' 0/1 values), "
+    "in the same Holm correction"
 )
 
 
@@ -61,8 +70,10 @@ def compare(
     rows = []
     for key, name in [*names.items(), ("overall", "overall")]:
         ids = [c for c in shared if key == "overall" or a[c]["category"] == key]
-        if ids:
-            rows += [_row(key, name, dim, [(a[c], b[c]) for c in ids], scale(dim)) for dim in dims]
+        for dim in dims if ids else ():
+            pairs = [(a[c], b[c]) for c in ids if _applies(dim, a[c], b[c], protocol)]
+            if pairs:  # a dimension that applies to none of the row's cases has no row
+                rows.append(_row(key, name, dim, pairs, scale(dim)))
     headline = _headline_rows(records_a, records_b, protocol, categories)
     tests = _flag(rows + headline)
     newly = _newly_failing(a, b, shared)
@@ -123,6 +134,26 @@ def _dimensions(records: list[dict[str, Any]], protocol=None) -> list[str]:
     seen = {d for r in records for d in (*(r.get("statuses") or {}), *(r.get("scores") or {}))}
     names = REPORTED_DIMENSIONS if protocol is None else protocol.dimensions
     return [d for d in names if d in seen]
+
+
+def _applies(dim: str, record_a: dict[str, Any], record_b: dict[str, Any], protocol) -> bool:
+    """Whether the dimension belongs to the case in either run, so that its absence is a failure.
+
+    A dimension a case was asked about (or derived for) is in its `statuses`, failed or not. A
+    case that failed as a whole has no statuses: a benchmark protocol says whether the dimension
+    would have applied (RISE asks no consistency of a consistency-free case); under the editbench
+    protocol every dimension does. A case that is `ok` without the dimension was never asked it:
+    never a failure.
+    """
+    return any(_applies_to(dim, record, protocol) for record in (record_a, record_b))
+
+
+def _applies_to(dim: str, record: dict[str, Any], protocol) -> bool:
+    if dim in (record.get("statuses") or {}):
+        return True
+    if protocol is not None:
+        return protocol.applicable(dim, record["category"], record.get("facts") or {})
+    return record.get("status") != Status.OK
 
 
 def _row(
@@ -231,7 +262,8 @@ def lines(result: dict[str, Any]) -> list[str]:
         f"only in B: {result['only_b']})",
         f"interval: {stats.statement(result.get('interval'))}; flags: Holm-adjusted p < "
         f"{result.get('alpha', stats.ALPHA):g} over {result.get('tests', 0)} tests (scores: "
-        "t test; failures: McNemar exact)",
+        "betting p-value; failures: McNemar exact)",
+        *warning_lines(result.get("environment_differences") or []),
     ]
     if not body:
         return [*out, "no case is in both runs"]
@@ -298,6 +330,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("run_b", type=Path, help="run folder compared against the baseline")
     parser.add_argument("-o", "--json", type=Path, help="JSON output (default: RUN_B/compare.json)")
     parser.add_argument(
+        "--html",
+        type=Path,
+        help="the page with both runs' edits side by side (default: the JSON output with .html)",
+    )
+    parser.add_argument(
+        "--embed",
+        action="store_true",
+        help="inline the images in the page as JPEG copies (longer side 768 px), for a file "
+        "that travels alone, instead of linking them",
+    )
+    parser.add_argument(
         "--fail-on-regression",
         action="store_true",
         help="exit with status 1 on a flagged regression or any case that newly fails in B",
@@ -306,9 +349,16 @@ def main(argv: list[str]) -> int:
     records_a, meta_a = load_run(args.run_a)
     records_b, meta_b = load_run(args.run_b)
     result = compare(records_a, records_b, categories_of(meta_a), run_protocol(meta_a, meta_b))
-    result |= {"run_a": str(args.run_a.resolve()), "run_b": str(args.run_b.resolve())}
+    result |= {
+        "run_a": str(args.run_a.resolve()),
+        "run_b": str(args.run_b.resolve()),
+        "environment_differences": environment_differences(meta_a, meta_b),
+    }
     output = args.json or args.run_b / "compare.json"
     write_json(output, result)
-    print("\n".join([*lines(result), f"comparison written to {output}"]))
+    page = args.html or output.with_suffix(".html")
+    runs = (args.run_a, records_a, meta_a), (args.run_b, records_b, meta_b)
+    compare_page.write(page, compare_page.page_data(result, *runs, page, embed=args.embed))
+    print("\n".join([*lines(result), f"comparison written to {output} and {page}"]))
     failing = result["regressions"] or result["newly_failing"]
     return 1 if args.fail_on_regression and failing else 0

@@ -7,7 +7,9 @@ the suite's name, version, manifest hash and templates; the editor and judge set
 local model replaced by its content fingerprint and each hub id completed by its cached snapshot,
 and a benchmark protocol by its name and the SHA-256 of its file and templates, never the text a
 path was written as), and together cover every case their run.json files
-expect (`--allow-partial` merges less, marked partial).
+expect (`--allow-partial` merges less, marked partial). Runs whose interpreters differ in a
+score-moving package or lock still merge, with a warning line per difference and the list in
+run.json (`environment_differences`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from editbench.errors import ConfigError
+from editbench.reporting.environments import environment_differences, warning_lines
 from editbench.reporting.rundir import RESULTS, RUN_META, load_run, write_reports
 from editbench.reporting.runmeta import now, scheduler_meta, write_json
 from editbench.reporting.tables import table_lines
@@ -212,6 +215,11 @@ def _merged_meta(
         "expected_from": "merge",
         "missing_cases": list(missing),
         "missing_shards": lost_shards,
+        "environment_differences": [
+            {**difference, "run_a": metas[0].get("run_id"), "run_b": m.get("run_id")}
+            for m in metas[1:]
+            for difference in environment_differences(metas[0], m)
+        ],
         "scheduler": scheduler_meta(os.environ),
         "started": min((m.get("started") or "" for m in metas), default=None),
         "finished": max((m.get("finished") or "" for m in metas), default=None),
@@ -282,6 +290,9 @@ def main(argv: list[str]) -> int:
     meta = json.loads((out / RUN_META).read_text(encoding="utf-8"))
     if meta["missing_shards"]:
         lines.append(f"PARTIAL: shards missing: {', '.join(meta['missing_shards'])}")
+    for difference in meta["environment_differences"]:
+        names = (difference["run_a"] or "first run", difference["run_b"] or "run")
+        lines += warning_lines([difference], names)
     if meta["missing_cases"]:
         lines.append(
             f"PARTIAL: {len(meta['missing_cases'])} expected cases have no result: "

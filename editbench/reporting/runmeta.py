@@ -26,18 +26,20 @@ from editbench.judging.resolve import hub_snapshot, is_hub_id
 from editbench.shard import parse_shard, shard_cases
 
 SCHEMA = 1
-PACKAGES = (
-    "editbench",
+# the packages that move a score: run.json records them on both sides of a run, and compare and
+# merge say when two runs differ in one (judging/remote.py keeps its own copy: it stands alone)
+SCORE_PACKAGES = (
     "torch",
-    "diffusers",
     "transformers",
+    "tokenizers",
+    "diffusers",
     "accelerate",
     "pillow",
     "numpy",
-    "pytest",
-    "pytest-xdist",
-    "execnet",
 )
+PACKAGES = ("editbench", *SCORE_PACKAGES, "pytest", "pytest-xdist", "execnet")
+# written into an interpreter's prefix by `scripts/lock_envs.py --stamp` when tox installed it
+LOCK_STAMP = "editbench-lock.json"
 _PART = 1024 * 1024
 TINY_NOTE = "tiny randomly initialised checkpoints: the scores measure the pipeline, not the models"
 
@@ -210,8 +212,9 @@ def model_meta(config, section, hub_file: str) -> dict[str, Any]:
     return data
 
 
-def versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {
+def versions() -> dict[str, Any]:
+    """This interpreter's packages (None where not installed) and the lock it came from."""
+    found: dict[str, Any] = {
         "python": platform.python_version(),
         "executable": sys.executable,
     }
@@ -220,7 +223,16 @@ def versions() -> dict[str, str | None]:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = None
+    found["lock"] = lock_stamp()
     return found
+
+
+def lock_stamp() -> dict[str, Any] | None:
+    """The lock this interpreter was installed from (path, sha256), or None: not a locked env."""
+    try:
+        return json.loads((Path(sys.prefix) / LOCK_STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def package_templates() -> dict[str, str]:

@@ -18,7 +18,7 @@ from editbench.reporting import stats
 from editbench.reporting.records import canonical_order, is_scored, score
 from editbench.vocabulary import REPORTED_DIMENSIONS, Scale, scale_of
 
-SCHEMA = 2  # 2: an `interval` block (Student t, floored variance) replaced schema 1's `bootstrap`
+SCHEMA = 2  # 2: an `interval` block (its `method` says which) replaced schema 1's `bootstrap`
 
 
 def summarize(
@@ -53,7 +53,7 @@ def summarize(
     }
     if protocol is not None:
         own = {d: [scale(d).low, scale(d).high] for d in summary["dimensions"]}
-        summary["interval"]["scales"] = own  # each dimension's floor is sized by its own scale
+        summary["interval"]["scales"] = own  # each dimension's interval is on its own scale
         from editbench.protocols.aggregate import protocol_block
 
         summary["protocol"] = protocol_block(ordered, protocol, categories)

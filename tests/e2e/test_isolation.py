@@ -114,6 +114,11 @@ def test_a_diffusers_pipeline_on_transformers_4_is_judged_on_transformers_5(
     assert str(worker["diffusers"]).startswith("0.39."), worker
     assert str(judge["transformers"]).startswith("5."), judge
     assert judge["executable"] == judge_python
+    assert worker["tokenizers"] and judge["tokenizers"] and judge["diffusers"] is None
+    if os.environ.get("EDITBENCH_REQUIRE_LOCKED") == "1":  # tox: each side from its own lock
+        assert worker["lock"]["lock"] == "envs/lock/cpu/editor-legacy.txt"
+        assert judge["lock"]["lock"] == "envs/lock/cpu/judge.txt"
+        assert worker["lock"]["sha256"] != judge["lock"]["sha256"]
     described = meta["editor"]["describe"]
     assert (described["backend"], described["pipeline"]) == (
         "diffusers",

@@ -266,6 +266,12 @@ def test_two_workers_share_one_server_that_stops_at_the_end(tmp_path, served_jud
         endpoint["pid"]
     }  # one server for both
     assert not alive(endpoint["pid"])
+    judge_side = meta["versions"]["judge"]  # the server's own interpreter, as the gateway's
+    assert judge_side["engine"] == "transformers"
+    assert judge_side["transformers"] == endpoint["engine_version"] and judge_side["tokenizers"]
+    assert judge_side["executable"] == str(find_judge_python())
+    if os.environ.get("EDITBENCH_REQUIRE_LOCKED") == "1":  # tox: installed from the judge lock
+        assert judge_side["lock"]["lock"] == "envs/lock/cpu/judge.txt"
     log = (run_dir / launch.LOG_NAME).read_text(encoding="utf-8")
     assert log.count("POST /v1/chat/completions") >= 15  # 5 cases x 3 dimensions, all through it
 

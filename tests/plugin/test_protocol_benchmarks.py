@@ -101,13 +101,6 @@ def percent(score: float) -> float:
     return (score - 1) * 25
 
 
-def wilson(hits: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    p = hits / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def assert_number(number: dict, value: float, n: int, failures: dict | None = None) -> None:
     assert number["value"] == pytest.approx(value, abs=1e-9), number
     assert number["n"] == n, number
@@ -181,6 +174,12 @@ def test_gedit_headline_per_language_and_subset(tmp_path, judge_python):
     assert_number(run.number("G_SC", "text_change"), statistics.fmean([6, 5]), 2)
     assert run.block["languages"] == ["en"]
     assert run.block["official"]["counts"] == {"filled": 1, "kept": 1}
+    # the official arithmetic (calculate_statistics.py): the same macro mean over what was read;
+    # the answer it would fill at random and the off-scale PQ it would use as written are counted
+    for column, filled, off_scale in (("G_SC", 1, 0), ("G_PQ", 0, 1), ("G_O", 1, 1)):
+        official = run.number(column, "full")["official"]
+        assert official["value"] == run.number(column, "full")["value"], column
+        assert (official["filled"], official["off_scale"]) == (filled, off_scale), column
 
     # SC sees source and edit, the edit resized to the source's 32x32; PQ the edit alone, as made
     for request in run.requests():
@@ -251,6 +250,17 @@ def test_imgedit_overall_is_the_mean_of_type_scores(tmp_path, judge_python):
     replace = run.number("Score", "replace")
     assert replace["value"] is None and replace["failures"] == {"unparseable": 1}
     assert run.block["official"]["counts"] == {"dropped": 1}
+    # the official arithmetic: step1_get_avgscore.py `extract_scores_and_average` (the lines
+    # found, averaged, round(., 2): replace-628's two lines count), step2_typescore.py
+    # `compute_edit_type_averages` (round(mean, 2)), Overall the mean of the type scores
+    found = {"adjust": [4, 3, 2], "style": [5, 4, 4], "replace": [4, 3], "remove": [2, 2, 1]}
+    found["add"] = [5, 5, 5]
+    types = {k: round(round(sum(v) / len(v), 2), 2) for k, v in found.items()}
+    official = run.number("Score", "Overall")["official"]
+    assert official["value"] == pytest.approx(sum(types.values()) / len(types))
+    assert (official["n"], official["partly_read"]) == (5, 1)
+    assert run.number("Score", "replace")["official"]["value"] == 3.5
+    assert run.number("Score", "style")["official"]["value"] == 4.33
     record = run.records()["adjust-1082"]
     assert record["scores"]["score.visual_seamlessness"] == 3.0
     failed = run.records()["replace-628"]
@@ -379,6 +389,12 @@ def test_kris_pooled_normalised_means(tmp_path, judge_python):
     assert_number(run.number("KP", "Overall"), kp["physics-1"], 1, {"unparseable": 1})
     failed = {"out-of-range": 1, "unparseable": 1}
     assert_number(run.number("Score", "Overall"), statistics.fmean(pooled), 4, failed)
+    # the official arithmetic (Bagel's eval/gen/kris/summarize.py): every value read, pooled,
+    # count_change-1's VC and IF and physics-2's VC, VQ and IF included
+    read = [*vc.values(), *vq.values(), *if_.values(), *kp.values()]
+    official = run.number("Score", "Overall")["official"]
+    assert official["value"] == pytest.approx(statistics.fmean(read)) and official["n"] == 6
+    assert list(official["alternatives"]) == run.block["official_arithmetic"]["kris_orders"]
     factual = ["temporal_prediction-1", "viewpoint_change-1"]  # count_change-1 failed
     values = [x for k in factual for x in (vc[k], vq[k], if_[k])]
     assert_number(
@@ -503,14 +519,23 @@ def test_rise_accuracy_scores_and_the_official_rule(tmp_path, judge_python):
     accuracy = run.number("Accuracy", "Overall")
     assert_number(accuracy, 100 * hits / len(scored), 4, {"unparseable": 1})
     assert (accuracy["ci_low"], accuracy["ci_high"]) == (None, None)  # 4 cases: below min n
-    official = accuracy["official"]  # the failed case counted as wrong
+    # gpt_eval.py: the unreadable case is None (not complete), and so is the consistency_free
+    # causal case's consistency, so calculate_completion never counts it
+    official = accuracy["official"]
     assert official["value"] == pytest.approx(100 * hits / 5) and official["n"] == 5
-    low, high = wilson(hits, 5)  # a share's interval: Wilson's, from 5 cases on
-    assert (official["ci_low"], official["ci_high"]) == (
-        pytest.approx(100 * low),
-        pytest.approx(100 * high),
-    )
-    assert run.block["interval"]["min_n"] == 5 and "Wilson" in run.block["interval"]["share"]
+    assert "ci_low" not in official and official["label"] == "official arithmetic"
+    assert run.block["interval"]["min_n"] == 5 and "betting" in run.block["interval"]["share"]
+    # calculate_score with the consistency_free column present: 0.2 P + 0.8 R for every
+    # non-logical case, halved (not below 1) at reasoning 1; logical_reasoning_2 is None
+    column_quirk = [0.2 * plausibility[k] + 0.8 * reasoning[k] for k in scored[:3]]
+    column_quirk = [
+        max(v * 0.5, 1) if reasoning[k] == 1 else v
+        for k, v in zip(scored[:3], column_quirk, strict=True)
+    ]
+    column_quirk.append(0.3 * consistency["logical_reasoning_1"] + 0.7 * 5)
+    official_score = run.number("Score", "Overall")["official"]
+    assert official_score["value"] == pytest.approx(statistics.fmean(column_quirk))
+    assert official_score["left_out"] == 1
     summary = json.loads((run.run_dir / "summary.json").read_text(encoding="utf-8"))
     scales = summary["interval"]["scales"]  # each dimension's floor sized by its own scale
     assert (scales["reasoning"], scales["complete"]) == ([1.0, 5.0], [0.0, 1.0])
@@ -551,7 +576,7 @@ def test_rise_accuracy_scores_and_the_official_rule(tmp_path, judge_python):
         for r in run.requests()
     )  # consistency_free: never asked
     assert len(asked[("reasoning-input", c["temporal_reasoning_1"])]["images"]) == 2
-    assert "Accuracy (failures as wrong)" in result.stdout
+    assert "Accuracy (official arithmetic)" in result.stdout
 
 
 def test_a_rise_replay_report_draws_each_scale_names_it_and_keeps_case_order(

@@ -189,6 +189,7 @@ def check_compare(done, reports: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     compared = json.loads((reports / "small" / "compare.json").read_text(encoding="utf-8"))
     assert compared and "物理" in done.stdout
+    assert "物理-001" in (reports / "small" / "compare.html").read_text(encoding="utf-8")
 
 
 def check_shard(done, reports: Path) -> None:

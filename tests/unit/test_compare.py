@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+from comparedata import rise_meta, rise_record
 from editbench.cli import main as cli
 from editbench.reporting.compare import compare, lines
 from support import CATEGORIES, record, sample_records, write_run
@@ -59,7 +60,7 @@ def test_cases_that_fail_in_b_are_counted_and_fail_the_gate(tmp_path, capsys):
     assert result["newly_failing"][0]["status_b"] == "edit-error"
     out = capsys.readouterr().out
     assert "newly failing in B: 3 cases: physical-001 (edit-error)" in out
-    assert "failed B" in out and "McNemar exact" in out and "Student t" in out
+    assert "failed B" in out and "McNemar exact" in out and "betting interval" in out
 
 
 def test_a_large_failure_increase_is_a_flagged_regression(tmp_path):
@@ -74,7 +75,9 @@ def test_a_large_failure_increase_is_a_flagged_regression(tmp_path):
 
 
 def test_a_clear_score_drop_is_flagged_after_correction(tmp_path, capsys):
-    a = scored("physical", [6, 7, 8, 7, 6, 7, 8, 7, 6, 7]) + scored("causal", [5] * 10)
+    """30 cases per category: the betting interval, valid for any distribution of B - A on
+    [-10, 10], cannot exclude 0 from ten equal drops of 3 (a rare +10 could offset them)."""
+    a = scored("physical", [6, 7, 8, 7, 6, 7, 8, 7, 6, 7] * 3) + scored("causal", [5] * 30)
     b = shift(a, "causal", "SC", -3.0)
     code, result = run_compare(tmp_path, a, b, "--fail-on-regression")
     assert code == 1
@@ -88,7 +91,7 @@ def test_a_clear_score_drop_is_flagged_after_correction(tmp_path, capsys):
 
 
 def test_an_improvement_is_not_a_regression(tmp_path):
-    a = scored("physical", [6, 7, 8, 7, 6, 7, 5, 7, 6, 7])
+    a = scored("physical", [6, 7, 8, 7, 6, 7, 5, 7, 6, 7] * 6)  # a Holm family of 8 tests
     b = shift(a, "physical", "SC", 2.5)
     code, result = run_compare(tmp_path, a, b, "--fail-on-regression")
     assert code == 0 and result["regressions"] == []
@@ -134,3 +137,39 @@ def test_unpaired_cases_are_counted_apart(tmp_path):
 def test_a_folder_that_is_not_a_run_is_one_clear_error(tmp_path, capsys):
     assert cli(["compare", str(tmp_path), str(tmp_path)]) == 2
     assert "not an editbench run folder (no results.jsonl)" in capsys.readouterr().err
+
+
+def test_a_dimension_that_does_not_apply_to_a_case_is_never_a_failure(tmp_path, capsys):
+    """The issue's RISE compare: consistency-free causal cases have no consistency, logical cases
+    no plausibility; both runs are all `ok`, so no row counts a failure. A consistency-free case
+    that fails whole in B newly fails what it was asked (reasoning), never consistency."""
+    free, logical = {"consistency_free": True}, {"reference_text": "4"}
+    a = [
+        *(rise_record(f"causal-{i}", "causal_reasoning", {}) for i in range(3)),
+        *(rise_record(f"free-{i}", "causal_reasoning", free) for i in range(3)),
+        *(rise_record(f"logic-{i}", "logical_reasoning", logical) for i in range(3)),
+    ]
+    b = [*a[:5], rise_record("free-2", "causal_reasoning", free, "edit-error"), *a[6:]]
+    for path, records in (("a", a), ("b", a), ("c", b)):
+        (tmp_path / path).mkdir()
+        write_run(tmp_path / path, records, rise_meta(path))
+    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    same = json.loads((tmp_path / "b" / "compare.json").read_text(encoding="utf-8"))
+    assert [
+        (r["category"], r["dimension"], r["failed_a"], r["failed_b"])
+        for r in same["rows"]
+        if r["failed_a"] or r["failed_b"]
+    ] == []
+    assert (
+        row_of(same, "causal_reasoning", "consistency")["n"],
+        row_of(same, "overall", "plausibility")["n"],
+    ) == (3, 6)
+    assert not any(
+        r["category"] == "logical_reasoning" and r["dimension"] == "plausibility"
+        for r in same["rows"]
+    )  # no case of the category has it: no row at all
+    assert cli(["compare", str(tmp_path / "a"), str(tmp_path / "c")]) == 0
+    failed = json.loads((tmp_path / "c" / "compare.json").read_text(encoding="utf-8"))
+    assert row_of(failed, "causal_reasoning", "reasoning")["newly_failing_cases"] == ["free-2"]
+    consistency = row_of(failed, "causal_reasoning", "consistency")
+    assert (consistency["failed_b"], consistency["newly_failing"], consistency["n"]) == (0, 0, 3)

@@ -51,7 +51,7 @@ def test_micro_weighs_cases_macro_weighs_categories():
     assert micro["ci_low"] <= micro["mean"] <= micro["ci_high"]  # 9 scored cases
     interval = summary["interval"]
     assert (interval["method"], interval["confidence"], interval["min_n"]) == (
-        "student-t, variance floored, clipped to the scale",
+        "betting confidence interval for a bounded mean (Waudby-Smith & Ramdas 2024)",
         0.95,
         5,
     )
@@ -85,7 +85,7 @@ def test_terminal_table_aligns_cjk_names_by_display_width():
     assert len(starts) == 1
     assert any(line.startswith("物理") and "6.00 (n<5)" in line for line in lines)
     assert any(line.startswith("overall (micro)") and "[" in line for line in lines)
-    assert lines[-1].startswith("mean [95% Student t interval, variance at least")
+    assert lines[-1].startswith("mean [95% betting interval for a bounded mean")
 
 
 def test_csv_is_long_format_and_pandas_readable(tmp_path):
