@@ -90,6 +90,8 @@ def unknown_options(args: Sequence[str], known: Sequence[str]) -> str | None:
     message, `unrecognized arguments`, suggests nothing). Other options are pytest's and its
     plugins', some of them not registered yet when this runs: they are left to pytest."""
     ours = [name for name in known if name.startswith("--eb-")]
+    if not ours:  # editbench's options are not registered (yet): nothing to compare against
+        return None
     for arg in args:
         if arg == "--":
             break

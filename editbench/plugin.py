@@ -121,12 +121,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_load_initial_conftests(early_config, parser: pytest.Parser, args: list[str]) -> None:
     """A mistyped `--eb-*` option stops with the closest real one, before pytest's bare
     `unrecognized arguments` (this plugin's options are registered by now: it is an entry point)."""
-    known = [
-        name
-        for group in (parser._anonymous, *parser._groups)
-        for o in group.options
-        for name in o.names()
-    ]
+    groups = [
+        getattr(parser, "_anonymous", None),
+        *getattr(parser, "_groups", ()),
+    ]  # no public list
+    known = [name for g in groups if g is not None for o in g.options for name in o.names()]
     problem = invocation.unknown_options([str(a) for a in args], known)
     if problem:
         raise pytest.UsageError(problem)
