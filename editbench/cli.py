@@ -6,11 +6,13 @@ only dispatches, importing the module on demand.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import subprocess
 import sys
 from pathlib import Path
 
+from editbench import __version__
 from editbench.errors import EditbenchError
 
 COMMANDS = {
@@ -44,7 +46,8 @@ def perf(argv: list[str]) -> int:
 
 
 def usage() -> str:
-    lines = ["usage: editbench COMMAND [ARGS...]", "", "commands:"]
+    lines = ["usage: editbench COMMAND [ARGS...]  (editbench --version: the version)", ""]
+    lines.append("commands:")
     lines += [f"  {name:<10} {help_}" for name, (_, help_) in COMMANDS.items()]
     return "\n".join(lines)
 
@@ -54,8 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(usage())
         return 0 if argv else 2
+    if argv[0] in ("-V", "--version"):
+        print(f"editbench {__version__} ({Path(__file__).resolve().parent})")
+        return 0
     if argv[0] not in COMMANDS:
-        print(f"editbench: unknown command {argv[0]!r}\n\n{usage()}", file=sys.stderr)
+        close = difflib.get_close_matches(argv[0], list(COMMANDS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        print(f"editbench: unknown command {argv[0]!r}{hint}\n\n{usage()}", file=sys.stderr)
         return 2
     module, _, function = COMMANDS[argv[0]][0].partition(":")
     try:

@@ -38,8 +38,8 @@ class SuiteConfig:
 @dataclass(frozen=True)
 class RunConfig:
     seed: int = 0
-    dir: str = "../reports"
-    cache_dir: str = "../.editbench-cache"
+    dir: str = "reports"  # beside the config file (benchmarks/*.yaml name ../reports)
+    cache_dir: str = ".editbench-cache"
     cache: bool = True
     name: str | None = None  # run id prefix
     overlap: bool = True  # edit the worker's next case while the judge scores this one
@@ -111,6 +111,11 @@ class Config:
     judge: JudgeConfig = field(default_factory=JudgeConfig)
     source: str = "<defaults>"  # the file it was read from (not a YAML key)
     base_dir: str = "."  # relative paths resolve against this (not a YAML key)
+    overrides: tuple[str, ...] = ()  # the --eb-set items applied over the file (not a YAML key)
+
+    def origin(self, dotted: str) -> str:
+        """Where `dotted` (or the mapping holding it) was set: `--eb-set=ITEM`, else the file."""
+        return set_by(self.overrides, dotted) or self.source
 
     def resolve(self, value: str | None) -> Path | None:
         """A path from the config, resolved against the config file's folder."""
@@ -124,6 +129,7 @@ class Config:
         data = dataclasses.asdict(self)
         data.pop("source")
         data.pop("base_dir")
+        data.pop("overrides")
         return data
 
 
@@ -143,8 +149,14 @@ _CHOICES = {
 }
 
 
-def load_config(path: str | os.PathLike | None, overrides: list[str] = ()) -> Config:
-    """Read a YAML run config (or the defaults when path is None) and apply `key=value` overrides."""
+def load_config(
+    path: str | os.PathLike | None, overrides: list[str] = (), for_run: bool = False
+) -> Config:
+    """Read a YAML run config (or the defaults when path is None) and apply `key=value` overrides.
+
+    `for_run`: the config drives a run, so it must name its editor and its judge (`NAMED_PARTS`):
+    left out, they would be the no-edit editor and no judge, and the run would pass in silence.
+    """
     data: dict = {}
     source, base_dir = "<defaults>", os.getcwd()
     if path is not None:
@@ -158,7 +170,25 @@ def load_config(path: str | os.PathLike | None, overrides: list[str] = ()) -> Co
         source, base_dir = str(file), str(file.resolve().parent)
     for item in overrides:
         _apply_override(data, item)
-    return build_config(data, source=source, base_dir=base_dir)
+    config = build_config(data, source=source, base_dir=base_dir, overrides=tuple(overrides))
+    if for_run and path is not None:
+        _check_named_parts(data, source)
+    return config
+
+
+NAMED_PARTS = ("editor", "judge")
+
+
+def _check_named_parts(data: dict, source: str) -> None:
+    """A run config without `editor:` or `judge:` is refused, never run on silent defaults."""
+    for part in NAMED_PARTS:
+        if part not in data:
+            raise ConfigError(
+                f"{source}: no {part}: section; a run config names its editor and its judge "
+                "(copy both sections from benchmarks/default.yaml for the tiny models, or write "
+                "`editor: {backend: identity}` and `judge: {backend: none}` for the no-edit "
+                f"baseline unjudged), or pass --eb-set={part}.backend=..."
+            )
 
 
 def _read_yaml(file: Path) -> dict:
@@ -179,10 +209,21 @@ def _read_yaml(file: Path) -> dict:
     return data
 
 
+def set_by(overrides: tuple[str, ...] | list[str], dotted: str) -> str | None:
+    """`--eb-set=ITEM` for the last override that set `dotted` or a mapping above it, else None."""
+    for item in reversed(overrides):
+        key = item.partition("=")[0].strip()
+        if dotted == key or dotted.startswith(key + "."):
+            return f"--eb-set={item}"
+    return None
+
+
 def _apply_override(data: dict, item: str) -> None:
     key, sep, raw = item.partition("=")
     if not sep or "." not in key:
-        raise ConfigError(f"--eb-set {item!r}: expected SECTION.KEY=VALUE, e.g. editor.steps=4")
+        raise ConfigError(
+            f"--eb-set={item}: expected SECTION.KEY=VALUE, e.g. --eb-set=editor.steps=4"
+        )
     section, _, name = key.strip().partition(".")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
@@ -191,7 +232,7 @@ def _apply_override(data: dict, item: str) -> None:
     _check_flow_map(item, value)
     target = data.setdefault(section, {})
     if not isinstance(target, dict):
-        raise ConfigError(f"--eb-set {item!r}: {section} is not a section")
+        raise ConfigError(f"--eb-set={item}: {section} is not a section")
     target[name] = _command_line_path(f"{section}.{name}", value)
 
 
@@ -229,41 +270,48 @@ def _check_flow_map(item: str, value: Any) -> None:
         if inner is None and isinstance(key, str) and ":" in key:
             name, _, number = key.partition(":")
             raise ConfigError(
-                f"--eb-set {item!r}: YAML reads {{{key}}} as the key {key!r} with no value; "
+                f"--eb-set={item}: YAML reads {{{key}}} as the key {key!r} with no value; "
                 f"put a space after each colon and quote the option for the shell, e.g. "
                 f"--eb-set='{item.partition('=')[0]}={{{name}: {number}}}'"
             )
 
 
-def build_config(data: dict, source: str = "<dict>", base_dir: str = ".") -> Config:
-    """Validate a plain dict into a Config; every error names the key and the fix."""
+def build_config(
+    data: dict, source: str = "<dict>", base_dir: str = ".", overrides: tuple[str, ...] = ()
+) -> Config:
+    """Validate a plain dict into a Config; every error names the key, where it was set (the
+    file, or the `--eb-set` item of `overrides` that set it) and the fix."""
     unknown = [k for k in data if k not in _SECTIONS]
     if unknown:
-        raise ConfigError(_unknown_key(source, unknown[0], "", _SECTIONS))
+        where = set_by(overrides, unknown[0]) or source
+        raise ConfigError(_unknown_key(where, unknown[0], "", _SECTIONS))
     sections = {}
     for name, cls in _SECTIONS.items():
         value = data.get(name) or {}
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: {name}: expected a mapping, got {type(value).__name__}")
-        sections[name] = _build_section(cls, value, name, source)
-    return Config(**sections, source=source, base_dir=base_dir)
+        sections[name] = _build_section(cls, value, name, source, overrides)
+    return Config(**sections, source=source, base_dir=base_dir, overrides=tuple(overrides))
 
 
-def _build_section(cls: type, values: dict, section: str, source: str) -> Any:
+def _build_section(
+    cls: type, values: dict, section: str, source: str, overrides: tuple[str, ...] = ()
+) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for key, value in values.items():
-        if key not in fields:
-            raise ConfigError(_unknown_key(source, key, section + ".", fields))
         dotted = f"{section}.{key}"
-        kwargs[key] = _check_type(value, hints[key], dotted, source)
+        where = set_by(overrides, dotted) or source
+        if key not in fields:
+            raise ConfigError(_unknown_key(where, key, section + ".", fields))
+        kwargs[key] = _check_type(value, hints[key], dotted, where)
         choices = _CHOICES.get(dotted)
         chosen = kwargs[key] if isinstance(kwargs[key], list) else [kwargs[key]]
         if choices and kwargs[key] is not None and any(c not in choices for c in chosen):
-            raise ConfigError(f"{source}: {dotted}: {value!r} is not one of {', '.join(choices)}")
+            raise ConfigError(f"{where}: {dotted}: {value!r} is not one of {', '.join(choices)}")
     if section == "judge":
-        _check_scores(kwargs.get("scores") or {}, source)
+        _check_scores(kwargs.get("scores") or {}, set_by(overrides, "judge.scores") or source)
     return cls(**kwargs)
 
 
@@ -321,12 +369,17 @@ def _check_type(value: Any, hint: Any, dotted: str, source: str) -> Any:
     ):
         return str(value)
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        raise ConfigError(_wrong_type(source, dotted, value, f"a {expected.__name__}"))
+        raise ConfigError(_wrong_type(source, dotted, value, _a(expected.__name__)))
     return value
 
 
+def _a(name: str) -> str:
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
 def _wrong_type(source: str, dotted: str, value: Any, expected: str) -> str:
-    return (
-        f"{source}: {dotted}: expected {expected}, got {type(value).__name__} {value!r}; "
-        f"fix the value in the config or pass --eb-set {dotted}=..."
-    )
+    if source.startswith("--eb-set="):
+        fix = f"give {expected} after the =, as --eb-set={dotted}=..."
+    else:
+        fix = f"fix the value in the config or pass --eb-set={dotted}=..."
+    return f"{source}: {dotted}: expected {expected}, got {type(value).__name__} {value!r}; {fix}"

@@ -25,6 +25,11 @@ def decode_png(data: bytes, what: str) -> Image.Image:
             f"{what}: image refused by the size limit ({exc}); "
             f"images must stay under {limit:,} pixels — downscale the file"
         ) from None
+    except Image.UnidentifiedImageError:  # its message names the in-memory buffer, not the file
+        raise CaseError(
+            f"{what}: not a readable image (its format is none Pillow knows: PNG, JPEG, WebP, "
+            "...); replace the file with a valid PNG/JPEG"
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise CaseError(
             f"{what}: not a readable image ({exc}); replace the file with a valid PNG/JPEG"

@@ -1,4 +1,4 @@
-"""Checks of how pytest was started, before anything runs: the rootdir trap.
+"""Checks of how pytest was started, before anything runs: the rootdir trap, mistyped options.
 
 pytest picks its root folder and its ini file from the command line's path arguments before it
 knows the options of plugins. `--eb-run-dir /old/run` (the value after a space, the folder
@@ -12,6 +12,7 @@ values (no pytest objects), so they are tested without starting pytest.
 from __future__ import annotations
 
 import configparser
+import difflib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -82,3 +83,21 @@ def options_without_config(
         f"{rootpath}); pass --eb-config=PATH, or run from the editbench checkout with option "
         "values written after '=' (--eb-run-dir=DIR)"
     )
+
+
+def unknown_options(args: Sequence[str], known: Sequence[str]) -> str | None:
+    """The first `--eb-*` argument that is no editbench option, with the closest one (pytest's own
+    message, `unrecognized arguments`, suggests nothing). Other options are pytest's and its
+    plugins', some of them not registered yet when this runs: they are left to pytest."""
+    ours = [name for name in known if name.startswith("--eb-")]
+    if not ours:  # editbench's options are not registered (yet): nothing to compare against
+        return None
+    for arg in args:
+        if arg == "--":
+            break
+        name = arg.split("=", 1)[0]
+        if name.startswith("--eb-") and name not in ours:
+            close = difflib.get_close_matches(name, ours, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}? (write it as {close[0]}=VALUE)" if close else ""
+            return f"editbench: unknown option {name}{hint} (known: {', '.join(sorted(ours))})"
+    return None

@@ -76,7 +76,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a config value, e.g. --eb-set editor.steps=4 (repeatable)",
+        help="override a config value, e.g. --eb-set=editor.steps=4 (repeatable)",
     )
     group.addoption(
         "--eb-gpus",
@@ -116,6 +116,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "eb_config", "run config used when --eb-config is not given (relative to the ini file)"
     )
+
+
+def pytest_load_initial_conftests(early_config, parser: pytest.Parser, args: list[str]) -> None:
+    """A mistyped `--eb-*` option stops with the closest real one, before pytest's bare
+    `unrecognized arguments` (this plugin's options are registered by now: it is an entry point)."""
+    groups = [
+        getattr(parser, "_anonymous", None),
+        *getattr(parser, "_groups", ()),
+    ]  # no public list
+    known = [name for g in groups if g is not None for o in g.options for name in o.names()]
+    problem = invocation.unknown_options([str(a) for a in args], known)
+    if problem:
+        raise pytest.UsageError(problem)
 
 
 # -- configure: settings everywhere, the controller on the controller ----------------------------
@@ -321,7 +334,7 @@ class ProgressReporter:
             if final and complete:
                 return  # its last line already says "done in"
             width = self.terminal._tw.fullwidth - 1  # a wrapped line could not be rewritten
-            self.terminal.rewrite(self.progress.line(now, final)[:width], erase=True)
+            self.terminal.rewrite(self.progress.line(now, final, width), erase=True)
             self.terminal.flush()
             self.terminal.currentfspath = -2  # pytest's mark of a taken line: others start below
             return

@@ -7,10 +7,12 @@
   the run ended early (-x, Ctrl-C);
 - `cases/min`: finished cases per minute since the session started, model loading included;
 - `edit`, `judge`: mean seconds per case over the cases whose edit (or judging) ran, the cached
-  ones counted apart (`(3 cached)`);
+  ones counted apart (`(3 cached)`); the judge's start (loading its model, paid once per worker by
+  the case that started it) is shown apart as its mean over the workers (`load 18.4s`);
 - `failed`: finished cases without a score, by status (as in the summary table).
 
-The parts that matter most come first: a line wider than the terminal is cut at its edge.
+A line wider than the terminal drops its least needed parts first (the failures by status, then
+the mean times, then the rate), so the count of finished and failed cases always shows.
 
 Plain code: `Progress.add` is fed the controller's records and `line` is told the time, so both
 are tested with given times. The plugin's `ProgressReporter` writes the line on pytest's terminal.
@@ -52,9 +54,12 @@ class Mean:
             self.total += seconds
             self.count += 1
 
-    def text(self, name: str) -> str:
+    def text(self, name: str, load: Mean | None = None) -> str:
         shown = f"{name} {self.total / self.count:.2f}s" if self.count else f"{name} -"
-        return shown + (f" ({self.cached} cached)" if self.cached else "")
+        extras = [f"{self.cached} cached"] if self.cached else []
+        if load is not None and load.count:
+            extras.append(f"load {load.total / load.count:.1f}s")
+        return shown + (f" ({', '.join(extras)})" if extras else "")
 
 
 @dataclass
@@ -67,6 +72,7 @@ class Progress:
     failures: Counter = field(default_factory=Counter)
     edit: Mean = field(default_factory=Mean)
     judge: Mean = field(default_factory=Mean)
+    judge_load: Mean = field(default_factory=Mean)
 
     def add(self, record: dict[str, Any]) -> None:
         self.done += 1
@@ -76,18 +82,30 @@ class Progress:
         self.edit.add(record.get("edit_s"), bool(record.get("edit_cached")))
         cached = record.get("cached") or {}
         self.judge.add(record.get("judge_s"), bool(cached) and all(cached.values()))
+        self.judge_load.add(record.get("judge_load_s"), False)
 
-    def line(self, now: float, final: bool = False) -> str:
+    def line(self, now: float, final: bool = False, width: int | None = None) -> str:
+        """The progress line; with `width`, the fullest form of it that fits in that many columns."""
         elapsed = max(now - self.started, 0.0)
         count = f"{self.done}/{self.total}" if self.total is not None else f"{self.done} done"
-        times = f"{self.edit.text('edit')}, {self.judge.text('judge')}"
-        parts = [f"editbench {count}", self._tail(elapsed, final), self._rate(elapsed), times]
-        return " | ".join([*parts, self._failed()])
+        times = f"{self.edit.text('edit')}, {self.judge.text('judge', self.judge_load)}"
+        head = [f"editbench {count}", self._tail(elapsed, final)]
+        rate = self._rate(elapsed)
+        forms = [
+            [*head, rate, times, self._failed()],
+            [*head, rate, times, self._failed(detail=False)],
+            [*head, rate, self._failed(detail=False)],
+            [*head, self._failed(detail=False)],
+        ]
+        lines = [" | ".join(parts) for parts in forms]
+        if width is None:
+            return lines[0]
+        return next((line for line in lines if len(line) <= width), lines[-1][:width])
 
-    def _failed(self) -> str:
+    def _failed(self, detail: bool = True) -> str:
         failed = sum(self.failures.values())
-        if not failed:
-            return "failed 0"
+        if not failed or not detail:
+            return f"failed {failed}"
         by_status = ", ".join(f"{s} {n}" for s, n in sorted(self.failures.items()))
         return f"failed {failed}: {by_status}"
 

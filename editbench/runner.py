@@ -47,6 +47,7 @@ class CaseOutcome:
     dimensions: dict[str, dict] = field(default_factory=dict)
     edit_s: float = 0.0
     judge_s: float = 0.0
+    judge_load_s: float = 0.0  # the judge's start, paid by the case that started it: not in judge_s
     edit_cached: bool = False
     images: dict[str, str] = field(default_factory=dict)
     language: str = ""  # the language of the instruction this case ran with
@@ -79,6 +80,8 @@ class CaseOutcome:
             ("edit_cached", self.edit_cached),
             ("language", self.language),
         ]
+        if self.judge_load_s:
+            props.append(("judge_load_s", round(self.judge_load_s, 6)))
         for name, result in self.dimensions.items():
             props.append((f"score.{name}", result.get("score")))
             props.append((f"status.{name}", result.get("status")))
@@ -259,9 +262,16 @@ class CaseRunner:
         return data
 
     def _judge(self, outcome: CaseOutcome, item: JudgeInput) -> None:
+        was_ready = getattr(self.judge, "ready", True)
         start = time.perf_counter()
         results = self.judge.score(item)
         outcome.judge_s = time.perf_counter() - start
+        ready = getattr(self.judge, "ready", True)
+        if not was_ready and ready:  # this case started the judge: its load is not per-case time
+            load = ready.get("load_s") if isinstance(ready, dict) else None
+            if isinstance(load, (int, float)) and load > 0:
+                outcome.judge_load_s = min(float(load), outcome.judge_s)
+                outcome.judge_s -= outcome.judge_load_s
         outcome.dimensions.update(results)
         for name, result in results.items():
             if result["status"] != Status.OK:

@@ -34,7 +34,7 @@ def load_settings(
     config_path: str | None, overrides: list[str], gpus: str | None = None, gpus_per_worker: int = 1
 ) -> Settings:
     """Read and check everything a run needs, loading no model; raises EditbenchError subclasses."""
-    config = load_config(config_path, overrides)
+    config = load_config(config_path, overrides, for_run=True)
     suite = load_suite(
         config.resolve(config.suite.path),
         config.suite.format,

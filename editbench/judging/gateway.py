@@ -87,13 +87,14 @@ def score_key(config: Config, backend: str, model: str | None, device: str, dtyp
     """
     judge = config.judge
     constant = judge.backend == "constant"
+    content = fingerprint(model)
     return {
         "backend": backend,
         "backend_sha256": backend_digest(backend),
-        "model": model,
+        "model": None if content else model,  # a local folder is its content, not its path
         "revision": judge.revision,
         "snapshot": hub_snapshot(model, judge.revision) if is_hub_id(model) else None,
-        "fingerprint": fingerprint(model),
+        "fingerprint": content,
         "device": None if constant else device,
         "dtype": None if constant else dtype,
         "max_pixels": judge.max_pixels,

@@ -104,8 +104,11 @@ def template_folder(suite: Suite) -> Path:
     return suite.templates if suite.templates is not None else PACKAGED
 
 
-def load_templates(suite: Suite, dimensions: list[str]) -> Templates:
-    """Read and check the templates of the configured dimensions; errors name the file and the fix."""
+def load_templates(suite: Suite, dimensions: list[str], source: Path | None = None) -> Templates:
+    """Read and check the templates of the configured dimensions; errors name the file and the fix.
+
+    `source`: the file or folder suite.path named, for messages (a suite's root is a folder).
+    """
     folder = template_folder(suite)
     texts, files = {}, {}
     for dimension in dimensions:
@@ -121,23 +124,34 @@ def load_templates(suite: Suite, dimensions: list[str]) -> Templates:
         for category in suite.categories:
             if not (category.criterion or DEFAULT_CRITERIA.get(category.key)):
                 raise ConfigError(
-                    f"suite {suite.root}: category {category.key} ({category.display}) has no "
-                    f"criterion; {where_criteria(suite, category)}, or drop criterion from "
-                    "judge.dimensions"
+                    f"suite {suite_file(suite, source)}: category {category.key} "
+                    f"({category.display}) has no criterion; {where_criteria(suite, category)}"
                 )
     return Templates(texts=texts, files=files)
 
 
-def where_criteria(suite: Suite, category) -> str:
-    """Where a category's criterion is given, in the words of the suite's format."""
+def suite_file(suite: Suite, source: Path | None) -> Path:
+    """The file that defines a suite's categories: suite.yaml, or the file suite.path names."""
     if suite.format == "native":
-        return f"add `criterion:` to category {category.key} in {suite.root / 'suite.yaml'}"
+        return suite.root / "suite.yaml"
+    return source if source is not None else suite.root
+
+
+def where_criteria(suite: Suite, category) -> str:
+    """Where a category's criterion is given, in the words of the suite's format: the fix."""
+    drop = "or drop criterion from judge.dimensions"
+    if suite.format == "native":
+        return f"add `criterion:` to category {category.key} in {suite.root / 'suite.yaml'}, {drop}"
     if suite.format == "b64":
         return (
             "give it one in the run config's suite.categories, e.g. suite: {categories: "
-            f"[{{key: {category.key}, names: [{category.display}], criterion: ...}}]}}"
+            f"[{{key: {category.key}, names: [{category.display}], criterion: ...}}]}}, {drop}"
         )
-    return f"the {suite.format} benchmark defines no criterion for its categories"
+    name = suite.format
+    return (
+        f"the {name} benchmark defines no criterion: score it under its own protocol, "
+        f"--eb-set=judge.protocol={name} or --eb-config=benchmarks/{name}.yaml (its run config)"
+    )
 
 
 def check_template(text: str, path: Path) -> str:

@@ -24,11 +24,11 @@ if TYPE_CHECKING:
     from editbench.config import Config
 
 BACKENDS = ("qwen-vl", "constant", "none")
-DEFAULT_PYTHON = Path(".tox") / "judge" / "bin" / "python"  # under the folder a run starts in
+DEFAULT_PYTHON = Path(".tox") / "judge" / "bin" / "python"  # under the project folder
 
 
 def judge_python(config: Config) -> Path:
-    """judge.python, else $EDITBENCH_JUDGE_PYTHON, else `.tox/judge/bin/python` under the working folder."""
+    """judge.python, else $EDITBENCH_JUDGE_PYTHON, else the project's `.tox/judge/bin/python`."""
     # Never resolve symlinks here: a venv's bin/python is a link, and following it loses the venv.
     if config.judge.python:
         return Path(
@@ -36,6 +36,18 @@ def judge_python(config: Config) -> Path:
         )
     if os.environ.get("EDITBENCH_JUDGE_PYTHON"):
         return Path(os.path.abspath(os.path.expanduser(os.environ["EDITBENCH_JUDGE_PYTHON"])))
+    return project_python(Path(config.base_dir))
+
+
+def project_python(config_folder: Path) -> Path:
+    """`.tox/judge/bin/python` of the project: in the config file's folder or the nearest folder
+    above it that has one (benchmarks/*.yaml: the checkout), else above the working folder, so a
+    run started from another folder (`pytest -c PROJECT/pytest.ini ...`) finds it too. None
+    found: the working folder's, which the missing-interpreter message names."""
+    for start in (Path(os.path.abspath(config_folder)), Path(os.getcwd())):
+        for folder in (start, *start.parents):
+            if (folder / DEFAULT_PYTHON).is_file():
+                return folder / DEFAULT_PYTHON
     return Path(os.path.abspath(DEFAULT_PYTHON))
 
 
@@ -62,17 +74,17 @@ def check_values(config: Config) -> None:
         bad = [v for v in values if v not in known]
         if bad or not values or len(set(values)) != len(values):
             raise ConfigError(
-                f"judge config {config.source}: {key} {values!r}: list one or more of "
+                f"{config.origin(key)}: {key} {values!r}: list one or more of "
                 f"{', '.join(known)}, each once"
             )
     if judge.samples < 1 or (judge.samples > 1 and judge.temperature <= 0):
         raise ConfigError(
-            f"{config.source}: judge.samples {judge.samples} needs judge.temperature > 0 "
+            f"{config.origin('judge.samples')}: judge.samples {judge.samples} needs judge.temperature > 0 "
             "(greedy decoding gives identical samples); use samples: 1 or set a temperature"
         )
     if not 0.0 <= judge.min_digit_mass <= 1.0:
         raise ConfigError(
-            f"{config.source}: judge.min_digit_mass {judge.min_digit_mass:g}: a probability, "
+            f"{config.origin('judge.min_digit_mass')}: judge.min_digit_mass {judge.min_digit_mass:g}: a probability, "
             "between 0 and 1 (0 turns the check off)"
         )
     if judge.timeout_s <= 0 or judge.max_pixels < 1 or judge.max_new_tokens < 1:
@@ -102,13 +114,22 @@ def backend_target(config: Config) -> str:
 
 
 def check_constant(config: Config) -> None:
-    scores = config.judge.scores
-    for dimension in config.judge.dimensions:
+    """judge.scores: a number in [0, 10] for each judged dimension; a left-out one is named."""
+    scores, dimensions = config.judge.scores, config.judge.dimensions
+    where = config.origin("judge.scores")
+    example = ", ".join(f"{d}: {scores.get(d, 6)}" for d in dimensions)
+    fix = f"e.g. --eb-set='judge.scores={{{example}}}'"
+    for dimension in dimensions:
         value = scores.get(dimension)
+        if dimension not in scores:
+            raise ConfigError(
+                f"{where}: judge.scores has no {dimension}; the constant backend needs a number "
+                f"in [0, 10] for each of judge.dimensions ({', '.join(dimensions)}): {fix}"
+            )
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 10:
             raise ConfigError(
-                f"{config.source}: judge.scores.{dimension}: the constant backend needs a number "
-                f"in [0, 10] for every dimension (got {value!r})"
+                f"{where}: judge.scores.{dimension}: the constant backend needs a number "
+                f"in [0, 10] for every dimension (got {value!r}); {fix}"
             )
 
 
@@ -118,7 +139,7 @@ def resolve_model(config: Config, build: bool = True) -> str | None:
     if model is None:
         if config.judge.backend == "qwen-vl":
             raise ConfigError(
-                f"{config.source}: judge.model is required for judge.backend qwen-vl "
+                f"{config.origin('judge.backend')}: judge.model is required for judge.backend qwen-vl "
                 "(a hub id, a local folder, or tiny:qwen3-vl)"
             )
         return None

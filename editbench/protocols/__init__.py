@@ -35,7 +35,7 @@ def check(config, suite) -> Protocol | None:
     if protocol is None:
         from editbench.judging.prompts import load_templates
 
-        load_templates(suite, list(judge.dimensions))
+        load_templates(suite, list(judge.dimensions), config.resolve(config.suite.path))
         return None
     defaults = type(judge)()
     for key in ("dimensions", "images"):

@@ -140,10 +140,23 @@ def markdown_lines(block: dict[str, Any], escape) -> list[str]:
     return lines
 
 
+def unit(block: dict[str, Any], name: str) -> str | None:
+    """A column's unit for its header: `%` for a percentage, else its scale (`0–100`), or None."""
+    base = name.removesuffix(OFFICIAL_SUFFIX).removesuffix(ARITHMETIC_SUFFIX)
+    column = next((c for c in block["columns"] if c["name"] == base), None)
+    if column is None:
+        return None
+    if column.get("percent"):
+        return "%"
+    scale = (block["interval"].get("scales") or {}).get(base)
+    return f"{scale[0]:g}–{scale[1]:g}" if scale else None
+
+
 def html_table(block: dict[str, Any]) -> str:
     header, body = grid(block)
     esc = _esc
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    named = [f"{h} ({unit(block, h)})" if unit(block, h) else h for h in header]
+    head = "".join(f"<th>{esc(h)}</th>" for h in named)
     rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in body)
     official = block["official"]
     return (

@@ -253,11 +253,12 @@ def _mean(by_rater: dict[str, Any]) -> float:
 def _ceiling(values: dict[str, dict[str, Any]], cases: list[str]) -> dict[str, Any]:
     raters = {r for c in cases for r in values[c]}
     if len(raters) < 2:
+        why = "no rated case was scored" if not cases else "one rater"
         return {
             "raters": len(raters),
             "alpha": None,
             "rater_vs_rest": None,
-            "note": "one rater: no human ceiling",
+            "note": f"{why}: no human ceiling",
         }
     by_rater: dict[str, dict[str, float]] = {}
     for case in cases:
@@ -471,9 +472,11 @@ def _number(value: float | None) -> str:
 
 
 def _ceiling_cells(row: dict[str, Any]) -> list[str]:
+    """The raters of the rated cases (whether or not the judge scored them), and their ceiling
+    over the cases the judge scored."""
     ceiling = row["ceiling"]
     rest = ceiling.get("rater_vs_rest") or {}
-    return [str(ceiling["raters"]), _number(ceiling.get("alpha")), _number(rest.get("value"))]
+    return [str(row["raters"]), _number(ceiling.get("alpha")), _number(rest.get("value"))]
 
 
 def _ratings_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:

@@ -20,9 +20,15 @@ from editbench.reporting.summary import failures_text, interval_text, rows
 from editbench.reporting.tables import score_cell
 from editbench.vocabulary import Status
 
-SCALE_MAX = 10.0
+DEFAULT_SCALE = (0.0, 10.0)
 COLORS = {"SC": "#4e79a7", "PQ": "#f28e2b", "O": "#59a14f", "criterion": "#b07aa1"}
+# a protocol's own dimensions take the next unused of these (Tableau 10, then darker shades)
+PALETTE = (
+    "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#e15759", "#76b7b2", "#edc948", "#ff9da7",
+    "#9c755f", "#bab0ac", "#1f4e79", "#a0522d", "#2e7d32", "#6a1b9a", "#b71c1c", "#00695c",
+)  # fmt: skip
 THUMB_PX = 160
+CHAR_PX = 7  # about one character of the chart's 12px labels
 
 
 def esc(value: Any) -> str:
@@ -60,7 +66,7 @@ def render(
         "<h2>Cases</h2>",
         _filters(summary, records),
         '<div id="cases">',
-        *(_case(r, run_dir, language) for r in records),
+        *(_case(r, run_dir, language) for r in case_order(summary, records)),
         "</div>",
         f"<script>{_SCRIPT}</script>",
         "</body></html>",
@@ -76,11 +82,28 @@ def _head(title: str) -> str:
     )
 
 
+def case_order(summary: dict[str, Any], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cards in case order (categories as in the tables, then case id), not arrival order."""
+    rank = {row["key"]: i for i, row in enumerate(summary.get("categories") or [])}
+    return sorted(
+        records,
+        key=lambda r: (rank.get(r.get("category"), len(rank)), str(r.get("case_id"))),
+    )
+
+
+def editor_text(editor: dict[str, Any]) -> str:
+    """What made the edits: a replay names the folder it read (and its layout), not a model."""
+    if editor.get("backend") == "replay":
+        layout = f" ({editor['replay_layout']} layout)" if editor.get("replay_layout") else ""
+        return f"replay of {editor.get('replay_dir') or '?'}{layout}"
+    return f"{editor.get('backend', '')} {editor.get('model') or ''}"
+
+
 def _facts(meta: dict[str, Any]) -> str:
     suite, editor, judge = meta.get("suite", {}), meta.get("editor", {}), meta.get("judge", {})
     facts = [
         ("suite", f"{suite.get('name', '')} {suite.get('version', '')}"),
-        ("editor", f"{editor.get('backend', '')} {editor.get('model') or ''}"),
+        ("editor", editor_text(editor)),
         (
             "judge",
             f"{judge.get('backend', '')} {judge.get('model') or ''} {judge.get('method', '')}",
@@ -95,9 +118,22 @@ def _facts(meta: dict[str, Any]) -> str:
     return f'<ul class="facts">{items}</ul>'
 
 
+def dimension_scales(summary: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """Each dimension's scale: a protocol run's own (summary interval.scales), else 0-10."""
+    own = (summary.get("interval") or {}).get("scales") or {}
+    return {d: tuple(own.get(d) or DEFAULT_SCALE) for d in summary["dimensions"]}
+
+
+def scale_text(scale: tuple[float, float]) -> str:
+    return f"{scale[0]:g}–{scale[1]:g}"
+
+
 def _summary_table(summary: dict[str, Any]) -> str:
     dims = summary["dimensions"]
-    head = "".join(f"<th>{esc(d)}</th>" for d in ["category", "n", "failed", *dims, "failures"])
+    scales = dimension_scales(summary)
+    named = (summary.get("interval") or {}).get("scales")  # a protocol run: name each scale
+    shown = [f"{d} ({scale_text(scales[d])})" if named else d for d in dims]
+    head = "".join(f"<th>{esc(d)}</th>" for d in ["category", "n", "failed", *shown, "failures"])
     body = []
     for row in rows(summary):
         cells = [
@@ -115,57 +151,109 @@ def _summary_table(summary: dict[str, Any]) -> str:
     )
 
 
+def colours(dims: list[str]) -> dict[str, str]:
+    """A distinct colour per dimension: editbench's own fixed, a protocol's from PALETTE."""
+    found = {d: COLORS[d] for d in dims if d in COLORS}
+    free = [c for c in PALETTE if c not in found.values()]
+    for d in dims:
+        if d not in found:
+            found[d] = free.pop(0) if free else "#888"
+    return found
+
+
+def _ticks(scales: dict[str, tuple[float, float]]) -> tuple[tuple[float, float] | None, list]:
+    """(the shared scale or None, [(fraction of the plot, label)]): one scale's own values, or
+    percent of each dimension's scale when the dimensions' scales differ."""
+    distinct = set(scales.values())
+    if len(distinct) != 1:
+        return None, [(k / 5, f"{20 * k}%") for k in range(6)]
+    (low, high) = shared = distinct.pop()
+    span = high - low
+    step = 2.0 if span > 5 else 1.0 if span >= 2 else span / 4
+    count = int(round(span / step))
+    return shared, [(k / count, f"{low + k * step:g}") for k in range(count + 1)]
+
+
 def _chart(summary: dict[str, Any]) -> str:
-    """Grouped bars per category and dimension (0-10) with CI whiskers, as inline SVG."""
+    """Grouped bars per category and dimension, each on its own scale, with CI whiskers (SVG)."""
     dims, groups = summary["dimensions"], [*summary["categories"], summary["overall"]["micro"]]
-    bar, gap, top, plot_h, left = 16, 24, 20, 200, 40
-    group_w = max(1, len(dims)) * bar + gap
-    legend_w = left + len(dims) * 90  # the legend must fit even when there are few groups
-    width, height = max(left + len(groups) * group_w + 20, legend_w), top + plot_h + 60
+    if not dims:  # nothing to draw: the message alone, clear of any axis
+        return (
+            '<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="320" height="40" '
+            'role="img" aria-label="no scores"><text x="10" y="24">no scores in this run'
+            "</text></svg>"
+        )
+    scales, fill = dimension_scales(summary), colours(dims)
+    shared, ticks = _ticks(scales)
+    bar, gap, top, plot_h, left = 16, 24, 20, 200, 48
+    group_w = len(dims) * bar + gap
+    names = [str(row["name"]) for row in groups]
+    label_px = max(len(n) for n in names) * CHAR_PX
+    rotate = label_px > group_w - 4  # long names slant instead of running together
+    if rotate:  # room on the left for the first group's slanted name
+        left = max(left, int(label_px * 0.82 - group_w / 2) + 16)
+    labels_h = int(label_px * 0.6) + 16 if rotate else 24
+    legend = [f"{d} ({scale_text(scales[d])})" for d in dims]
+    legend_x = [left]
+    for text in legend[:-1]:
+        legend_x.append(legend_x[-1] + 24 + len(text) * CHAR_PX)
+    legend_w = legend_x[-1] + 24 + len(legend[-1]) * CHAR_PX
+    width = max(left + len(groups) * group_w + 20, legend_w)
+    height = top + plot_h + labels_h + 36
 
-    def y(value: float) -> float:
-        return top + plot_h * (1 - max(0.0, min(SCALE_MAX, value)) / SCALE_MAX)
+    def y(fraction: float) -> float:
+        return top + plot_h * (1 - max(0.0, min(1.0, fraction)))
 
+    def at(dim: str, value: float) -> float:
+        low, high = scales[dim]
+        return y((value - low) / (high - low) if high > low else 0.0)
+
+    axis = "" if shared else "each dimension as % of its own scale"
     out = [
         f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="mean scores per category">'
+        f'role="img" aria-label="mean scores per category, each dimension on its own scale">'
     ]
-    for tick in range(0, 11, 2):
+    for fraction, label in ticks:
         out.append(
-            f'<line x1="{left}" x2="{width - 10}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" class="grid"/>'
-            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>'
+            f'<line x1="{left}" x2="{width - 10}" y1="{y(fraction):.1f}" y2="{y(fraction):.1f}" '
+            f'class="grid"/><text x="{left - 6}" y="{y(fraction) + 4:.1f}" text-anchor="end">'
+            f"{esc(label)}</text>"
         )
+    if axis:
+        out.append(f'<text x="{left}" y="{top - 6}" class="axis">{esc(axis)}</text>')
     for g, row in enumerate(groups):
         x0 = left + g * group_w + gap / 2
         for d, dim in enumerate(dims):
             stat = row["dimensions"].get(dim)
             if not stat or not stat.get("n"):
                 continue
-            x = x0 + d * bar
+            x, top_y = x0 + d * bar, at(dim, stat["mean"])
             out.append(
-                f'<rect class="bar" x="{x:.1f}" y="{y(stat["mean"]):.1f}" width="{bar - 2}" '
-                f'height="{top + plot_h - y(stat["mean"]):.1f}" fill="{COLORS.get(dim, "#888")}">'
-                f"<title>{esc(row['name'])} {esc(dim)}: {stat['mean']:.2f}</title></rect>"
+                f'<rect class="bar" data-dimension="{esc(dim)}" x="{x:.1f}" y="{top_y:.1f}" '
+                f'width="{bar - 2}" height="{top + plot_h - top_y:.1f}" fill="{fill[dim]}">'
+                f"<title>{esc(row['name'])} {esc(dim)}: {stat['mean']:.2f} on "
+                f"{scale_text(scales[dim])}</title></rect>"
             )
             mid = x + (bar - 2) / 2
             if stat.get("ci_low") is None:
                 continue  # too few cases for an interval: no whisker
             out.append(
-                f'<line class="ci" x1="{mid:.1f}" x2="{mid:.1f}" y1="{y(stat["ci_low"]):.1f}" '
-                f'y2="{y(stat["ci_high"]):.1f}"/>'
+                f'<line class="ci" x1="{mid:.1f}" x2="{mid:.1f}" y1="{at(dim, stat["ci_low"]):.1f}" '
+                f'y2="{at(dim, stat["ci_high"]):.1f}"/>'
             )
+        lx, ly = x0 + group_w / 2 - gap / 2, top + plot_h + 16
+        turn = f' transform="rotate(-35 {lx:.1f} {ly})"' if rotate else ""
+        anchor = "end" if rotate else "middle"
         out.append(
-            f'<text x="{x0 + group_w / 2 - gap / 2:.1f}" y="{top + plot_h + 18}" '
-            f'text-anchor="middle">{esc(row["name"])}</text>'
+            f'<text class="xlabel" x="{lx:.1f}" y="{ly}" text-anchor="{anchor}"{turn}>'
+            f"{esc(row['name'])}</text>"
         )
     for d, dim in enumerate(dims):
         out.append(
-            f'<rect x="{left + d * 90}" y="{height - 22}" width="12" height="12" '
-            f'fill="{COLORS.get(dim, "#888")}"/><text x="{left + d * 90 + 16}" '
-            f'y="{height - 12}">{esc(dim)}</text>'
+            f'<rect x="{legend_x[d]}" y="{height - 22}" width="12" height="12" '
+            f'fill="{fill[dim]}"/><text x="{legend_x[d] + 16}" y="{height - 12}">'
+            f"{esc(legend[d])}</text>"
         )
-    if not dims:
-        out.append(f'<text x="{left}" y="{top + plot_h / 2}">no scores in this run</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -256,6 +344,7 @@ th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right}
 th:first-child,td:first-child{text-align:left}
 caption{caption-side:bottom;font-size:.85em;color:#555;text-align:left}
 svg text{font-size:12px;fill:#333} svg .grid{stroke:#eee} svg .ci{stroke:#222;stroke-width:1.5}
+svg .axis{fill:#666}
 .facts{list-style:none;padding:0}
 .filters{margin:.5em 0}
 #cases{display:flex;flex-wrap:wrap;gap:.8em}

@@ -27,6 +27,7 @@ from editbench.reporting.environments import environment_differences, warning_li
 from editbench.reporting.rundir import RESULTS, RUN_META, load_run, write_reports
 from editbench.reporting.runmeta import now, scheduler_meta, write_json
 from editbench.reporting.tables import table_lines
+from editbench.shard import parse_shard
 
 # settings that may differ between the machines of one run: they do not change a result
 MACHINE_KEYS = {"editor": (), "judge": ("python", "gpus", "url", "api_key_env", "allow_remote")}
@@ -48,6 +49,9 @@ def merge(run_dirs: list[Path], out: Path, allow_partial: bool = False) -> dict[
     _check_compatible(loaded)
     records = _merged_records(loaded)
     missing = missing_cases(loaded, records)
+    lost_shards = missing_shards(loaded)
+    if lost_shards and not allow_partial:
+        raise ConfigError(_missing_shards_message(lost_shards, loaded))
     if missing and not allow_partial:
         raise ConfigError(_missing_message(missing, loaded))
     if out.exists() and any(out.iterdir()):
@@ -60,7 +64,7 @@ def merge(run_dirs: list[Path], out: Path, allow_partial: bool = False) -> dict[
             shutil.copytree(path / "images", out / "images", dirs_exist_ok=True)
     with open(out / RESULTS, "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    meta = _merged_meta(loaded, out, missing)
+    meta = _merged_meta(loaded, out, missing, lost_shards)
     write_json(out / RUN_META, meta)
     return write_reports(out, records, meta)
 
@@ -147,6 +151,39 @@ def missing_cases(
     }
 
 
+def missing_shards(loaded: list[tuple[Path, list, dict]]) -> list[str]:
+    """The shards (`K/N`) of the runs' `--eb-shard` split that no merged run is.
+
+    A shard's run.json expects only its own cases, so a lone shard would otherwise look whole.
+    Runs of different splits (1/2 with 1/3) cannot be merged at all.
+    """
+    shards = [(path, parse_shard(meta.get("shard"))) for path, _, meta in loaded]
+    counts = {shard[1] for _, shard in shards if shard}
+    if not counts:
+        return []
+    if len(counts) > 1 or any(shard is None for _, shard in shards):
+        listing = ", ".join(
+            f"{path}: {meta.get('shard') or 'not a shard'}" for path, _, meta in loaded
+        )
+        raise ConfigError(
+            f"cannot merge shards of different splits ({listing}); merge the K/N shards of one "
+            "--eb-shard split"
+        )
+    (count,) = counts
+    present = {shard[0] for _, shard in shards if shard}
+    return [f"{k}/{count}" for k in range(1, count + 1) if k not in present]
+
+
+def _missing_shards_message(lost: list[str], loaded: list[tuple[Path, list, dict]]) -> str:
+    given = ", ".join(f"{meta.get('shard')} ({path})" for path, _, meta in loaded)
+    return (
+        f"shard{'s' if len(lost) > 1 else ''} {', '.join(lost)} of the split missing: given "
+        f"{given}; add the missing shards' run folders (`editbench slurm --resume RUN`, or run "
+        "`pytest --eb-shard=K/N` for each), or pass --allow-partial to merge what there is, "
+        "marked partial"
+    )
+
+
 def _missing_message(missing: dict[str, Path], loaded: list[tuple[Path, list, dict]]) -> str:
     expected = sum(len(meta.get("expected_cases") or ()) for _, _, meta in loaded)
     by_run: dict[Path, list[str]] = {}
@@ -161,19 +198,23 @@ def _missing_message(missing: dict[str, Path], loaded: list[tuple[Path, list, di
 
 
 def _merged_meta(
-    loaded: list[tuple[Path, list, dict]], out: Path, missing: dict[str, Path]
+    loaded: list[tuple[Path, list, dict]],
+    out: Path,
+    missing: dict[str, Path],
+    lost_shards: list[str],
 ) -> dict[str, Any]:
     metas = [meta for _, _, meta in loaded]
     expected = [case_id for meta in metas for case_id in meta.get("expected_cases") or ()]
     meta = {
         **metas[0],
         "run_id": out.name,
-        "status": "partial" if missing else "merged",
+        "status": "partial" if missing or lost_shards else "merged",
         "merged": now(),
         "shard": None,
         "expected_cases": expected,
         "expected_from": "merge",
         "missing_cases": list(missing),
+        "missing_shards": lost_shards,
         "environment_differences": [
             {**difference, "run_a": metas[0].get("run_id"), "run_b": m.get("run_id")}
             for m in metas[1:]
@@ -204,10 +245,15 @@ def _merged_meta(
             for path, part, m in loaded
         ],
     }
+    notes = [meta.get("note")]
     if missing:
-        meta["note"] = " ".join(
-            filter(None, (meta.get("note"), partial_note(len(missing), len(expected))))
+        notes.append(partial_note(len(missing), len(expected)))
+    if lost_shards:
+        notes.append(
+            f"Partial: shard{'s' if len(lost_shards) > 1 else ''} {', '.join(lost_shards)} "
+            "of the split missing (run.json missing_shards); their cases are not in these reports."
         )
+    meta["note"] = " ".join(filter(None, notes)) or None
     return meta
 
 
@@ -242,6 +288,8 @@ def main(argv: list[str]) -> int:
         lines += terminal_lines(summary["protocol"])
     lines.append(f"merged {len(args.runs)} runs into {out}")
     meta = json.loads((out / RUN_META).read_text(encoding="utf-8"))
+    if meta["missing_shards"]:
+        lines.append(f"PARTIAL: shards missing: {', '.join(meta['missing_shards'])}")
     for difference in meta["environment_differences"]:
         names = (difference["run_a"] or "first run", difference["run_b"] or "run")
         lines += warning_lines([difference], names)

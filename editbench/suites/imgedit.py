@@ -60,6 +60,7 @@ def load(
     if not cases:
         raise SuiteError(f"{file}: no entries")
     unique_ids(cases, file)
+    _check_image_root(cases, file, root, images is None)
     return Suite(
         name=name or ("ImgEdit-Bench UGE" if uge else "ImgEdit-Bench"),
         version=content_hash(file),
@@ -88,4 +89,17 @@ def _case(file: Path, key: str, entry: object, root: Path, uge: bool) -> Case:
         metadata={"entry": f"entry {key!r}"},
         extra={"key": key, "task_type": category.key, "image_id": image_id},
         output_stem=key,
+    )
+
+
+def _check_image_root(cases: list[Case], file: Path, root: Path, default: bool) -> None:
+    """A wrong image root stops the run at startup, naming suite.images, rather than fail every
+    case; one missing image (the others there) stays that case's own failure."""
+    if any(case.sources[0].path.is_file() for case in cases):
+        return
+    where = f"not set, so they are looked for beside {file}" if default else f"is {root}"
+    raise SuiteError(
+        f"suite.images {where}: none of the {len(cases)} images of {file.name} is there (e.g. "
+        f"{cases[0].sources[0].path}); set suite.images to the folder the entries' ids are "
+        "relative to (ImgEdit's origin_img_root), e.g. --eb-set=suite.images=DIR"
     )

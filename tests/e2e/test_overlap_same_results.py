@@ -21,7 +21,7 @@ from support import read_results, run_bench, tiny_logit_judge, write_config
 pytest.importorskip("diffusers")
 
 CASES = ["物理-001", "物理-002", "物理-003"]
-TIMINGS = {"edit_s", "judge_s", "duration_s", "worker", "eb.worker"}
+TIMINGS = {"edit_s", "judge_s", "judge_load_s", "duration_s", "worker", "eb.worker"}
 
 
 def junit_properties(path) -> dict[str, dict[str, str]]:

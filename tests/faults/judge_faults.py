@@ -17,6 +17,8 @@ Standard library only: the judge environment has no editbench and no pytest. Con
 - `[judge:wait]`      first write `judge-waiting.<pid>`, then wait until the test creates
   `release-judge` (both in `$EB_FAULT_DIR`); the tag's fault, if any, comes after.
 
+`EB_FAULT_LOAD_S` makes the judge take that many seconds to start (a model loading).
+
 Each process appends its pid to `$EB_FAULT_DIR/judge-pids` when it starts.
 """
 
@@ -34,6 +36,7 @@ LATE = 9.0
 class FaultyJudge:
     def __init__(self, options: dict) -> None:
         self.dir = os.environ["EB_FAULT_DIR"]
+        time.sleep(float(os.environ.get("EB_FAULT_LOAD_S", "0")))  # a model that takes a while
         with open(os.path.join(self.dir, "judge-pids"), "a", encoding="utf-8") as log:
             log.write(f"{os.getpid()}\n")
         self.seen: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from support import read_results, run_bench, write_config
+from support import constant_judge, read_results, run_bench, write_config
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -72,7 +72,7 @@ def test_identity_run_writes_every_case(tmp_path):
     ("setting", "needle"),
     [
         ("editor.stepz=2", "unknown config key editor.stepz; did you mean editor.steps?"),
-        ("editor.steps=many", "editor.steps: expected a int"),
+        ("editor.steps=many", "editor.steps: expected an int"),
         ("editor.backend=difusers", "unknown backend 'difusers'; did you mean 'diffusers'?"),
         ("suite.path=/nonexistent/suite", "suite /nonexistent/suite: does not exist"),
     ],
@@ -147,3 +147,33 @@ def test_a_case_without_the_run_language_fails_alone_and_a_preference_list_runs_
     assert records["物理-glass_edge"]["instruction"]["zh"] in (
         tmp_path / "both" / "report.html"
     ).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("setting", "needle"),
+    [
+        (
+            "editor.steps=four",
+            "--eb-set=editor.steps=four: editor.steps: expected an int, got str 'four'; "
+            "give an int after the =, as --eb-set=editor.steps=...",
+        ),
+        (
+            "editor.stepz=2",
+            "--eb-set=editor.stepz=2: unknown config key editor.stepz; did you mean editor.steps?",
+        ),
+        (
+            "judge.scores={SC: 7, PQ: 8}",
+            "--eb-set=judge.scores={SC: 7, PQ: 8}: judge.scores has no criterion; the constant "
+            "backend needs a number in [0, 10] for each of judge.dimensions (SC, PQ, criterion): "
+            "e.g. --eb-set='judge.scores={SC: 7, PQ: 8, criterion: 6}'",
+        ),
+    ],
+)
+def test_an_eb_set_error_blames_the_eb_set_item_not_the_config_file(
+    tmp_path, judge_python, setting, needle
+):
+    config = write_config(tmp_path, judge=constant_judge(judge_python))
+    result = run_bench(config, f"--eb-set={setting}", "--collect-only")
+    assert result.returncode == 4, result.stdout[-2000:]
+    assert needle in result.stderr
+    assert str(config) not in result.stderr and "--eb-set " not in result.stderr

@@ -249,3 +249,21 @@ def test_merge_compares_what_the_suite_and_models_are_not_how_paths_were_written
     assert f"the judge differs (model: 'folder {'f' * 64}' vs 'folder {'0' * 64}')" in (
         capsys.readouterr().err
     )
+
+
+@pytest.mark.timeout(300)
+def test_a_lone_shard_does_not_merge_without_allow_partial(tmp_path, capsys):
+    """Shard 1/2 alone expects only its own cases; the merge still knows shard 2/2 is missing."""
+    config = write_config(tmp_path)
+    shard = run_bench(config, "--eb-shard=1/2", run_dir=tmp_path / "shard-1")
+    assert shard.returncode == 0, shard.stdout[-3000:]
+    out = tmp_path / "merged"
+    assert cli(["merge", str(tmp_path / "shard-1"), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "shard 2/2 of the split missing" in err and "--allow-partial" in err
+    assert not out.exists()
+    assert cli(["merge", str(tmp_path / "shard-1"), "-o", str(out), "--allow-partial"]) == 0
+    assert "PARTIAL: shards missing: 2/2" in capsys.readouterr().out
+    meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert (meta["status"], meta["missing_shards"]) == ("partial", ["2/2"])
+    assert "shard 2/2 of the split missing" in (out / "report.md").read_text(encoding="utf-8")

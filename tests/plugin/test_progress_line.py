@@ -28,10 +28,18 @@ def progress(text: str) -> list[tuple[int, int, str]]:
     return [(int(d), int(t), tail.strip()) for d, t, tail in LINE.findall(text)]
 
 
-def run_in_terminal(command: list[str], timeout: float = 240) -> str:
+def run_in_terminal(
+    command: list[str], timeout: float = 240, columns: int = 200, env: dict | None = None
+) -> str:
     """Run `command` with a pseudo-terminal as its stdout and stderr (a 200-column one)."""
     primary, secondary = pty.openpty()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", "LINES": "50"}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "COLUMNS": str(columns),
+        "LINES": "50",
+        **(env or {}),
+    }
     proc = subprocess.Popen(
         command, cwd=REPO, stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary, env=env
     )
@@ -84,7 +92,9 @@ def test_piped_log_has_plain_lines(tmp_path, constant_config):
     assert [done for done, _, _ in progress("\n".join(written))] == list(range(1, 26))
     assert written[-1].split(" | ")[1].startswith("done in")
     assert re.search(
-        r"\| \d+(\.\d)? cases/min \| edit \d+\.\d\ds, judge \d+\.\d\ds \| failed 0$", written[-1]
+        r"\| \d+(\.\d)? cases/min \| edit \d+\.\d\ds, judge \d+\.\d\ds( \(load \d+\.\ds\))? "
+        r"\| failed 0$",
+        written[-1],
     )
 
 
@@ -149,3 +159,37 @@ def test_shard_total_is_the_shard_cases(tmp_path):
     expected = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["expected_cases"]
     assert 0 < len(expected) < 25
     assert progress(result.stdout)[-1][:2] == (len(expected), len(expected))
+
+
+def test_a_narrow_terminal_drops_detail_but_never_the_failed_count(fault_run):
+    """At 60 columns each rewrite fits the terminal, and the last one still ends `failed 2`."""
+    fault_run.change("物理-002", tag="[edit:raise]")
+    fault_run.change("物理-004", tag="[judge:garbage]")
+    config = fault_run.config()
+    command = bench_command(
+        config, "-p", "eb_faults", "-k", "物理", run_dir=fault_run.tmp_path / "r"
+    )
+    output = re.sub(
+        r"\x1b\[[0-9;]*m", "", run_in_terminal(command, columns=60, env=fault_run.env())
+    )
+    assert "2 failed, 3 passed" in output, output[-3000:]
+    shown = [
+        part.split("\n")[0].rstrip() for part in output.split("\r") if part.startswith("editbench ")
+    ]
+    assert shown and all(len(line) < 60 for line in shown), shown
+    assert shown[-1].startswith("editbench 5/5 | done in") and shown[-1].endswith("| failed 2")
+
+
+def test_the_judge_load_is_shown_apart_from_the_per_case_judge_time(fault_run):
+    """The case that started the judge records its load as judge_load_s, not in judge_s."""
+    config = fault_run.config(editor={"backend": "identity"})
+    result, run_dir = fault_run.run(
+        config, "-p", "no:xdist", "-k", "物理", "--eb-progress=log", EB_FAULT_LOAD_S="5"
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    records = [json.loads(line) for line in (run_dir / "results.jsonl").read_text().splitlines()]
+    loaded = [r for r in records if r.get("judge_load_s")]
+    assert len(loaded) == 1 and loaded[0]["judge_load_s"] >= 5.0  # the judge slept 5 s to start
+    assert loaded[0]["judge_s"] < loaded[0]["judge_load_s"]
+    last = [line for line in result.stdout.splitlines() if line.startswith("editbench 5/5")][-1]
+    assert re.search(r"judge \d+\.\d\ds \(load \d+\.\ds\)", last), last

@@ -457,11 +457,9 @@ RISE_IDS = [
 ]
 
 
-def test_rise_accuracy_scores_and_the_official_rule(tmp_path, judge_python):
-    file = write_rise(tmp_path / "rise", release=360)
-    run = ProtocolRun(tmp_path, judge_python, RISE_IDS)
-    c = run.colour
-    rules = [
+def rise_rules(c: dict[str, str]) -> list[dict]:
+    """The scripted judge's answers for the RISE cases (each case's edit has colour c[id])."""
+    return [
         {"match": "a year later", "request": "consistency", "text": "Identical.\nFinal Score: 5"},
         {"match": "a year later", "request": "reasoning-input", "text": "**Final Score:** **5**"},
         {"image": c["temporal_reasoning_1"], "request": "plausibility", "text": "Final Score: 5"},
@@ -488,7 +486,13 @@ def test_rise_accuracy_scores_and_the_official_rule(tmp_path, judge_python):
             "retry": "Still unsure.",
         },
     ]
-    result = run.run({"path": str(file), "format": "rise"}, "rise", rules)
+
+
+def test_rise_accuracy_scores_and_the_official_rule(tmp_path, judge_python):
+    file = write_rise(tmp_path / "rise", release=360)
+    run = ProtocolRun(tmp_path, judge_python, RISE_IDS)
+    c = run.colour
+    result = run.run({"path": str(file), "format": "rise"}, "rise", rise_rules(c))
     assert result.returncode == 1, result.stdout[-3000:]
 
     binary = {0: 1, 1: 5}  # a logical 0/1 judgement reported as 1 or 5
@@ -573,3 +577,42 @@ def test_rise_accuracy_scores_and_the_official_rule(tmp_path, judge_python):
     )  # consistency_free: never asked
     assert len(asked[("reasoning-input", c["temporal_reasoning_1"])]["images"]) == 2
     assert "Accuracy (official arithmetic)" in result.stdout
+
+
+def test_a_rise_replay_report_draws_each_scale_names_it_and_keeps_case_order(
+    tmp_path, judge_python
+):
+    """report.html of a protocol run: each dimension on its own scale in its own colour, readable
+    category labels, scales named in both tables, cards in case order, the replayed folder named."""
+    import re
+
+    file = write_rise(tmp_path / "rise", release=360)
+    run = ProtocolRun(tmp_path, judge_python, RISE_IDS)
+    result = run.run(
+        {"path": str(file), "format": "rise"}, "rise", rise_rules(run.colour), "-n", "2"
+    )
+    assert result.returncode == 1, result.stdout[-3000:]
+    page = (run.run_dir / "report.html").read_text(encoding="utf-8")
+    chart = page[page.index('<svg id="chart"') : page.index("</svg>")]
+    fills = dict(re.findall(r'data-dimension="([^"]+)"[^>]*fill="(#[0-9a-f]+)"', chart))
+    assert {"reasoning", "consistency", "plausibility"} <= set(fills)
+    assert len(set(fills.values())) == len(fills)  # a colour per dimension, none grey
+    assert "each dimension as % of its own scale" in chart  # 1-5 and 0/1 dimensions: no 0-10 axis
+    assert "reasoning (1–5)" in chart and "complete (0–1)" in chart
+    reasoning = re.search(
+        r'data-dimension="reasoning" x="[^"]+" y="([^"]+)"[^>]*height="([^"]+)"', chart
+    )
+    assert reasoning  # the top of a 1-5 mean sits on its own scale, not on 0-10
+    labels = re.findall(r'<text class="xlabel"[^>]*transform="rotate\(-35', chart)
+    assert len(labels) == 5  # four long category names and the overall bar, slanted apart
+    summary_head = page[page.index('<table id="summary">') : page.index("</thead>")]
+    assert "reasoning (1–5)" in summary_head
+    protocol = page[page.index('<table id="protocol">') :]
+    assert "Reasoning (0–100)" in protocol[: protocol.index("</thead>")]
+    assert "Accuracy (%)" in protocol[: protocol.index("</thead>")]
+    cards = re.findall(r'<div class="case [^"]*" data-category="([^"]+)"', page)
+    order = [
+        row["key"] for row in json.loads((run.run_dir / "summary.json").read_text())["categories"]
+    ]
+    assert cards == sorted(cards, key=order.index)
+    assert f"replay of {run.edits}" in page[: page.index("<h2>")]

@@ -276,3 +276,47 @@ def test_lf_works_through_the_bench_environment_command(fault_run):
     assert "run-last-failure: rerun previous 1 failure" in again.stdout
     assert list(fault_run.records(fault_run.tmp_path / "again")) == ["物理-002"]
     assert (workdir / "bench" / ".pytest_cache" / "v" / "cache" / "lastfailed").is_file()
+
+
+def check_judge_run(done, reports: Path, name: str) -> None:
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    found = records(reports / name)
+    assert len(found) == 10 and {r["status"] for r in found} == {"ok"}  # every case scored
+
+
+def check_agree(done, reports: Path) -> None:
+    assert done.returncode == 0, done.stdout + done.stderr
+    overall = [line for line in done.stdout.splitlines() if line.startswith("overall")]
+    assert overall and overall[0].split()[1:3] == ["SC", "10"], done.stdout  # 10 cases compared
+
+
+JUDGE_STEPS = [
+    (
+        r"--eb-run-dir=reports/judge-a$",
+        lambda done, reports: check_judge_run(done, reports, "judge-a"),
+    ),
+    (
+        r"--eb-run-dir=reports/judge-b .*judge\.max_pixels",
+        lambda d, r: check_judge_run(d, r, "judge-b"),
+    ),
+    (r"editbench agree reports/judge-a fixtures/sample_ratings\.csv$", check_agree),
+    (r"agree reports/judge-a reports/judge-b --ratings=fixtures/sample_ratings\.csv$", check_agree),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_choosing_a_judge_runs_as_written_on_the_tiny_models(checkout, judge_python, tiny_judge):
+    """The section's commands, in order: edit and score, rescore with a second judge that scores
+    every case, then `agree` with the shipped sample ratings (issue 27: `judge.method=generate`
+    ran 10 minutes on the tiny judge and left nothing to agree on)."""
+    runner = Runner(checkout, judge_python)
+    reports = checkout / "reports"
+    lines = readme_commands((REPO / "README.md").read_text(encoding="utf-8"), ("Choosing a judge",))
+    assert len(lines) == len(JUDGE_STEPS), lines
+    for line, (pattern, check) in zip(lines, JUDGE_STEPS, strict=True):
+        assert re.search(pattern, line.split("#")[0].strip()), line
+        start = time.monotonic()
+        done = runner.run(line)
+        print(f"{time.monotonic() - start:6.1f} s  {line}")  # shown when the test fails
+        check(done, reports)

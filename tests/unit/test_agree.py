@@ -464,3 +464,25 @@ def test_replay_reads_a_run_folders_edits_and_refuses_latest(tmp_path):
         replay.edit(request("社会-001"))  # a suite case the run did not run
     with pytest.raises(ConfigError, match="name the run folder itself"):
         editor("reports/latest")
+
+
+def test_a_judge_that_failed_everywhere_still_counts_the_raters(tmp_path, capsys):
+    """`editbench agree RUN ratings.csv` where every case is unparseable: n 0, raters 2."""
+    records = [record(c, KEYS[c[:2]], None, None, "unparseable", "no score") for c in CASES]
+    write_run(tmp_path / "run", records, meta("run", "generate"))
+    ratings = write_ratings(
+        tmp_path / "ratings.csv",
+        [
+            {"case_id": c, "dimension": "SC", "score": 3 + i % 5, "rater": rater}
+            for i, c in enumerate(CASES)
+            for rater in ("ann", "bo")
+        ],
+    )
+    result = agree(tmp_path / "run", ratings, "-o", tmp_path / "agree.json")
+    overall = row(result)
+    assert (overall["rated"], overall["n"], overall["raters"]) == (15, 0, 2)
+    assert overall["failures"] == {"unparseable": 15}
+    assert overall["ceiling"]["note"] == "no rated case was scored: no human ceiling"
+    table = capsys.readouterr().out
+    line = next(t for t in table.splitlines() if t.startswith("overall"))
+    assert line.split()[:4] == ["overall", "SC", "0", "15"] and " 2 " in f" {line} "

@@ -34,8 +34,8 @@ def test_relative_paths_resolve_against_the_config_file(tmp_path):
     [
         ({"editor": {"stepz": 3}}, "editor.stepz; did you mean editor.steps?"),
         ({"editr": {}}, "unknown config key editr; did you mean editor?"),
-        ({"editor": {"steps": "four"}}, "editor.steps: expected a int, got str 'four'"),
-        ({"editor": {"steps": True}}, "editor.steps: expected a int"),
+        ({"editor": {"steps": "four"}}, "editor.steps: expected an int, got str 'four'"),
+        ({"editor": {"steps": True}}, "editor.steps: expected an int"),
         ({"judge": {"method": "vibes"}}, "judge.method: 'vibes' is not one of logit, generate"),
         ({"suite": {"language": "fr"}}, "suite.language"),
         ({"judge": {"images": "source"}}, "judge.images: expected a list"),

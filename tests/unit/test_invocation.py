@@ -47,3 +47,13 @@ def test_editbench_options_need_a_run_config(tmp_path):
     assert message.startswith("editbench: --eb-run-dir, --eb-shard given, but pytest found no run")
     assert options_without_config(["--eb-run-dir=/x"], True, None, tmp_path) is None
     assert options_without_config(["-k", "物理"], False, None, tmp_path) is None
+
+
+def test_a_mistyped_eb_option_gets_the_closest_one_and_others_are_left_to_pytest():
+    from editbench.invocation import unknown_options
+
+    known = ["--eb-config", "--eb-set", "--eb-run-dir", "-k", "--lf"]
+    assert "did you mean --eb-config?" in unknown_options(["--eb-confg=x.yaml"], known)
+    assert "did you mean --eb-run-dir?" in unknown_options(["-k", "x", "--eb-rundir", "d"], known)
+    assert unknown_options(["--eb-config=x.yaml", "--whatever"], known) is None
+    assert unknown_options(["--eb-confg=x"], ["-k"]) is None  # ours not registered: no verdict

@@ -90,3 +90,24 @@ def test_durations_read_at_a_glance():
         "1h00m",
         "2h02m",
     ]
+
+
+def test_a_narrow_line_drops_detail_first_and_keeps_the_failed_count():
+    progress = Progress(started=0.0, total=4)
+    for status in ("ok", "edit-error", "timeout", "ok"):
+        progress.add(rec(status))
+    full = progress.line(now=60.0)
+    assert progress.line(now=60.0, width=len(full)) == full
+    assert progress.line(now=60.0, width=85).endswith("judge 2.00s | failed 2")
+    assert (
+        progress.line(now=60.0, width=60)
+        == "editbench 4/4 | done in 1m00s | 4.0 cases/min | failed 2"
+    )
+    assert progress.line(now=60.0, width=40) == "editbench 4/4 | done in 1m00s | failed 2"
+
+
+def test_the_judge_load_is_shown_apart():
+    progress = Progress(started=0.0, total=3)
+    progress.add({**rec(judge_s=2.0), "judge_load_s": 18.4})
+    progress.add(rec(judge_s=4.0))
+    assert "judge 3.00s (load 18.4s)" in progress.line(now=60.0)
