@@ -101,7 +101,7 @@ def test_missing_judge_python_is_one_line(tmp_path, config):
     ("judge", "expected"),
     [
         ({"backend": "qwen_vl"}, "did you mean 'qwen-vl'"),
-        ({"backend": "constant", "scores": {"SC": 7}}, "judge.scores.PQ"),
+        ({"backend": "constant", "scores": {"SC": 7}}, "judge.scores has no PQ"),
         ({"backend": "qwen-vl"}, "judge.model is required"),
         ({"backend": "qwen-vl", "model": "./no/such/folder"}, "not a checkpoint folder"),
         ({"dimensions": ["SC", "aesthetics"]}, "judge.dimensions"),
