@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from typing import Any
 import pytest
 
 from editbench import protocols
-from editbench.config import Config
 from editbench.errors import EditbenchError
 from editbench.protocols.facts import case_facts
 from editbench.protocols.render import terminal_lines
@@ -40,36 +38,11 @@ from editbench.reporting.records import (
     read_results,
     record_from_report,
 )
-from editbench.reporting.rundir import RESULTS, RUN_META, write_reports
+from editbench.reporting.rundir import RESULTS, RUN_META, point_latest, write_reports
 from editbench.reporting.runmeta import finish_meta, start_meta, write_json
 from editbench.reporting.summary import summarize
 from editbench.reporting.tables import table_lines
 from editbench.settings import Settings
-
-
-def new_run_dir(config: Config, explicit: str | None) -> Path:
-    """`--eb-run-dir`, else `<run.dir>/<timestamp>-<name>`; `<run.dir>/latest` points at it."""
-    if explicit:
-        return Path(explicit).resolve()
-    parent = config.resolve(config.run.dir)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = config.run.name or "run"
-    run_dir = parent / f"{stamp}-{name}"
-    suffix = 1
-    while run_dir.exists():
-        suffix += 1
-        run_dir = parent / f"{stamp}-{name}-{suffix}"
-    return run_dir
-
-
-def point_latest(run_dir: Path) -> None:
-    latest = run_dir.parent / "latest"
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(run_dir.name, target_is_directory=True)
-    except OSError:
-        pass  # a filesystem without symlinks: the run folder's path is printed anyway
 
 
 def runs_cases(config: pytest.Config) -> bool:

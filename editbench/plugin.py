@@ -46,13 +46,14 @@ import pytest
 from editbench import editors, invocation, overlap
 from editbench.cache import Cache
 from editbench.cases import Case, marker_name
-from editbench.controller import Controller, new_run_dir, runs_cases
+from editbench.controller import Controller, runs_cases
 from editbench.devices import gpu_groups, parse_gpu_list, unseen_gpus, visible_gpus, worker_specs
 from editbench.errors import EditbenchError
 from editbench.judging import WorkerInfo, modes
 from editbench.progress import MODES, Progress, Throttle, choose_mode
 from editbench.reporting.junit import JunitHooks, keeps_testcase_properties
 from editbench.reporting.records import PROPERTIES_ATTRIBUTE
+from editbench.reporting.rundir import new_run_dir
 from editbench.runner import CaseRunner
 from editbench.settings import Settings, load_settings
 from editbench.shard import parse_shard, shard_cases

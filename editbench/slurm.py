@@ -32,10 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from editbench.config import load_config
-from editbench.controller import new_run_dir
 from editbench.errors import ConfigError
 from editbench.judging.resolve import judge_python
-from editbench.reporting.rundir import RESULTS, RUN_META
+from editbench.reporting.rundir import RESULTS, RUN_META, new_run_dir
 from editbench.reporting.runmeta import now, write_json
 
 RECORD = "slurm.json"

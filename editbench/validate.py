@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from editbench.controller import new_run_dir
 from editbench.devices import parse_gpu_list, unseen_gpus, visible_gpus
 from editbench.errors import CaseError, EditbenchError
+from editbench.reporting.rundir import new_run_dir
 from editbench.settings import Settings, load_settings
 
 CONFIG_ERROR = 4  # pytest.ExitCode.USAGE_ERROR: what pytest exits with for the same config

@@ -7,8 +7,9 @@ images/<category>/<test id>.{source,edited}.png.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from editbench import protocols
 from editbench.errors import ConfigError
@@ -17,6 +18,9 @@ from editbench.reporting.records import latest_per_case, read_results
 from editbench.reporting.runmeta import write_json
 from editbench.reporting.summary import summarize
 from editbench.reporting.tables import summary_csv
+
+if TYPE_CHECKING:
+    from editbench.config import Config
 
 RESULTS = "results.jsonl"
 RUN_META = "run.json"
@@ -55,6 +59,34 @@ def run_state(meta: dict[str, Any]) -> dict[str, Any]:
     if meta.get("status") in ("interrupted", "partial", "running") and meta.get("note"):
         state["note"] = meta["note"]
     return state
+
+
+def new_run_dir(config: Config, explicit: str | None) -> Path:
+    """`--eb-run-dir`, else `<run.dir>/<timestamp>-<name>`; `<run.dir>/latest` points at it.
+
+    Plain code (no pytest): the controller, `editbench validate` and `editbench slurm` name
+    run folders alike."""
+    if explicit:
+        return Path(explicit).resolve()
+    parent = config.resolve(config.run.dir)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = config.run.name or "run"
+    run_dir = parent / f"{stamp}-{name}"
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = parent / f"{stamp}-{name}-{suffix}"
+    return run_dir
+
+
+def point_latest(run_dir: Path) -> None:
+    latest = run_dir.parent / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run_dir.name, target_is_directory=True)
+    except OSError:
+        pass  # a filesystem without symlinks: the run folder's path is printed anyway
 
 
 def load_run(run_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
