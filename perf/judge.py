@@ -27,7 +27,7 @@ from editbench.cases import load_suite
 from editbench.config import load_config
 from editbench.judging import WorkerInfo, client, launch
 from perf.bench import Options, PerfError, ratio, write_config
-from perf.judgecalls import InProcess, judge_input, requests, scores_of, tiny_judge
+from perf.judgecalls import InProcess, cpu_options, judge_input, requests, scores_of, tiny_judge
 from perf.suite import replicate
 
 SIZE = 256
@@ -75,15 +75,7 @@ def _without_stop(request: dict) -> dict:
 
 
 def _gateway(opts: Options, config, plain: list, stopping: list) -> dict:
-    options = {
-        "method": "generate",
-        "model": _tiny_folder(config),
-        "revision": None,
-        "dtype": "auto",
-        "device": "cpu",
-        "max_pixels": config.judge.max_pixels,
-        "scores": {},
-    }
+    options = cpu_options(config, method="generate")
     opts.say("judge: two judge interpreters (fast decode off / on); compiling the decode step")
     judges = {
         fast: InProcess(opts.judge_python, "qwen-vl", {**options, "fast_decode": fast})
@@ -158,9 +150,3 @@ def check_serve(python: str | None) -> None:
             f"transformers serve cannot run in {python}: missing {', '.join(missing) or done.stderr[-300:]}"
             " (pip install 'transformers[serving]')"
         )
-
-
-def _tiny_folder(config) -> str:
-    from editbench.judging.resolve import resolve_model
-
-    return resolve_model(config)

@@ -42,6 +42,22 @@ def tiny_judge(opts: Options, method: str = "logit") -> dict:
     }
 
 
+def cpu_options(config: Config, **extra) -> dict:
+    """The judge server's setup options for the config's (tiny) judge on the CPU, in-process or
+    over a gateway: what the perf measurements hand `InProcess` and `remote.handle`."""
+    from editbench.judging.resolve import resolve_model
+
+    return {
+        **extra,
+        "model": resolve_model(config),
+        "revision": None,
+        "dtype": "auto",
+        "device": "cpu",
+        "max_pixels": config.judge.max_pixels,
+        "scores": {},
+    }
+
+
 def judge_input(case: Case, language: str, seed: int = 0) -> JudgeInput:
     """Source as is; the "edit" is its mirror image, so the two images differ as a real edit's do."""
     image, png = case.source.load()

@@ -12,7 +12,7 @@ import statistics
 from editbench.cases import load_suite
 from editbench.config import load_config
 from perf.bench import Options, ratio, write_config
-from perf.judgecalls import InProcess, judge_input, requests, scores_of, tiny_judge
+from perf.judgecalls import InProcess, cpu_options, judge_input, requests, scores_of, tiny_judge
 from perf.suite import replicate
 
 SIZE = 256
@@ -34,14 +34,7 @@ def measure(opts: Options) -> dict:
     inputs = [judge_input(c, config.suite.language) for c in suite.cases]
     logit = requests(config, suite, inputs, "logit")
     generate = requests(config, suite, inputs, "generate", max_new_tokens=NEW_TOKENS)
-    options = {
-        "model": _tiny_folder(config),
-        "revision": None,
-        "dtype": "auto",
-        "device": "cpu",
-        "max_pixels": config.judge.max_pixels,
-        "scores": {},
-    }
+    options = cpu_options(config)
     answers = []
     for run in (1, 2):
         opts.say(
@@ -76,9 +69,3 @@ def measure(opts: Options) -> dict:
 def _exact(reply: dict) -> list:
     scores_of(reply)  # raises on an error reply
     return [(r["score"], r["probs"]) for r in reply["results"]]
-
-
-def _tiny_folder(config) -> str:
-    from editbench.judging.resolve import resolve_model
-
-    return resolve_model(config)

@@ -40,7 +40,7 @@ from editbench.config import load_config
 from editbench.judging.parsing import parse_score
 from perf.bench import BenchRun, Options, PerfError, constant_judge, ratio, run_bench, write_config
 from perf.delay_server import MODEL, DelayServer
-from perf.judgecalls import InProcess, judge_input, requests, tiny_judge
+from perf.judgecalls import InProcess, cpu_options, judge_input, requests, tiny_judge
 from perf.scaling import tiny_editor
 from perf.suite import replicate
 
@@ -168,14 +168,7 @@ def fitted_tokens(opts: Options, folder, suite_dir, edit_s: float) -> tuple[int,
     config = load_config(write_config(folder / "fit", suite_dir, editor(), tiny_judge(opts)))
     suite = load_suite(suite_dir)
     inputs = [judge_input(c, config.suite.language) for c in suite.cases[:2]]
-    options = {
-        "model": _tiny_folder(config),
-        "revision": None,
-        "dtype": "auto",
-        "device": "cpu",
-        "max_pixels": config.judge.max_pixels,
-        "scores": {},
-    }
+    options = cpu_options(config)
     local = InProcess(opts.judge_python, "qwen-vl", options)
     try:
         timed = {}
@@ -219,9 +212,3 @@ def _unparsed(answers: list[dict]) -> bool:
 def _cost(result: dict) -> float | None:
     speedup = result.get("speedup")
     return None if not speedup else 1.0 / speedup - 1.0
-
-
-def _tiny_folder(config) -> str:
-    from editbench.judging.resolve import resolve_model
-
-    return resolve_model(config)
