@@ -29,8 +29,8 @@ import pytest
 from editbench import protocols
 from editbench.errors import EditbenchError
 from editbench.protocols.facts import case_facts
-from editbench.protocols.render import terminal_lines
 from editbench.reporting.gate import parse_thresholds, violations
+from editbench.reporting.headline_tables import terminal_lines
 from editbench.reporting.junit import add_suite_properties
 from editbench.reporting.records import (
     WORKER_KEY,
@@ -86,7 +86,7 @@ class Controller:
         self.summary: dict[str, Any] | None = None
         self.gate: list[str] = []
         categories = [(c.key, c.names) for c in settings.suite.categories]
-        self.protocol = protocols.load_protocol(settings.config)
+        self.protocol = settings.protocol
         self.thresholds = parse_thresholds(self.fail_under, categories, self.protocol)
         self.cases = case_lookup(settings)
         self.meta: dict[str, Any] = {}  # run.json, once the run starts
@@ -106,8 +106,7 @@ class Controller:
         (self.run_dir / "images").mkdir(exist_ok=True)
         point_latest(self.run_dir)
         self.meta = start_meta(self.settings, self.run_dir, self.argv, self.shard, self.fail_under)
-        if self.protocol is not None:  # name, file, hash and the spec merge and compare read
-            self.meta["protocol"] = protocols.describe(self.protocol)
+        self.meta["protocol"] = protocols.describe(self.protocol)  # what merge and compare read
         self._continue_folder()
         write_json(self.run_dir / RUN_META, self.meta)
         self._results = open(self.run_dir / RESULTS, "a", encoding="utf-8")
@@ -245,7 +244,7 @@ class Controller:
         case = self.cases.get(param_id(report.nodeid)) if "::test_edit[" in report.nodeid else None
         if finished and case is not None and self.started:
             record = record_from_report(report, case)
-            if self.protocol is not None:  # what the headline rows read, kept with the record
+            if self.protocol.keeps_facts:  # what its headline rows and conditions read
                 record["facts"] = case_facts(case)
             self.add(record)
 

@@ -493,7 +493,7 @@ def eb_editor(eb_settings: Settings):
 @pytest.fixture(scope="session")
 def eb_judge(pytestconfig: pytest.Config, eb_settings: Settings, eb_worker: WorkerInfo):
     judge = modes.open_judge(
-        eb_settings.config, eb_settings.suite, eb_worker, pytestconfig.stash.get(ENDPOINT, None)
+        eb_settings.config, eb_settings.protocol, eb_worker, pytestconfig.stash.get(ENDPOINT, None)
     )
     yield judge
     judge.close()

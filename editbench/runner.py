@@ -13,7 +13,6 @@ runs in the case's own test, so each test reports its own case.
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from editbench.judging import Judge, JudgeInput
 from editbench.overlap import EditAhead
 from editbench.reporting.records import WORKER_PROPERTY
 from editbench.reporting.runmeta import versions
-from editbench.vocabulary import OVERALL, Status
+from editbench.vocabulary import Status
 
 RECORD_VERSION = 1
 
@@ -278,8 +277,6 @@ class CaseRunner:
                 outcome.fail(
                     result["status"], f"{name}: {result.get('reasoning') or result['status']}"
                 )
-        if "SC" in results and "PQ" in results and OVERALL not in results:  # a protocol's own O
-            outcome.dimensions[OVERALL] = overall(results["SC"], results["PQ"])
 
     def _save(self, case: Case, kind: str, data: bytes) -> str:
         relative = Path("images") / case.category.key / f"{case.test_id}.{kind}.png"
@@ -287,28 +284,6 @@ class CaseRunner:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         return relative.as_posix()
-
-
-def overall(sc: dict, pq: dict) -> dict:
-    """O = sqrt(SC * PQ), only when both were read from the judge."""
-    if sc["status"] == Status.OK and pq["status"] == Status.OK:
-        score = math.sqrt(sc["score"] * pq["score"])
-        return {
-            "score": score,
-            "status": Status.OK.value,
-            "raw": "",
-            "reasoning": "sqrt(SC*PQ)",
-            "seconds": 0.0,
-            "cached": False,
-        }
-    return {
-        "score": None,
-        "status": Status.MISSING_INPUT.value,
-        "raw": "",
-        "reasoning": "SC or PQ failed",
-        "seconds": 0.0,
-        "cached": False,
-    }
 
 
 def worker_info(editor_key: dict, judge: Judge, ahead: EditAhead | None = None) -> str:

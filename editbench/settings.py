@@ -13,6 +13,7 @@ from editbench.cases import Suite, load_suite
 from editbench.config import Config, load_config
 from editbench.devices import gpu_groups, parse_gpu_list, visible_gpus
 from editbench.judging import modes
+from editbench.protocols import Protocol, run_protocol
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Settings:
     suite: Suite
     gpus: list[str]
     groups: list[list[str]]
+    protocol: Protocol  # judge.protocol, fitted to the config and the suite: what every part reads
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -46,8 +48,8 @@ def load_settings(
     )
     editors.check(config)
     modes.check(config, suite)
+    protocol = run_protocol(config, suite)
     chosen = parse_gpu_list(gpus)
     chosen = visible_gpus() if chosen is None else chosen
-    return Settings(
-        config=config, suite=suite, gpus=chosen, groups=gpu_groups(chosen, gpus_per_worker)
-    )
+    groups = gpu_groups(chosen, gpus_per_worker)
+    return Settings(config=config, suite=suite, gpus=chosen, groups=groups, protocol=protocol)

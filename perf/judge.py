@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from editbench.cases import load_suite
 from editbench.config import load_config
 from editbench.judging import WorkerInfo, client, launch
+from editbench.protocols import run_protocol
 from perf.bench import Options, PerfError, ratio, write_config
 from perf.judgecalls import InProcess, cpu_options, judge_input, requests, scores_of, tiny_judge
 from perf.suite import replicate
@@ -121,7 +122,9 @@ def service_seconds(opts: Options, config, suite, folder, plain: list) -> float:
     server = launch.start_server(service, folder / "server")
     try:
         judges = [
-            client.ServiceJudge(service, suite, WorkerInfo(i, f"gw{i}", []), server.endpoint)
+            client.ServiceJudge(
+                service, run_protocol(service, suite), WorkerInfo(i, f"gw{i}", []), server.endpoint
+            )
             for i in (0, 1)
         ]
         send = [lambda r, j=j: j.request(r["items"], "generate", r["decoding"]) for j in judges]

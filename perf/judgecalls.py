@@ -22,9 +22,9 @@ from editbench.config import Config
 from editbench.images import encode_png
 from editbench.judging import JudgeInput, WorkerInfo, remote
 from editbench.judging.modes import open_judge
-from editbench.judging.prompts import load_templates
 from editbench.judging.remote import PROTOCOL
 from editbench.judging.scoring import Scorer
+from editbench.protocols import run_protocol
 from perf import judgeside
 from perf.bench import Options, PerfError, env
 
@@ -83,7 +83,8 @@ def requests(
     judge = dataclasses.replace(
         config.judge, method=method, max_new_tokens=max_new_tokens or config.judge.max_new_tokens
     )
-    scorer = Scorer(judge, load_templates(suite, list(judge.dimensions)), {}, send=None)
+    protocol = run_protocol(dataclasses.replace(config, judge=judge), suite)
+    scorer = Scorer(judge, protocol, {}, send=None)
     return [
         {
             "version": PROTOCOL,
@@ -98,7 +99,7 @@ def requests(
 
 
 def open_gateway(config: Config, suite: Suite):
-    return open_judge(config, suite, WorkerInfo(index=0, id="perf", gpus=[]))
+    return open_judge(config, run_protocol(config, suite), WorkerInfo(index=0, id="perf", gpus=[]))
 
 
 class InProcess:

@@ -60,7 +60,11 @@ def main(out: Path) -> None:
             f"--eb-run-dir={run_dir}", f"--eb-set=run.cache_dir={out / 'cache' / name}", *args,
         ]  # fmt: skip
         done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-        print(f"{name}: exit {done.returncode}: {done.stdout.strip().splitlines()[-1]}")
+        last = (done.stdout.strip().splitlines() or done.stderr.strip().splitlines() or [""])[-1]
+        print(f"{name}: exit {done.returncode}: {last}", flush=True)
+        if done.returncode != 0:
+            print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
+            continue
         folder = out / "kept" / name
         folder.mkdir(parents=True, exist_ok=True)
         lines = (run_dir / "results.jsonl").read_text(encoding="utf-8").splitlines()

@@ -35,9 +35,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from editbench import protocols
 from editbench.cache import Cache
 from editbench.errors import ConfigError
+from editbench.hub import hub_snapshot, is_hub_id
 from editbench.judging import WorkerInfo
 from editbench.judging.remote import (
     ONE_TEXTS,
@@ -50,17 +50,16 @@ from editbench.judging.resolve import (
     check_python,
     check_values,
     fingerprint,
-    hub_snapshot,
-    is_hub_id,
     judge_python,
     resolve_model,
 )
-from editbench.judging.scoring import JudgeFailure, described
+from editbench.judging.scoring import JudgeFailure, Scorer, described
 from editbench.vocabulary import Status
 
 if TYPE_CHECKING:
     from editbench.cases import Suite
     from editbench.config import Config
+    from editbench.protocols import Protocol
 
 TOP_LOGPROBS = 20
 SAMPLE_SEED_STEP = 7919  # sample k of a case uses seed + k * step (the retry uses seed + 1)
@@ -140,7 +139,6 @@ def check(config: Config, suite: Suite) -> None:
         resolve_model(config, build=False)
         if judge.engine == "vllm":
             check_vllm(config)
-    protocols.check(config, suite)
 
 
 def check_vllm(config: Config) -> None:
@@ -386,7 +384,7 @@ class ServiceJudge:
     """The Judge of one worker in service mode: requests to the run's one endpoint, several at a time."""
 
     def __init__(
-        self, config: Config, suite: Suite, worker: WorkerInfo, endpoint: Endpoint
+        self, config: Config, protocol: Protocol, worker: WorkerInfo, endpoint: Endpoint
     ) -> None:
         judge = config.judge
         self.config, self.worker, self.endpoint, self.method = (
@@ -401,9 +399,7 @@ class ServiceJudge:
             thread_name_prefix="editbench-judge",
         )
         cache = Cache(config.resolve(config.run.cache_dir)) if config.run.cache else None
-        self.scorer, self.templates = protocols.make_scorer(
-            config, suite, self.score_key(), self.request, cache
-        )
+        self.scorer = Scorer(judge, protocol, self.score_key(), self.request, cache)
 
     def score_key(self) -> dict[str, Any]:
         judge, endpoint = self.config.judge, self.endpoint
@@ -423,7 +419,7 @@ class ServiceJudge:
     def describe(self) -> dict[str, Any]:
         judge = self.config.judge
         return {
-            **described(judge, self.scorer, self.templates),
+            **described(judge, self.scorer),
             "mode": "service",
             "endpoint": self.endpoint.public(),
             "server_pid": self.endpoint.pid,

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import execnet
 
-from editbench import protocols
 from editbench.cache import Cache
 from editbench.devices import judge_devices, visible_gpus
 from editbench.errors import EditbenchError
+from editbench.hub import hub_snapshot, is_hub_id
 from editbench.judging import WorkerInfo, remote
 from editbench.judging.remote import PROTOCOL
 from editbench.judging.resolve import (
@@ -38,18 +38,17 @@ from editbench.judging.resolve import (
     check_python,
     check_values,
     fingerprint,
-    hub_snapshot,
-    is_hub_id,
     judge_python,
     resolve_model,
     resolved_device,
 )
-from editbench.judging.scoring import JudgeFailure, described
+from editbench.judging.scoring import JudgeFailure, Scorer, described
 from editbench.vocabulary import Status
 
 if TYPE_CHECKING:
     from editbench.cases import Suite
     from editbench.config import Config
+    from editbench.protocols import Protocol
 
 LOAD_TIMEOUT_S = 900.0
 _DEAD = (EOFError, OSError, execnet.RemoteError)
@@ -72,7 +71,6 @@ def check(config: Config, suite: Suite) -> None:
         check_constant(config)
     if judge.backend == "qwen-vl":
         resolve_model(config, build=False)
-    protocols.check(config, suite)
 
 
 # -- the gateway ---------------------------------------------------------------------------------
@@ -120,7 +118,7 @@ class Connection:
 class GatewayJudge:
     """The Judge of one worker: a long-lived judge interpreter reached through execnet."""
 
-    def __init__(self, config: Config, suite: Suite, worker: WorkerInfo) -> None:
+    def __init__(self, config: Config, protocol: Protocol, worker: WorkerInfo) -> None:
         judge = config.judge
         self.config, self.worker, self.method = config, worker, judge.method
         self.python = judge_python(config)
@@ -149,9 +147,7 @@ class GatewayJudge:
         self.ready: dict = {}  # the judge's last "ready" message: versions, info, load time
         self.start_error: str | None = None
         cache = Cache(config.resolve(config.run.cache_dir)) if config.run.cache else None
-        self.scorer, self.templates = protocols.make_scorer(
-            config, suite, self.score_key(), self.request, cache
-        )
+        self.scorer = Scorer(judge, protocol, self.score_key(), self.request, cache)
 
     # Judge protocol ----------------------------------------------------------------------------
 
@@ -176,7 +172,7 @@ class GatewayJudge:
         judge = self.config.judge
         ready = self.ready
         return {
-            **described(judge, self.scorer, self.templates),
+            **described(judge, self.scorer),
             "python": str(self.python),
             "versions": ready.get("versions"),
             "info": ready.get("info"),

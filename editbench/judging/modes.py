@@ -14,6 +14,7 @@ from editbench.judging import Judge, NoJudge, WorkerInfo
 if TYPE_CHECKING:
     from editbench.cases import Suite
     from editbench.config import Config
+    from editbench.protocols import Protocol
 
 
 def check(config: Config, suite: Suite) -> None:
@@ -31,7 +32,7 @@ def check(config: Config, suite: Suite) -> None:
 
 
 def open_judge(
-    config: Config, suite: Suite, worker: WorkerInfo, endpoint: dict[str, Any] | None = None
+    config: Config, protocol: Protocol, worker: WorkerInfo, endpoint: dict[str, Any] | None = None
 ) -> Judge:
     """Open the judge for one worker: a gateway into the judge interpreter, or the run's judge service."""
     if config.judge.backend == "none":
@@ -39,7 +40,7 @@ def open_judge(
     if config.judge.mode == "service":
         from editbench.judging import client
 
-        return client.ServiceJudge(config, suite, worker, client.Endpoint.from_dict(endpoint))
+        return client.ServiceJudge(config, protocol, worker, client.Endpoint.from_dict(endpoint))
     from editbench.judging import gateway
 
-    return gateway.GatewayJudge(config, suite, worker)
+    return gateway.GatewayJudge(config, protocol, worker)

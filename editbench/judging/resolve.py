@@ -176,30 +176,6 @@ def fingerprint(model: str | None) -> str | None:
     return folder_fingerprint(Path(model))
 
 
-def is_hub_id(model: str | None) -> bool:
-    """A `owner/name` hub id rather than a local folder or a tiny checkpoint."""
-    return (
-        bool(model)
-        and re.fullmatch(r"[\w.-]+/[\w.-]+", model) is not None
-        and not (Path(model).exists())
-    )
-
-
-def hub_snapshot(repo: str, revision: str | None, filename: str = "config.json") -> str | None:
-    """The commit of the snapshot a hub id (at `revision`, else its default branch) resolves to
-    in the local Hugging Face cache; None when it is not cached (or huggingface_hub is missing).
-
-    Keys and run.json use it, so a hub id given without a revision still changes them when the
-    cached snapshot changes.
-    """
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return None
-    found = try_to_load_from_cache(repo, filename, revision=revision)
-    return Path(found).parent.name if isinstance(found, str) else None
-
-
 def resolved_device(config: Config, gpus: list[str]) -> tuple[str, str]:
     """(device type, dtype) the judge will run with, decided without starting it.
 

@@ -1,64 +1,58 @@
-"""Turn one case into score requests and the judge's replies into results per dimension.
+"""Turn one case into the requests its protocol asks of the judge, and the replies into dimensions.
 
 Plain code: the transport (`send`) is passed in, so this runs the same over a gateway or in a
-test. A dimension's result is a score read from the judge or a failure status with its reason
-and the judge's raw text; nothing here ever fills in a score. Scores are cached per dimension,
-keyed by what determines the judge's answer (its `score_key`: model, revision, settings), method, decoding parameters, the rendered prompt and the hashes
-of the images it saw: a changed template re-scores that dimension without re-editing.
+test. The asks that apply to the case become requests: under `generate` one request per ask
+whose answer names every sub-score (the protocol's answer format), under `logit` one request per
+sub-score, each read as the expected score over the scale's own digits. Sub-scores combine into
+the ask's dimension, then derived dimensions are computed (judging/derive.py).
+
+A sub-score that cannot be read, or lies off its scale, fails its dimension with the status and
+reason (after one retry with a format reminder under generate; a failed retry keeps its own
+status); under logit, one whose probability on the scale's score tokens is below
+`judge.min_digit_mass` fails with `low-digit-mass` (checked on cached scores too). Nothing is
+ever filled in. Results are cached per request, keyed by what determines the judge's answer (its
+`score_key`: model, revision, settings), method, decoding, the rendered prompt, the hashes of the
+images it saw, and for answers other than one `score` the scale and sub-scores: a changed
+template re-scores that ask without re-editing.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import statistics
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from editbench.cache import Cache, cache_key
 from editbench.config import JudgeConfig
-from editbench.images import sha256
+from editbench.errors import CaseError
+from editbench.images import decode_png, encode_png, sha256
 from editbench.judging import DimensionResult, JudgeInput
-from editbench.judging.parsing import JSON_KEYS, parse_score
-from editbench.judging.prompts import REMINDER, Templates
-from editbench.vocabulary import Status, scale_of
+from editbench.judging.derive import ask_dimensions, derive
+from editbench.judging.parsing import JSON_KEYS, Parsed, parse_score, parse_subscores
+from editbench.judging.parsing import Subscore as AnswerName
+from editbench.judging.remote import on_scale
+from editbench.judging.results import JudgeFailure, Send, result, samples_result
+from editbench.protocols import model as m
+from editbench.protocols.facts import case_facts
+from editbench.protocols.prompts import (
+    IMAGE_NAMES,
+    NONE_GIVEN,
+    answer_format,
+    criterion_of,
+    describe_images,
+    fill_prompt_file,
+    prompt_file_text,
+    read_template,
+    reminder,
+)
+from editbench.vocabulary import Status
 
-# Which images each dimension sees: PQ judges the edited image alone.
-OWN_IMAGES = {"PQ": ["edited"]}
-
-
-class JudgeFailure(Exception):
-    """The whole request failed: timeout, judge-error or judge-unavailable, with the judge's text."""
-
-    def __init__(self, status: Status | str, reason: str, raw: str = "") -> None:
-        super().__init__(reason)
-        self.status, self.reason, self.raw = Status(status).value, reason, raw
-
-
-Send = Callable[[list, str, dict], dict]  # (items, method, decoding) -> ScoreReply
-
-
-def result(
-    score: float | None,
-    status: Status | str,
-    raw: str = "",
-    reasoning: str = "",
-    seconds: float = 0.0,
-    **extra,
-) -> DimensionResult:
-    """One dimension's result; the status is stored as its plain string (it crosses execnet)."""
-    return {
-        "score": score,
-        "status": Status(status).value,
-        "raw": raw,
-        "reasoning": reasoning,
-        "seconds": float(seconds),
-        "cached": False,
-        **extra,
-    }
+__all__ = ["JudgeFailure", "Request", "Scorer", "Send", "answer_end", "described", "result"]
 
 
-def described(judge: JudgeConfig, scorer: Scorer, templates: Templates | None) -> dict:
+def described(judge: JudgeConfig, scorer: Scorer) -> dict:
     """What every judge mode's `describe()` says of its scoring: the scorer's cache key, the
     method, decoding, images, dimensions, timeout, template files and protocol."""
     return {
@@ -68,38 +62,36 @@ def described(judge: JudgeConfig, scorer: Scorer, templates: Templates | None) -
         "images": list(judge.images),
         "dimensions": list(judge.dimensions),
         "timeout_s": judge.timeout_s,
-        "templates": {d: str(p) for d, p in templates.files.items()} if templates else {},
+        "templates": scorer.template_files(),
         "protocol": judge.protocol,
     }
 
 
-def samples_result(parsed: list, raw: str, seconds: float) -> DimensionResult:
-    """An ok result from one or more parsed samples (all of them read): their mean, with the
-    spread and the number of samples, and their reasonings joined."""
-    scores = [p.score for p in parsed]
-    reasoning = parsed[0].reasoning if len(parsed) == 1 else " | ".join(p.reasoning for p in parsed)
-    return result(
-        statistics.fmean(scores),
-        Status.OK,
-        raw,
-        reasoning,
-        seconds,
-        spread=statistics.pstdev(scores) if len(scores) > 1 else 0.0,
-        samples=len(scores),
-    )
+@dataclass(frozen=True)
+class Request:
+    """One judge request: the ask it belongs to and the sub-scores its answer gives."""
+
+    id: str  # the wire item's "dimension": the ask id, or "<ask id>.<sub-score>" under logit
+    ask: m.Ask
+    subscores: tuple[m.Subscore, ...]
+    item: dict[str, Any]
 
 
 class Scorer:
+    """Scores one case under the run's protocol; the transport (`send`) is passed in."""
+
     def __init__(
         self,
         judge: JudgeConfig,
-        templates: Templates,
+        protocol: m.Protocol,
         judge_key: dict,
         send: Send,
         cache: Cache | None = None,
     ) -> None:
-        self.judge, self.templates, self.judge_key = judge, templates, judge_key
+        self.judge, self.protocol, self.judge_key = judge, protocol, judge_key
         self.send, self.cache = send, cache
+        self.texts = {ask.id: _template_text(ask) for ask in protocol.asks}
+        self.image_names = {**IMAGE_NAMES, **protocol.image_names}
 
     def decoding(self, seed: int) -> dict:
         samples = self.judge.samples if self.judge.method == "generate" else 1
@@ -110,61 +102,148 @@ class Scorer:
             "seed": int(seed),
         }
 
-    def items(self, item: JudgeInput) -> dict[str, dict]:
-        """The request item (rendered prompt + images) of each configured dimension.
-
-        "source" stands for every input image of the case, in order (one for most cases).
-        """
-        pngs = {"source": list(item.source_pngs or (item.source_png,)), "edited": [item.edited_png]}
-        out = {}
-        for dimension in self.judge.dimensions:
-            kinds = OWN_IMAGES.get(dimension, self.judge.images)
-            names = [kind for kind in kinds for _ in pngs[kind]]
-            prompt = self.templates.render(
-                dimension, item.case, item.instruction, item.description, names, self.judge.method
-            )
-            out[dimension] = {
-                "dimension": dimension,
-                "prompt": prompt,
-                "images": [png for kind in kinds for png in pngs[kind]],
-            }
-            if self.judge.method == "generate" and self.judge.stop_at_answer:
-                out[dimension]["stop"] = {"json": [list(JSON_KEYS)]}  # the answer format asked
+    def template_files(self) -> dict[str, str]:
+        """Each asked dimension's template file (several asks of one dimension: the first's)."""
+        out: dict[str, str] = {}
+        for ask in self.protocol.asks:
+            if ask.template_file is not None:
+                out.setdefault(ask.dimension, str(ask.template_file))
         return out
 
-    def key(self, request_item: dict, seed: int, digests: dict[int, str]) -> str:
+    # requests ----------------------------------------------------------------------------------
+
+    def items(self, item: JudgeInput) -> dict[str, dict]:
+        """The wire item of each of the case's requests, by request id (what `send` carries)."""
+        return {r.id: r.item for r in self.requests(item)[0]}
+
+    def requests(self, item: JudgeInput) -> tuple[list[Request], dict[str, DimensionResult]]:
+        """The case's requests, and the dimensions that failed before asking (a missing image)."""
+        case = item.case
+        facts = case_facts(case)
+        out, failed = [], {}
+        for ask in self.protocol.asks_for(case.category.key, facts):
+            try:
+                kinds, images = self._images(ask, item)
+            except CaseError as exc:
+                for dimension in ask.dimensions:
+                    failed[dimension] = result(None, Status.CASE_ERROR, "", str(exc))
+                continue
+            out += self._ask_requests(ask, item, kinds, images)
+        return out, failed
+
+    def _ask_requests(self, ask: m.Ask, item: JudgeInput, kinds, images) -> list[Request]:
+        groups = (
+            [(f"{ask.id}.{s.id}", (s,)) for s in ask.subscores]
+            if self.judge.method == "logit" and len(ask.subscores) > 1
+            else [(ask.id, ask.subscores)]
+        )
+        out = []
+        for request_id, subs in groups:
+            wire = {
+                "dimension": request_id,
+                "prompt": self._prompt(ask, item, kinds, subs[0]),
+                "images": images,
+            }
+            if (ask.scale.low, ask.scale.high) != (0.0, 10.0):
+                wire["scale"] = [int(ask.scale.low), int(ask.scale.high)]
+            if self.judge.method == "generate" and self.judge.stop_at_answer:
+                wire["stop"] = answer_end(ask, subs)
+            out.append(Request(request_id, ask, subs, wire))
+        return out
+
+    def _images(self, ask: m.Ask, item: JudgeInput) -> tuple[list[str], list[bytes]]:
+        sources = list(item.source_pngs or (item.source_png,))
+        edited = _resized(item.edited_png, sources[0]) if ask.resize_edited else item.edited_png
+        kinds, images = [], []
+        for kind in ask.images:
+            if kind == "sources":
+                kinds += ["source"] * len(sources)
+                images += sources
+            elif kind == "source":
+                kinds.append("source")
+                images.append(sources[0])
+            elif kind == "edited":
+                kinds.append("edited")
+                images.append(edited)
+            else:
+                kinds.append("reference")
+                images.append(_reference(item))
+        return kinds, images
+
+    def _prompt(self, ask: m.Ask, item: JudgeInput, kinds: list[str], sub: m.Subscore) -> str:
+        case = item.case
+        values = {
+            "instruction": item.instruction,
+            "description": item.description or NONE_GIVEN,
+            "category": case.category.display,
+            "criterion": criterion_of(case),
+            "explanation": case.extra.get("explanation") or NONE_GIVEN,
+            "reference_text": case.reference_text or NONE_GIVEN,
+            "images": describe_images(kinds, self.image_names),
+            "answer_format": answer_format(ask, self.judge.method, sub),
+        }
+        text = self.texts[ask.id]
+        if isinstance(ask.template, m.PromptFile):
+            text = fill_prompt_file(text, ask.template.placeholders, values)
+            return text + "\n\n" + values["answer_format"] if self.judge.method == "logit" else text
+        return text.format(**values)
+
+    def request_key(self, request: Request, seed: int, digests: dict[int, str]) -> str:
         decoding = self.decoding(seed)
         if self.judge.method == "logit" or decoding["temperature"] <= 0:
             decoding.pop("seed")  # deterministic: the seed does not change the score
+        if request.ask.answer == "score":  # one score: the prompt says its scale and format
+            return cache_key(
+                {
+                    "kind": "score",
+                    "judge": self.judge_key,
+                    "method": self.judge.method,
+                    "decoding": decoding,
+                    "prompt": request.item["prompt"],
+                    "images": [digests[id(png)] for png in request.item["images"]],
+                }
+            )
         return cache_key(
             {
-                "kind": "score",
+                "kind": "protocol-score",
                 "judge": self.judge_key,
                 "method": self.judge.method,
                 "decoding": decoding,
-                "prompt": request_item["prompt"],
-                "images": [digests[id(png)] for png in request_item["images"]],
+                "prompt": request.item["prompt"],
+                "images": [digests[id(png)] for png in request.item["images"]],
+                "scale": [request.ask.scale.low, request.ask.scale.high],
+                "integer": request.ask.scale.integer_only,
+                "answer": request.ask.answer,
+                "subscores": [[s.id, s.label, s.key] for s in request.subscores],
             }
         )
 
+    # scoring -----------------------------------------------------------------------------------
+
     def score(self, item: JudgeInput) -> dict[str, DimensionResult]:
-        items = self.items(item)
-        inputs = item.source_pngs or (item.source_png,)
-        digests = {id(png): sha256(png) for png in (*inputs, item.edited_png)}
-        keys = {d: self.key(i, item.seed, digests) for d, i in items.items()}
-        results: dict[str, DimensionResult] = {}
-        for dimension, key in keys.items():
-            cached = self.cache.get_json("scores", key) if self.cache else None
+        requests, failed = self.requests(item)
+        digests = {id(png): sha256(png) for r in requests for png in r.item["images"]}
+        keys = {r.id: self.request_key(r, item.seed, digests) for r in requests}
+        subs: dict[str, dict[str, DimensionResult]] = {}
+        for request in requests:
+            cached = self.cache.get_json("scores", keys[request.id]) if self.cache else None
             if cached is not None:
-                results[dimension] = {**cached, "cached": True}
-        missing = [items[d] for d in items if d not in results]
+                values = _from_cache(request, cached)
+                subs[request.id] = {k: {**v, "cached": True} for k, v in values.items()}
+        missing = [r for r in requests if r.id not in subs]
         if missing:
-            fresh = self.fresh(missing, item.seed)
-            for dimension, value in fresh.items():
-                if value["status"] == Status.OK and self.cache:
-                    self.cache.put_json("scores", keys[dimension], value)
-            results.update(fresh)
-        return {d: self._mass_floor(results[d]) for d in items}
+            fresh = self.fresh_requests(missing, item.seed)
+            by_id = {r.id: r for r in missing}
+            for request_id, values in fresh.items():
+                if self.cache and all(v["status"] == Status.OK for v in values.values()):
+                    self.cache.put_json(
+                        "scores", keys[request_id], _to_cache(by_id[request_id], values)
+                    )
+            subs.update(fresh)
+        floored = {
+            r: {k: self._mass_floor(v) for k, v in values.items()} for r, values in subs.items()
+        }
+        return self.combine(item, requests, floored, failed)
 
     def _mass_floor(self, value: DimensionResult) -> DimensionResult:
         """A logit score read from too little probability on score tokens fails (checked on
@@ -183,115 +262,202 @@ class Scorer:
             ),
         }
 
-    def fresh(self, items: list[dict], seed: int) -> dict[str, DimensionResult]:
+    def fresh_requests(self, requests: list[Request], seed: int) -> dict[str, dict]:
+        """{request id: {sub-score id: result}} from one request to the judge (and one retry)."""
         start = time.perf_counter()
         try:
-            reply = self.send(items, self.judge.method, self.decoding(seed))
+            reply = self.send([r.item for r in requests], self.judge.method, self.decoding(seed))
         except JudgeFailure as failure:
-            share = (time.perf_counter() - start) / len(items)
-            return {
-                i["dimension"]: result(None, failure.status, failure.raw, failure.reason, share)
-                for i in items
-            }
+            share = (time.perf_counter() - start) / len(requests)
+            return {r.id: _failed(r, failure, share) for r in requests}
         if self.judge.method == "logit":
-            return self._logit(reply, len(items))
-        return self._generate(items, reply, seed, start)
+            return self._logit_results(requests, reply)
+        return self._generate_results(requests, reply, seed, start)
 
-    def _logit(self, reply: dict, count: int) -> dict[str, DimensionResult]:
-        share = float(reply["seconds"]) / count
-        out = {}
-        for item in reply["results"]:
-            dimension, score, mass = item["dimension"], item["score"], item["mass"]
-            unseen = list(item.get("unseen") or [])
-            raw = json.dumps({"probs": item["probs"], "mass": mass, "unseen": unseen})
-            scale = scale_of(dimension)
-            if score is None or not math.isfinite(score) or not scale.contains(score):
-                out[dimension] = result(
-                    None, Status.OUT_OF_RANGE, raw, f"logit score {score!r} outside {scale}", share
-                )
-                continue
-            reasoning = "expected score over P(0..10) at the answer position"
-            if mass is not None:
-                reasoning += f"; probability on score tokens {mass:.3g}"
-            if unseen:
-                reasoning += (
-                    f"; scores {', '.join(map(str, unseen))} outside the returned top-k: their "
-                    "probability is unknown and counts as missing mass"
-                )
-            extra = {} if mass is None else {"mass": float(mass)}
-            out[dimension] = result(float(score), Status.OK, raw, reasoning, share, **extra)
-        return out
+    def _logit_results(self, requests: list[Request], reply: dict) -> dict[str, dict]:
+        share = float(reply["seconds"]) / len(requests)
+        by_id = {r["dimension"]: r for r in reply["results"]}
+        return {r.id: {r.subscores[0].id: _logit_value(r, by_id[r.id], share)} for r in requests}
 
-    def _generate(
-        self, items: list[dict], reply: dict, seed: int, start: float
-    ) -> dict[str, DimensionResult]:
+    def _generate_results(
+        self, requests: list[Request], reply: dict, seed: int, start: float
+    ) -> dict[str, dict]:
         texts = {r["dimension"]: list(r["texts"]) for r in reply["results"]}
-        parsed = {d: [parse_score(t, scale_of(d)) for t in ts] for d, ts in texts.items()}
-        retry = [
-            dict(i, prompt=i["prompt"] + REMINDER)
-            for i in items
-            if not all(p.ok for p in parsed[i["dimension"]])
-        ]
-        retried: dict[str, list] = {}
-        failure: JudgeFailure | None = None
+        parsed = {r.id: [self._parse(r, t) for t in texts[r.id]] for r in requests}
+        retry = [r for r in requests if not all(_all_ok(p) for p in parsed[r.id])]
+        again: dict[str, list[str] | JudgeFailure] = {}
         if retry:
+            items = [dict(r.item, prompt=r.item["prompt"] + reminder(r.ask)) for r in retry]
             try:
-                again = self.send(retry, "generate", self.decoding(seed + 1))
-                retried = {r["dimension"]: list(r["texts"]) for r in again["results"]}
-            except JudgeFailure as exc:
-                failure = exc
-        share = (time.perf_counter() - start) / len(items)
-        out = {}
-        for i in items:
-            dimension = i["dimension"]
-            if failure is not None and any(r["dimension"] == dimension for r in retry):
-                out[dimension] = self._retry_failed(parsed[dimension], texts[dimension], failure)
-                out[dimension]["seconds"] = share
-                continue
-            out[dimension] = self._combine(
-                dimension, parsed[dimension], texts[dimension], retried.get(dimension), share
-            )
-        return out
+                second = self.send(items, "generate", self.decoding(seed + 1))
+                again = {x["dimension"]: list(x["texts"]) for x in second["results"]}
+            except JudgeFailure as failure:  # the retry's own failure is what is reported
+                for r in retry:
+                    texts[r.id].append(f"[retry failed: {failure.status}: {failure.reason}]")
+                    texts[r.id] += [failure.raw] if failure.raw else []
+                    again[r.id] = failure
+        share = (time.perf_counter() - start) / len(requests)
+        return {
+            r.id: self._samples(r, parsed[r.id], texts[r.id], again.get(r.id), share)
+            for r in requests
+        }
 
-    @staticmethod
-    def _retry_failed(first: list, texts: list[str], failure: JudgeFailure) -> DimensionResult:
-        """The retry itself failed: the case keeps that failure's status (timeout stays timeout)."""
-        why = next(p.reason for p in first if not p.ok)
-        raws = [*texts, f"[retry failed: {failure.status}: {failure.reason}]"]
-        if failure.raw:
-            raws.append(failure.raw)
-        return result(
-            None,
-            failure.status,
-            json.dumps(raws, ensure_ascii=False),
-            f"{failure.reason} (in the retry with a format reminder, after: {why})",
-        )
+    def _parse(self, request: Request, text: str) -> dict[str, Parsed]:
+        if request.ask.answer == "score":
+            return {request.subscores[0].id: parse_score(text, request.ask.scale)}
+        names = [AnswerName(s.id, s.label, s.key) for s in request.subscores]
+        return parse_subscores(text, names, request.ask.scale, request.ask.answer == "list")
 
-    def _combine(
-        self,
-        dimension: str,
-        first: list,
-        texts: list[str],
-        retried: list[str] | None,
-        seconds: float,
-    ) -> DimensionResult:
-        """Each sample that failed to parse gets its retry answer; all samples must parse."""
+    def _samples(
+        self, request: Request, first: list[dict], texts: list[str], retried, seconds: float
+    ) -> dict[str, DimensionResult]:
+        """Every sample must give every sub-score; a failed sample is replaced by its retry."""
         final, raws = list(first), list(texts)
-        if retried is not None:
-            again = iter(retried)
+        suffix = " (after one retry with a format reminder)" if retried is not None else ""
+        if isinstance(retried, JudgeFailure):
+            why = next(p.reason for parsed in first for p in parsed.values() if not p.ok)
+            reason = f"{retried.reason} (in the retry with a format reminder, after: {why})"
+            failed = Parsed(None, Status(retried.status), reason)
+            final = [p if _all_ok(p) else {s.id: failed for s in request.subscores} for p in first]
+            suffix = ""
+        elif retried is not None:
+            answers = iter(retried)
             for index, parsed in enumerate(first):
-                if not parsed.ok:
-                    text = next(again, "")
-                    final[index] = parse_score(text, scale_of(dimension))
+                if not _all_ok(parsed):
+                    text = next(answers, "")
+                    final[index] = self._parse(request, text)
                     raws.append(text)
         raw = raws[0] if len(raws) == 1 else json.dumps(raws, ensure_ascii=False)
-        failed = [p for p in final if not p.ok]
-        if failed:
-            return result(
-                None,
-                failed[0].status,
-                raw,
-                f"{failed[0].reason} (after one retry with a format reminder)",
-                seconds,
+        return {
+            s.id: _sample_result([p[s.id] for p in final], raw, seconds, suffix)
+            for s in request.subscores
+        }
+
+    # sub-scores into dimensions ----------------------------------------------------------------
+
+    def combine(
+        self,
+        item: JudgeInput,
+        requests: list[Request],
+        subs: dict[str, dict[str, DimensionResult]],
+        failed: dict[str, DimensionResult],
+    ) -> dict[str, DimensionResult]:
+        by_ask: dict[str, dict[str, DimensionResult]] = {}
+        for request in requests:
+            by_ask.setdefault(request.ask.id, {}).update(subs[request.id])
+        dims: dict[str, DimensionResult] = dict(failed)
+        extras: dict[str, DimensionResult] = {}
+        for ask in self.protocol.asks:
+            if ask.id in by_ask:
+                found, parts = ask_dimensions(ask, by_ask[ask.id])
+                dims.update(found)
+                extras.update(parts)
+        case = item.case
+        facts = case_facts(case)
+        for derived in self.protocol.derived:
+            value = derive(
+                derived, dims, self.protocol, case.category.key, facts, self.judge.method
             )
-        return samples_result(final, raw, seconds)
+            if value is not None:
+                dims[derived.dimension] = value
+        produced = [d for ask in self.protocol.asks for d in ask.dimensions]
+        produced += [d.dimension for d in self.protocol.derived]
+        ordered = {d: dims[d] for d in dict.fromkeys(produced) if d in dims}
+        return {**ordered, **extras}
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _template_text(ask: m.Ask) -> str:
+    if isinstance(ask.template, m.PromptFile):
+        return prompt_file_text(ask.template)
+    if isinstance(ask.template, m.SuiteTemplate):
+        raise ValueError(f"ask {ask.id}: the suite's template is read by protocols.run_protocol")
+    return read_template(ask.template)
+
+
+def _reference(item: JudgeInput) -> bytes:
+    reference = item.case.reference
+    if reference is None:
+        raise CaseError(f"case {item.case.id}: the protocol shows a reference image it has none of")
+    return reference.load()[1]
+
+
+def _resized(edited: bytes, source: bytes) -> bytes:
+    """The edited image at the source's size (GEdit's scorer resizes it before judging)."""
+    target = decode_png(source, "source").size
+    image = decode_png(edited, "edited image")
+    return edited if image.size == target else encode_png(image.convert("RGB").resize(target))
+
+
+def _failed(request: Request, failure: JudgeFailure, seconds: float) -> dict:
+    return {
+        s.id: result(None, failure.status, failure.raw, failure.reason, seconds)
+        for s in request.subscores
+    }
+
+
+def _all_ok(parsed: dict[str, Parsed]) -> bool:
+    return all(p.ok for p in parsed.values())
+
+
+def _sample_result(parsed: list[Parsed], raw: str, seconds: float, suffix: str) -> DimensionResult:
+    bad = [p for p in parsed if not p.ok]
+    if bad:
+        return result(None, bad[0].status, raw, bad[0].reason + suffix, seconds)
+    return samples_result(parsed, raw, seconds)
+
+
+def _logit_value(request: Request, item: dict, seconds: float) -> DimensionResult:
+    """One sub-score read by logit: the expected score over the scale's own scores.
+
+    A score the judge's reply could not report (service mode: outside the returned top-k,
+    `unseen`) is missing from the mass, never a score of probability 0; the mass on the scale's
+    scores is kept, so the run's `judge.min_digit_mass` applies to it (`Scorer._mass_floor`).
+    """
+    scale = request.ask.scale
+    score, mass, probs = item.get("score"), item.get("mass"), list(item.get("probs") or [])
+    low, high = int(scale.low), int(scale.high)
+    unseen = [v for v in item.get("unseen") or [] if low <= v <= high]
+    raw = json.dumps({"probs": probs, "mass": mass, "unseen": unseen})
+    try:
+        if len(probs) == 11 and (scale.low, scale.high) != (0.0, 10.0):
+            score, mass, probs = on_scale(probs, float(mass or 0.0), low, high)
+            raw = json.dumps({"probs": probs, "mass": mass, "unseen": unseen})
+    except ValueError as exc:
+        return result(None, Status.LOW_DIGIT_MASS, raw, str(exc), seconds, mass=0.0)
+    if score is None or not math.isfinite(score) or not scale.low <= score <= scale.high:
+        reason = f"logit score {score!r} outside {scale}"
+        return result(None, Status.OUT_OF_RANGE, raw, reason, seconds)
+    reasoning = f"expected score over P({scale.low:g}..{scale.high:g}) at the answer position"
+    if mass is not None:
+        tokens = "score tokens" if (low, high) == (0, 10) else "the scale's score tokens"
+        reasoning += f"; probability on {tokens} {mass:.3g}"
+    if unseen:
+        reasoning += (
+            f"; scores {', '.join(map(str, unseen))} outside the returned top-k: their "
+            "probability is unknown and counts as missing mass"
+        )
+    extra = {} if mass is None else {"mass": float(mass)}
+    return result(float(score), Status.OK, raw, reasoning, seconds, **extra)
+
+
+def _from_cache(request: Request, cached: dict) -> dict[str, DimensionResult]:
+    """{sub-score id: result} of a cached request; a one-score answer is stored as its result."""
+    return {request.subscores[0].id: cached} if request.ask.answer == "score" else cached
+
+
+def _to_cache(request: Request, values: dict[str, DimensionResult]) -> dict:
+    return values[request.subscores[0].id] if request.ask.answer == "score" else values
+
+
+def answer_end(ask: m.Ask, subs) -> dict:
+    """Where an answer in this ask's format is complete (`remote.AnswerEnd`): the judge stops there."""
+    if ask.answer in ("score", "list"):
+        return {"json": [list(JSON_KEYS)]}
+    if ask.answer == "keys":
+        return {"json": [[s.key] for s in subs]}
+    if ask.answer == "lines":
+        return {"lines": [[s.label, s.key] for s in subs]}
+    return {"lines": [["Final Score"]]}

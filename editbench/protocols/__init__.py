@@ -1,92 +1,36 @@
-"""Scoring protocols: each benchmark's own dimensions, scales, sub-scores and headline numbers.
+"""Scoring protocols as data: each benchmark's own dimensions, scales, sub-scores and headline numbers.
 
 `judge.protocol` chooses one: `editbench` (default: SC / PQ / O / criterion with the suite's
-templates, exactly as before protocols existed), `gedit`, `imgedit`, `kris`, `rise`, or a path
-to a protocol YAML file. Modules: `model` (the protocol as data), `loader` (reading and checking
-it), `prompts` (templates and answer formats), `facts` (the case facts it reads), `scoring`
-(requests and results of one case, on the worker), `aggregate` (headline numbers, on the
-controller) and `render` (their tables).
+templates), `gedit`, `imgedit`, `kris`, `rise`, or a path to a protocol YAML file; every one is a
+file (`builtin/`). Modules: `model` (the protocol as data), `loader` (reading the file), `build`
+(building and checking its data), `choice` (the run's protocol, fitted to the config and the
+suite, once into `Settings`), `prompts` (template variables, the template checker, answer
+formats) and `facts` (the case facts it reads). This package imports neither `judging` (which
+scores by it) nor `reporting` (which aggregates by it).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from editbench.errors import ConfigError
-from editbench.protocols.loader import BUILTIN, DEFAULT, load_protocol
+from editbench.protocols.choice import run_protocol
+from editbench.protocols.loader import BUILTIN, DEFAULT, builtin, load_protocol
 from editbench.protocols.model import Protocol
 
 __all__ = [
     "BUILTIN",
     "DEFAULT",
     "Protocol",
-    "check",
+    "builtin",
     "describe",
     "from_meta",
     "load_protocol",
-    "make_scorer",
+    "run_protocol",
 ]
 
 
-def check(config, suite) -> Protocol | None:
-    """Startup checks of the judge's protocol: it loads, and the config does not contradict it."""
-    protocol = load_protocol(config)
-    judge = config.judge
-    if protocol is None:
-        from editbench.judging.prompts import load_templates
-
-        load_templates(suite, list(judge.dimensions), config.resolve(config.suite.path))
-        return None
-    defaults = type(judge)()
-    for key in ("dimensions", "images"):
-        if getattr(judge, key) != getattr(defaults, key):
-            raise ConfigError(
-                f"{config.source}: judge.{key} applies to the editbench protocol only; protocol "
-                f"{protocol.name} names its own dimensions and images (remove judge.{key}, or "
-                "set judge.protocol: editbench)"
-            )
-    _every_case_asked(protocol, suite, config.source)
-    if judge.backend == "constant":
-        raise ConfigError(
-            f"{config.source}: judge.backend constant answers the editbench protocol's dimensions "
-            f"only; protocol {protocol.name} needs a judge model (qwen-vl) or a file.py:Class backend"
-        )
-    return protocol
-
-
-def _every_case_asked(protocol: Protocol, suite, source: str) -> None:
-    """A case the protocol asks nothing of would pass unscored: refuse it at startup."""
-    from editbench.protocols.facts import case_facts
-
-    empty = [c for c in suite.cases if not protocol.asks_for(c.category.key, case_facts(c))]
-    if empty:
-        kinds = sorted({c.category.key for c in empty})
-        raise ConfigError(
-            f"{source}: judge.protocol {protocol.name} asks nothing of {len(empty)} case(s) of "
-            f"suite {suite.name} (categories {', '.join(kinds)}; e.g. {empty[0].id}); use the "
-            "protocol of that benchmark, or judge.protocol: editbench"
-        )
-
-
-def make_scorer(config, suite, judge_key: dict, send, cache):
-    """(the Scorer of the run's protocol, the suite templates it reads or None)."""
-    from editbench.judging.scoring import Scorer
-
-    protocol = load_protocol(config)
-    if protocol is None:
-        from editbench.judging.prompts import load_templates
-
-        templates = load_templates(suite, list(config.judge.dimensions))
-        return Scorer(config.judge, templates, judge_key, send, cache), templates
-    from editbench.protocols.scoring import ProtocolScorer
-
-    return ProtocolScorer(config.judge, protocol, judge_key, send, cache), None
-
-
-def describe(protocol: Protocol | None) -> dict[str, Any]:
+def describe(protocol: Protocol) -> dict[str, Any]:
     """What run.json records of the protocol: its name, file, hash, and the spec the reports read."""
-    if protocol is None:
-        return {"name": DEFAULT}
     return {
         "name": protocol.name,
         "title": protocol.title,
@@ -96,11 +40,12 @@ def describe(protocol: Protocol | None) -> dict[str, Any]:
     }
 
 
-def from_meta(meta: dict[str, Any]) -> Protocol | None:
-    """The protocol a run folder's run.json records (None for the editbench protocol)."""
+def from_meta(meta: dict[str, Any]) -> Protocol:
+    """The protocol a run folder's run.json records; the editbench protocol for a run.json that
+    records none (runs written before protocols were recorded for every run)."""
     recorded = meta.get("protocol") or {}
     if not recorded.get("spec"):
-        return None
+        return builtin(DEFAULT)
     from editbench.protocols.loader import protocol_from_spec
 
     protocol = protocol_from_spec(recorded["spec"])

@@ -13,9 +13,15 @@ A protocol file (YAML, `yaml.safe_load`, unknown keys refused) names:
 - `aggregate`: the headline numbers: rows (per category, per case fact, overall, subsets) ×
   columns (a mean, a macro mean over categories, or a share of cases), named as the benchmark
   names them.
+  A protocol without headline numbers (the editbench protocol: its per-category table is the
+  whole report) leaves `aggregate` out.
+- `dimensions`: the order reports show the dimensions in, when not asked-then-derived.
+- `judge_chooses`: which of `judge.dimensions` (the asks to send) and `judge.images` (the images
+  of the asks marked `judge_images`) a run config may set; refused for any other protocol.
+- `image_names`: how `{images}` words each image kind (`sources`: several inputs as one group).
 - `official`: how the benchmark's own scorer treats an answer it cannot read (for the report),
   and which published arithmetic (`arithmetic`: gedit, imgedit, kris, rise) gives the
-  published-comparable number beside each headline number (protocols/official.py).
+  published-comparable number beside each headline number (reporting/official.py).
 
 Every scale is a `vocabulary.Scale` (low, high, integer_only): the one the parser reads answers
 on and the intervals size their variance floor by.
@@ -30,7 +36,7 @@ from typing import Any
 from editbench.vocabulary import Scale
 
 IMAGE_KINDS = ("sources", "source", "edited", "reference")
-ANSWERS = ("list", "lines", "keys", "final")
+ANSWERS = ("score", "list", "lines", "keys", "final")
 COMBINES = ("single", "min", "mean", "each")
 DERIVED_OPS = ("geometric_mean", "mean", "min", "weighted", "all_at_max")
 COLUMN_KINDS = ("mean", "macro", "share")
@@ -49,7 +55,8 @@ FACTS = (
     "explanation",
 )
 FAILURE_RULES = ("filled", "dropped", "counted-wrong", "kept")
-ARITHMETICS = ("gedit", "imgedit", "kris", "rise")  # protocols/official.py: a benchmark's own
+ARITHMETICS = ("gedit", "imgedit", "kris", "rise")  # reporting/official.py: a benchmark's own
+JUDGE_CHOICES = ("dimensions", "images")  # the judge.* keys a protocol may leave to the run config
 
 
 @dataclass(frozen=True)
@@ -88,10 +95,17 @@ class PromptFile:
 
 
 @dataclass(frozen=True)
+class SuiteTemplate:
+    """A template the suite gives (its `templates:` folder), else the packaged one of that name."""
+
+    file: str  # "sc.txt"
+
+
+@dataclass(frozen=True)
 class Ask:
     id: str
     dimension: str
-    template: Path | PromptFile
+    template: Path | PromptFile | SuiteTemplate
     images: tuple[str, ...]
     subscores: tuple[Subscore, ...]
     scale: Scale
@@ -100,6 +114,7 @@ class Ask:
     when: When = field(default_factory=When)
     resize_edited: bool = False  # the edited image resized to the first source's size (GEdit)
     report_as: tuple[float, float] | None = None  # a linear map of the scale, e.g. 0/1 -> 1/5
+    judge_images: bool = False  # judge.images replaces `images` (where the protocol lets it)
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -107,6 +122,13 @@ class Ask:
         if self.combine == "each":
             return tuple(s.id for s in self.subscores)
         return (self.dimension,)
+
+    @property
+    def template_file(self) -> Path | None:
+        """The file its prompt is read from; None for a suite's template not yet chosen."""
+        if isinstance(self.template, PromptFile):
+            return self.template.path
+        return self.template if isinstance(self.template, Path) else None
 
     @property
     def reported_scale(self) -> Scale:
@@ -163,9 +185,9 @@ class Column:
 
 @dataclass(frozen=True)
 class Aggregate:
-    rows: tuple[Row, ...]
-    columns: tuple[Column, ...]
-    headline_row: str
+    rows: tuple[Row, ...] = ()
+    columns: tuple[Column, ...] = ()
+    headline_row: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,7 +197,7 @@ class Official:
     failures: dict[str, str]  # status (or "default") -> one of FAILURE_RULES
     text: str = ""
     reference: str = ""
-    arithmetic: str = ""  # one of ARITHMETICS: the published code's numbers (protocols/official.py)
+    arithmetic: str = ""  # one of ARITHMETICS: the published code's numbers (reporting/official.py)
 
     def rule(self, status: str) -> str:
         return self.failures.get(status, self.failures.get("default", "dropped"))
@@ -192,15 +214,31 @@ class Protocol:
     aggregate: Aggregate
     official: Official
     data: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    order: tuple[str, ...] = ()  # the report order, when not asked-then-derived
+    judge_chooses: tuple[str, ...] = ()  # JUDGE_CHOICES a run config may set
+    image_names: dict[str, str] = field(default_factory=dict)  # beside prompts.IMAGE_NAMES
 
     @property
     def dimensions(self) -> tuple[str, ...]:
-        """Every dimension a case can have, in report order: asked, then derived."""
+        """Every dimension a case can have, in report order (`order`, else asked, then derived)."""
         names: list[str] = []
         for ask in self.asks:
             names += [d for d in ask.dimensions if d not in names]
         names += [d.dimension for d in self.derived if d.dimension not in names]
-        return tuple(names)
+        ordered = [d for d in self.order if d in names]
+        return (*ordered, *(d for d in names if d not in ordered))
+
+    @property
+    def has_headline(self) -> bool:
+        """Whether the protocol names headline numbers of its own (a benchmark's table)."""
+        return bool(self.aggregate.columns)
+
+    @property
+    def keeps_facts(self) -> bool:
+        """Whether records keep their case facts: its headline rows or its conditions read them."""
+        conditional = any(a.when != When() for a in self.asks)
+        varied = any(v.when != When() for d in self.derived for v in d.variants)
+        return self.has_headline or conditional or varied
 
     def asks_for(self, category: str, facts: dict[str, Any]) -> list[Ask]:
         return [ask for ask in self.asks if ask.when.holds(category, facts)]

@@ -19,7 +19,7 @@ both runs' edits side by side.
 
 Runs of the same benchmark protocol (run.json `protocol`, editbench.protocols) are compared on
 its dimensions, each on its own scale, and on every headline number by the same rules
-(`protocols.aggregate.compare_numbers`), whose tests enter the same Holm correction.
+(`reporting.headline.compare_numbers`), whose tests enter the same Holm correction.
 
 When the two runs' editor or judge interpreters differ in a package that moves scores, or in the
 lock they were installed from, a warning line says which (`environment_differences` in the JSON).
@@ -32,6 +32,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from editbench import protocols
+from editbench.protocols.model import Protocol
 from editbench.reporting import compare_page, stats
 from editbench.reporting.environments import environment_differences, warning_lines
 from editbench.reporting.records import score
@@ -39,7 +41,7 @@ from editbench.reporting.rundir import categories_of, load_run
 from editbench.reporting.runmeta import write_json
 from editbench.reporting.summary import scales
 from editbench.reporting.tables import table
-from editbench.vocabulary import REPORTED_DIMENSIONS, Scale, Status
+from editbench.vocabulary import Scale, Status
 
 SCHEMA = 2  # 2: failures per row, Holm-adjusted flags, the `interval` block
 HEADLINE_INTERVAL = (
@@ -53,10 +55,10 @@ def compare(
     records_a: list[dict[str, Any]],
     records_b: list[dict[str, Any]],
     categories: list[tuple[str, str]],
-    protocol=None,
+    protocol: Protocol,
 ) -> dict[str, Any]:
     """The comparison as JSON data: shared-case counts, one row per (category, dimension), and
-    with a benchmark protocol (both runs', see `run_protocol`) its headline numbers."""
+    the headline numbers of the protocol both runs share (see `run_protocol`), if it has any."""
     a = {r["case_id"]: r for r in records_a}
     b = {r["case_id"]: r for r in records_b}
     shared = sorted(set(a) & set(b))
@@ -93,7 +95,7 @@ def compare(
         ],
         "newly_failing": newly,
     }
-    if protocol is not None:
+    if protocol.has_headline:
         result["protocol"] = {
             "name": protocol.name,
             "title": protocol.title,
@@ -109,40 +111,37 @@ def compare(
     return result
 
 
-def run_protocol(meta_a: dict[str, Any], meta_b: dict[str, Any]):
-    """The protocol both runs were scored under (rebuilt from run A's run.json), or None: the
-    editbench protocol, different protocols, or a run.json without the protocol's content."""
-    name_a = (meta_a.get("protocol") or {}).get("name")
-    if name_a is None or name_a != (meta_b.get("protocol") or {}).get("name"):
-        return None
-    from editbench import protocols
-
+def run_protocol(meta_a: dict[str, Any], meta_b: dict[str, Any]) -> Protocol:
+    """The protocol both runs were scored under (rebuilt from run A's run.json); the editbench
+    protocol, whose per-category rows every run has, when the two runs name different ones."""
+    name_a = (meta_a.get("protocol") or {}).get("name", protocols.DEFAULT)
+    if name_a != (meta_b.get("protocol") or {}).get("name", protocols.DEFAULT):
+        return protocols.builtin(protocols.DEFAULT)
     return protocols.from_meta(meta_a)
 
 
 def _headline_rows(records_a, records_b, protocol, categories) -> list[dict[str, Any]]:
-    if protocol is None:
+    if not protocol.has_headline:
         return []
-    from editbench.protocols.aggregate import compare_numbers
+    from editbench.reporting.headline import compare_numbers
 
     return compare_numbers(records_a, records_b, protocol, categories)
 
 
-def _dimensions(records: list[dict[str, Any]], protocol=None) -> list[str]:
-    """The reported dimensions either run has (a case that failed whole has none of its own):
-    the editbench protocol's, or a benchmark protocol's (never its sub-scores)."""
+def _dimensions(records: list[dict[str, Any]], protocol: Protocol) -> list[str]:
+    """The protocol's dimensions either run has (a case that failed whole has none of its own),
+    never its sub-scores."""
     seen = {d for r in records for d in (*(r.get("statuses") or {}), *(r.get("scores") or {}))}
-    names = REPORTED_DIMENSIONS if protocol is None else protocol.dimensions
-    return [d for d in names if d in seen]
+    return [d for d in protocol.dimensions if d in seen]
 
 
 def _applies(dim: str, record_a: dict[str, Any], record_b: dict[str, Any], protocol) -> bool:
     """Whether the dimension belongs to the case in either run, so that its absence is a failure.
 
     A dimension a case was asked about (or derived for) is in its `statuses`, failed or not. A
-    case that failed as a whole has no statuses: a benchmark protocol says whether the dimension
-    would have applied (RISE asks no consistency of a consistency-free case); under the editbench
-    protocol every dimension does. A case that is `ok` without the dimension was never asked it:
+    case that failed as a whole has no statuses: the protocol says whether the dimension would
+    have applied (RISE asks no consistency of a consistency-free case; the editbench protocol
+    asks every case the same). A case that is `ok` without the dimension was never asked it:
     never a failure.
     """
     return any(_applies_to(dim, record, protocol) for record in (record_a, record_b))
@@ -151,9 +150,9 @@ def _applies(dim: str, record_a: dict[str, Any], record_b: dict[str, Any], proto
 def _applies_to(dim: str, record: dict[str, Any], protocol) -> bool:
     if dim in (record.get("statuses") or {}):
         return True
-    if protocol is not None:
-        return protocol.applicable(dim, record["category"], record.get("facts") or {})
-    return record.get("status") != Status.OK
+    if record.get("status") == Status.OK:
+        return False
+    return protocol.applicable(dim, record["category"], record.get("facts") or {})
 
 
 def _row(

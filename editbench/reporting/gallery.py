@@ -15,7 +15,7 @@ from typing import Any
 
 from editbench.errors import CaseError
 from editbench.images import decode_png, thumbnail_jpeg
-from editbench.protocols.render import html_table as protocol_table
+from editbench.reporting.headline_tables import html_table as protocol_table
 from editbench.reporting.summary import failures_text, interval_text, rows
 from editbench.reporting.tables import score_cell
 from editbench.vocabulary import Status

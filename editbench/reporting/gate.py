@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from editbench.errors import ConfigError
+from editbench.protocols.model import Protocol
 from editbench.vocabulary import REPORTED_DIMENSIONS
 
 MACRO = "macro"
@@ -28,17 +29,19 @@ class Threshold:
 
 
 def parse_thresholds(
-    specs: list[str], categories: list[tuple[str, tuple[str, ...]]], protocol=None
+    specs: list[str], categories: list[tuple[str, tuple[str, ...]]], protocol: Protocol
 ) -> list[Threshold]:
     """Parse DIM[@CATEGORY]=VALUE; `categories` are (key, names) pairs of the suite. With a
     benchmark protocol, NAME[@ROW]=VALUE also gates its headline numbers (`G_O=6`)."""
     return [_parse(spec, categories, protocol) for spec in specs]
 
 
-def _parse(spec: str, categories: list[tuple[str, tuple[str, ...]]], protocol=None) -> Threshold:
+def _parse(
+    spec: str, categories: list[tuple[str, tuple[str, ...]]], protocol: Protocol
+) -> Threshold:
     target, sep, raw = spec.partition("=")
     dimension, _, category = target.strip().partition("@")
-    columns = [c.name for c in protocol.aggregate.columns] if protocol is not None else []
+    columns = [c.name for c in protocol.aggregate.columns]
     if sep and dimension in columns:
         return _headline(spec, dimension, category.strip(), raw, categories, protocol)
     example = "e.g. --eb-fail-under O=6.5 or --eb-fail-under SC@physical=5"

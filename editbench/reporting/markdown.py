@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from editbench.protocols.render import markdown_lines as protocol_markdown
 from editbench.reporting.gallery import image_kinds
+from editbench.reporting.headline_tables import markdown_lines as protocol_markdown
 from editbench.reporting.summary import failures_text, interval_text, rows
 from editbench.reporting.tables import score_cell
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from editbench.cache import folder_fingerprint
 from editbench.devices import visible_gpus
-from editbench.judging.resolve import hub_snapshot, is_hub_id
+from editbench.hub import hub_snapshot, is_hub_id
 from editbench.shard import parse_shard, shard_cases
 
 SCHEMA = 1
@@ -236,8 +236,9 @@ def lock_stamp() -> dict[str, Any] | None:
 
 
 def package_templates() -> dict[str, str]:
-    folder = Path(__file__).resolve().parent.parent / "judging" / "templates"
-    return folder_hashes(folder) if folder.is_dir() else {}
+    from editbench.protocols.choice import PACKAGED_TEMPLATES
+
+    return folder_hashes(PACKAGED_TEMPLATES) if PACKAGED_TEMPLATES.is_dir() else {}
 
 
 def folder_hashes(folder: Path) -> dict[str, str]:

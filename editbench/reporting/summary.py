@@ -14,6 +14,7 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
+from editbench.protocols.model import Protocol
 from editbench.reporting import stats
 from editbench.reporting.records import canonical_order, is_scored, score
 from editbench.vocabulary import REPORTED_DIMENSIONS, Scale, scale_of
@@ -22,10 +23,10 @@ SCHEMA = 2  # 2: an `interval` block (its `method` says which) replaced schema 1
 
 
 def summarize(
-    records: list[dict[str, Any]], categories: list[tuple[str, str]], protocol=None
+    records: list[dict[str, Any]], categories: list[tuple[str, str]], protocol: Protocol
 ) -> dict[str, Any]:
-    """Per category (suite order, then any unknown ones), micro and macro overall; with a
-    benchmark protocol (editbench.protocols), its headline numbers in a `protocol` block."""
+    """Per category (suite order, then any unknown ones), micro and macro overall; for a protocol
+    with headline numbers of its own (a benchmark's), those in a `protocol` block."""
     ordered = canonical_order(records)
     dims = reported_dimensions(ordered)
     scale = scales(protocol)
@@ -51,10 +52,10 @@ def summarize(
             },
         },
     }
-    if protocol is not None:
+    if protocol.has_headline:
         own = {d: [scale(d).low, scale(d).high] for d in summary["dimensions"]}
         summary["interval"]["scales"] = own  # each dimension's interval is on its own scale
-        from editbench.protocols.aggregate import protocol_block
+        from editbench.reporting.headline import protocol_block
 
         summary["protocol"] = protocol_block(ordered, protocol, categories)
     return summary
@@ -66,10 +67,8 @@ def reported_dimensions(records: list[dict[str, Any]]) -> list[str]:
     return [*REPORTED_DIMENSIONS, *(d for d in dict.fromkeys(seen) if d not in REPORTED_DIMENSIONS)]
 
 
-def scales(protocol=None) -> Callable[[str], Scale]:
-    """Each dimension's scale: a benchmark protocol's own (1-5, 0/1, ...), else 0-10."""
-    if protocol is None:
-        return scale_of
+def scales(protocol: Protocol) -> Callable[[str], Scale]:
+    """Each dimension's scale: the protocol's own (0-10, 1-5, 0/1, ...), else 0-10."""
     own = set(protocol.dimensions)
     return lambda dim: protocol.scale_of(dim) if dim in own else scale_of(dim)
 

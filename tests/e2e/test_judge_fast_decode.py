@@ -18,6 +18,7 @@ from editbench.judging import JudgeInput, WorkerInfo
 from editbench.judging import remote as remote_module
 from editbench.judging.modes import open_judge
 from editbench.judging.parsing import JSON_KEYS, parse_score
+from editbench.protocols import run_protocol
 from support import REPO
 
 SUITE = load_suite(REPO / "fixtures" / "sample_suite")
@@ -47,7 +48,7 @@ def generated(judge_python, tiny_judge, fast: str) -> tuple[dict, dict]:
             "run": {"cache": False},
         }
     )
-    judge = open_judge(config, SUITE, WORKER)
+    judge = open_judge(config, run_protocol(config, SUITE), WORKER)
     try:
         raws = {(i, d): r["raw"] for i in (0, 1) for d, r in judge.score(item(i)).items()}
         return raws, judge.describe()["info"]

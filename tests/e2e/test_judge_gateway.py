@@ -21,6 +21,7 @@ from editbench.config import build_config
 from editbench.errors import ConfigError
 from editbench.judging import JudgeInput, WorkerInfo
 from editbench.judging.modes import check, open_judge
+from editbench.protocols import run_protocol
 from support import REPO
 
 SUITE = load_suite(REPO / "fixtures" / "sample_suite")
@@ -67,7 +68,7 @@ def opened():
     judges = []
 
     def make(cfg):
-        judge = open_judge(cfg, SUITE, WORKER)
+        judge = open_judge(cfg, run_protocol(cfg, SUITE), WORKER)
         judges.append(judge)
         return judge
 
@@ -244,7 +245,7 @@ def test_judge_exits_when_its_worker_dies(tmp_path, judge_python):
         from editbench.judging.modes import open_judge
         config = build_config({{"judge": {judge!r}, "run": {{"cache": False}}}}, base_dir={str(tmp_path)!r})
         suite = load_suite(__import__("pathlib").Path({str(REPO / "fixtures" / "sample_suite")!r}))
-        judge = open_judge(config, suite, WorkerInfo(index=0, id="gw0", gpus=[]))
+        judge = open_judge(config, run_protocol(config, suite), WorkerInfo(index=0, id="gw0", gpus=[]))
         print(judge.start().pid, flush=True)
         time.sleep(600)
     """)
@@ -285,7 +286,7 @@ def test_scores_are_cached_and_a_changed_prompt_rescores(tmp_path, opened, judge
         },
         base_dir=str(tmp_path),
     )
-    first = open_judge(cfg, suite, WORKER)
+    first = open_judge(cfg, run_protocol(cfg, suite), WORKER)
     try:
         assert not any(r["cached"] for r in first.score(item()).values())
         assert all(r["cached"] for r in first.score(item()).values())
@@ -294,7 +295,7 @@ def test_scores_are_cached_and_a_changed_prompt_rescores(tmp_path, opened, judge
     (templates / "pq.txt").write_text(
         "Rate the image. {images}\n{answer_format}\n", encoding="utf-8"
     )
-    second = open_judge(cfg, suite, WORKER)
+    second = open_judge(cfg, run_protocol(cfg, suite), WORKER)
     try:
         again = second.score(item())
     finally:
@@ -327,13 +328,13 @@ def test_the_judge_interpreter_starts_on_the_first_cache_miss_only(tmp_path, jud
         },
         base_dir=str(tmp_path),
     )
-    warm = open_judge(cfg, SUITE, WORKER)
+    warm = open_judge(cfg, run_protocol(cfg, SUITE), WORKER)
     try:
         warm.score(item())  # fills the score cache
     finally:
         warm.close()
     assert len(pids.read_text().split()) == 1
-    judge = open_judge(cfg, SUITE, WORKER)
+    judge = open_judge(cfg, run_protocol(cfg, SUITE), WORKER)
     try:
         assert all(r["cached"] for r in judge.score(item()).values())
         assert len(pids.read_text().split()) == 1 and judge.describe()["started"] is False
@@ -346,7 +347,8 @@ def test_the_judge_interpreter_starts_on_the_first_cache_miss_only(tmp_path, jud
 
 @pytest.mark.timeout(120)
 def test_a_judge_that_cannot_start_fails_each_case_once_without_retrying(tmp_path, config):
-    judge = open_judge(config(tmp_path, python=str(tmp_path / "no-python")), SUITE, WORKER)
+    cfg = config(tmp_path, python=str(tmp_path / "no-python"))
+    judge = open_judge(cfg, run_protocol(cfg, SUITE), WORKER)
     first = judge.score(item(0))
     assert {r["status"] for r in first.values()} == {"judge-unavailable"}
     assert "could not start" in first["SC"]["reasoning"]

@@ -11,6 +11,7 @@ from editbench.config import build_config
 from editbench.judging import JudgeInput, WorkerInfo
 from editbench.judging.modes import open_judge
 from editbench.judging.parsing import parse_score
+from editbench.protocols import run_protocol
 from support import REPO
 
 SUITE = load_suite(REPO / "fixtures" / "sample_suite")
@@ -74,7 +75,7 @@ def test_tiny_judge_is_reproducible(tmp_path):
 
 @pytest.mark.timeout(300)
 def test_logit_scores_in_range_deterministic_batch_equals_single(judge_config):
-    judge = open_judge(judge_config(), SUITE, WORKER)
+    judge = open_judge(judge_config(), run_protocol(judge_config(), SUITE), WORKER)
     try:
         assert judge.describe()["started"] is False  # the model loads on the first request
         first = judge.score(item(0))
@@ -108,7 +109,11 @@ def answers(raw: str) -> list[str]:
 
 @pytest.mark.timeout(300)
 def test_generate_gives_a_score_or_an_explicit_failure(judge_config):
-    judge = open_judge(judge_config(method="generate"), SUITE, WORKER)
+    judge = open_judge(
+        judge_config(method="generate"),
+        run_protocol(judge_config(method="generate"), SUITE),
+        WORKER,
+    )
     try:
         results = judge.score(item(1))
         again = judge.score(item(1))

@@ -26,6 +26,7 @@ from editbench.judging.remote import (
     expected_score,
     score_probs,
 )
+from editbench.protocols import run_protocol
 from support import REPO, build_score_judge, read_results, run_bench, write_config
 
 SUITE = load_suite(REPO / "fixtures" / "sample_suite")
@@ -91,7 +92,7 @@ def test_gateway_and_service_read_the_same_scores_with_space_digits_and_single_t
     config = build_config(
         {"judge": judge_section(judge_python, model, min_digit_mass=0), "run": {"cache": False}}
     )
-    judge = open_judge(config, SUITE, WORKER)
+    judge = open_judge(config, run_protocol(config, SUITE), WORKER)
     try:
         judge.start()  # the interpreter starts lazily, on the first request: start it to read it
         info = judge.describe()["info"]
@@ -117,11 +118,11 @@ def test_a_vocabulary_that_splits_digits_is_refused_at_startup_naming_the_model(
     model = build_score_judge(tmp_path / "judge", prefix_space=True)
     config = build_config({"judge": judge_section(judge_python, model), "run": {"cache": False}})
     with pytest.raises(JudgeStartError, match=rf"judge model {model}: .*one token"):
-        open_judge(config, SUITE, WORKER).start()
+        open_judge(config, run_protocol(config, SUITE), WORKER).start()
     generate = build_config(
         {"judge": judge_section(judge_python, model, method="generate"), "run": {"cache": False}}
     )
-    written = open_judge(generate, SUITE, WORKER)
+    written = open_judge(generate, run_protocol(generate, SUITE), WORKER)
     written.start()  # written answers do not need digit tokens: it starts
     written.close()
 
@@ -158,4 +159,6 @@ def test_a_judge_on_another_device_than_its_cache_key_assumed_is_refused(judge_p
     judge = judge_section(judge_python, tiny_judge, device="auto", dtype="auto", min_digit_mass=0)
     config = build_config({"judge": judge, "run": {"cache": False}})
     with pytest.raises(JudgeStartError, match="runs on cpu in float32, but .* cuda in bfloat16"):
-        open_judge(config, SUITE, WorkerInfo(index=0, id="gw0", gpus=["0"])).start()
+        open_judge(
+            config, run_protocol(config, SUITE), WorkerInfo(index=0, id="gw0", gpus=["0"])
+        ).start()

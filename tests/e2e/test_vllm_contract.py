@@ -16,6 +16,7 @@ from editbench.cases import load_suite
 from editbench.config import build_config
 from editbench.judging import JudgeInput, WorkerInfo, client, launch
 from editbench.judging.remote import expected_score, score_probs
+from editbench.protocols import run_protocol
 from support import SAMPLE_SUITE
 
 SUITE = load_suite(SAMPLE_SUITE)
@@ -42,7 +43,9 @@ def vllm_config(url: str, method: str, **judge):
 
 def score_one(config, tmp_path: Path) -> dict:
     endpoint, _ = launch.prepare(config, tmp_path)
-    judge = client.ServiceJudge(config, SUITE, WorkerInfo(0, "gw0", []), endpoint)
+    judge = client.ServiceJudge(
+        config, run_protocol(config, SUITE), WorkerInfo(0, "gw0", []), endpoint
+    )
     case = SUITE.cases[0]
     _, png = case.source.load()
     instruction, description = case.text("en")

@@ -7,7 +7,7 @@ import pytest
 
 from editbench.judging.parsing import JSON_KEYS, parse_score
 from editbench.judging.remote import answer_end
-from editbench.protocols.scoring import answer_end as protocol_answer_end
+from editbench.judging.scoring import answer_end as protocol_answer_end
 
 JSON_STOP = {"json": [list(JSON_KEYS)]}
 FINAL_STOP = {"lines": [["Final Score"]]}
@@ -77,6 +77,7 @@ def test_every_protocol_answer_format_has_an_end():
 
     subs = [m.Subscore("a", "Prompt Compliance", "compliance_score"), m.Subscore("b", "PQ", "pq")]
     texts = {
+        "score": '{"score": 8, "reasoning": "x"}',
         "list": '{"score": [8, 6], "reasoning": "x"}',
         "keys": '{"compliance_score": 8, "pq": 6, "reasoning": "x"}',
         "lines": "Brief reasoning: x\nPrompt Compliance: 8\nPQ: 6\n",

@@ -7,7 +7,8 @@ import pytest
 
 from editbench.config import build_config
 from editbench.judging.gateway import score_key
-from editbench.judging.resolve import backend_target, hub_snapshot, resolved_device
+from editbench.hub import hub_snapshot
+from editbench.judging.resolve import backend_target, resolved_device
 from editbench.reporting.runmeta import model_meta
 
 

@@ -89,11 +89,13 @@ def runner(tmp_path: Path, editor, judge, cache: bool = True, **kw) -> CaseRunne
     return CaseRunner(config, editor, judge, tmp_path / "run", Cache(root), **kw)
 
 
-def test_a_scored_case_saves_both_images_and_derives_o_from_sc_and_pq(tmp_path, cases):
+def test_a_scored_case_saves_both_images_and_keeps_the_judges_dimensions(tmp_path, cases):
     judge = ScriptedJudge()
     outcome = runner(tmp_path, IdentityEditor(None, "cpu"), judge).run(cases[0])
     assert outcome.status == Status.OK and not outcome.failed
-    assert outcome.dimensions["O"]["score"] == pytest.approx(6.0)  # sqrt(9 * 4)
+    assert (
+        outcome.dimensions == judge.results
+    )  # O is the protocol's (test_protocols), not the runner's
     for kind in ("source", "edited"):
         saved = tmp_path / "run" / outcome.images[kind]
         assert Image.open(saved).size == Image.open(cases[0].sources[0].path).size
@@ -101,12 +103,11 @@ def test_a_scored_case_saves_both_images_and_derives_o_from_sc_and_pq(tmp_path, 
     assert judge.items[0].instruction == cases[0].text("en")[0]
 
 
-def test_o_is_missing_input_when_sc_or_pq_has_no_score(tmp_path, cases):
-    judge = ScriptedJudge(SC=ok(9.0), PQ=failed("unparseable"))
+def test_a_failed_dimension_fails_the_case_with_its_status_and_name(tmp_path, cases):
+    judge = ScriptedJudge(SC=ok(9.0), PQ=failed("unparseable"), O=failed("missing-input"))
     outcome = runner(tmp_path, IdentityEditor(None, "cpu"), judge).run(cases[0])
     assert outcome.status == "unparseable" and outcome.reason == "PQ: judge said unparseable"
     assert outcome.dimensions["O"]["status"] == Status.MISSING_INPUT
-    assert outcome.dimensions["O"]["score"] is None
 
 
 def test_the_first_failure_is_the_cases_status(tmp_path, cases):
@@ -176,5 +177,5 @@ def test_properties_are_flat_builtin_values(tmp_path, cases):
     outcome = runner(tmp_path, IdentityEditor(None, "cpu"), ScriptedJudge()).run(cases[0])
     props = dict(outcome.properties())
     assert props["case_id"] == cases[0].id and props["status"] == "ok"
-    assert props["score.SC"] == 9.0 and props["status.O"] == "ok"
+    assert props["score.SC"] == 9.0 and props["status.PQ"] == "ok"
     assert all(isinstance(v, (str, int, float, bool, type(None))) for v in props.values())

@@ -178,7 +178,13 @@ def test_a_suite_with_no_case_in_the_run_language_is_one_startup_error(tmp_path)
 
 
 def test_base64_categories_come_from_the_run_config(tmp_path):
-    from editbench.judging.prompts import load_templates
+    from editbench.config import build_config
+    from editbench.protocols import run_protocol
+
+    def load_templates(suite, dimensions):
+        run_protocol(
+            build_config({"judge": {"backend": "constant", "dimensions": dimensions}}), suite
+        )
 
     items = json.loads(SAMPLE_B64.read_text(encoding="utf-8"))
     items[0]["subset"] = "光照"

@@ -7,6 +7,7 @@ import json
 
 from comparedata import rise_meta, rise_record
 from editbench.cli import main as cli
+from editbench.protocols import DEFAULT, builtin
 from editbench.reporting.compare import compare, lines
 from support import CATEGORIES, record, sample_records, write_run
 
@@ -113,7 +114,7 @@ def test_few_cases_are_never_flagged(tmp_path, capsys):
 
 def test_rows_without_any_pair_still_show_their_failures():
     a = scored("physical", [6, 7, 8, 7, 6])
-    result = compare(a, [fail(r) for r in a], CATEGORIES)
+    result = compare(a, [fail(r) for r in a], CATEGORIES, builtin(DEFAULT))
     sc = row_of(result, "physical")
     assert (sc["n"], sc["mean_a"], sc["delta"], sc["failed_b"], sc["newly_failing"]) == (
         0,

@@ -7,6 +7,7 @@ import json
 
 from editbench.config import build_config
 from editbench.controller import Controller
+from editbench.protocols import run_protocol
 from editbench.reporting.records import WORKER_KEY
 from editbench.settings import Settings
 from editbench.suites import load_suite
@@ -15,7 +16,9 @@ from support import SAMPLE_SUITE, record
 
 def settings(tmp_path) -> Settings:
     config = build_config({"suite": {"path": str(SAMPLE_SUITE)}}, base_dir=str(tmp_path))
-    return Settings(config=config, suite=load_suite(SAMPLE_SUITE), gpus=[], groups=[[]])
+    suite = load_suite(SAMPLE_SUITE)
+    protocol = run_protocol(config, suite)
+    return Settings(config=config, suite=suite, gpus=[], groups=[[]], protocol=protocol)
 
 
 def controller(tmp_path, run_dir=None, **kw) -> Controller:

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from editbench.judging.derive import derive
 from editbench.judging.scoring import result
-from editbench.protocols.aggregate import protocol_block
 from editbench.protocols.loader import BUILTIN_DIR, read_protocol
-from editbench.protocols.render import grid, terminal_lines
-from editbench.protocols.scoring import derive
+from editbench.reporting.headline import protocol_block
+from editbench.reporting.headline_tables import grid, terminal_lines
 
 GEDIT = read_protocol(BUILTIN_DIR / "gedit.yaml", "builtin:gedit")
 IMGEDIT = read_protocol(BUILTIN_DIR / "imgedit.yaml", "builtin:imgedit")

@@ -154,8 +154,8 @@ def test_compare_tests_headline_numbers_by_the_comparison_rules(tmp_path):
 def test_a_pooled_mean_has_the_betting_interval_of_its_cases_on_its_own_scale():
     """KRIS's Score pools three or four values per case: each case enters the interval once, as
     its sum and count (at most 4 values), on 0-100."""
-    from editbench.protocols.aggregate import compute
     from editbench.reporting import stats
+    from editbench.reporting.headline import compute
     from editbench.vocabulary import Scale
 
     kris = read_protocol(BUILTIN_DIR / "kris.yaml", "builtin:kris")

@@ -14,11 +14,11 @@ from editbench.config import build_config
 from editbench.errors import ConfigError
 from editbench.images import sha256
 from editbench.judging import JudgeInput
+from editbench.judging.derive import derive
 from editbench.judging.parsing import Subscore, parse_subscores
 from editbench.judging.remote import on_scale
 from editbench.judging.scoring import Scorer
 from editbench.protocols.loader import BUILTIN, BUILTIN_DIR, read_protocol
-from editbench.protocols.scoring import derive
 from editbench.reporting.gate import parse_thresholds, violations
 from editbench.vocabulary import Scale
 from support import SAMPLE_B64, SAMPLE_SUITE
@@ -31,26 +31,64 @@ GOLDEN = Path(__file__).parent / "data" / "editbench_protocol_requests.json"
 
 @pytest.mark.parametrize("method", ["logit", "generate"])
 def test_default_protocol_sends_the_requests_it_sent_before_protocols(method):
-    """Score cache keys (prompt, images, decoding, method) recorded on main before protocols."""
+    """Score cache keys (prompt, images, decoding, method) recorded on main before protocols:
+    the built-in editbench protocol file asks exactly what the code before it asked."""
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    config = build_config({"judge": {"method": method}})
+    config = build_config({"judge": {"method": method, "backend": "constant"}})
     for path, fmt in ((SAMPLE_SUITE, "native"), (SAMPLE_B64, "b64")):
         suite = load_suite(path, fmt, "en", None, None, None)
-        scorer, _ = protocols.make_scorer(config, suite, {"fixed": "judge"}, None, None)
-        assert type(scorer) is Scorer
+        protocol = protocols.run_protocol(config, suite)
+        assert protocol.source == "builtin:editbench"
+        scorer = Scorer(config.judge, protocol, {"fixed": "judge"}, None, None)
         for case in suite.cases:
             png = case.source.load()[1]
             instruction, description = case.text("en")
             item = JudgeInput(
                 case, png, png[::-1], instruction, description, case_seed(0, case), (png,)
             )
-            items = scorer.items(item)
+            requests, _ = scorer.requests(item)
             digests = {id(p): sha256(p) for p in (png, item.edited_png)}
-            keys = {d: scorer.key(i, item.seed, digests) for d, i in items.items()}
+            keys = {r.id: scorer.request_key(r, item.seed, digests) for r in requests}
             assert keys == golden[f"{fmt}/{method}/{case.id}"], case.id
             # generate adds where its JSON answer ends (judge.stop_at_answer), not in the key
             sent = {"dimension", "prompt", "images"} | ({"stop"} if method == "generate" else set())
-            assert all(set(i) == sent for i in items.values())
+            assert all(set(r.item) == sent for r in requests)
+
+
+def editbench_scorer(tmp_path, scores: dict, dimensions=("SC", "PQ", "criterion")):
+    """The editbench protocol's Scorer with a judge that answers logit `scores` per dimension."""
+    config = build_config(
+        {"judge": {"backend": "constant", "dimensions": list(dimensions), "min_digit_mass": 0}}
+    )
+    suite = load_suite(SAMPLE_SUITE)
+
+    def send(items, method, decoding):
+        out = [{"dimension": i["dimension"], "score": scores[i["dimension"]], "mass": 1.0}
+               for i in items]  # fmt: skip
+        return {"results": [o | {"probs": [0.0] * 11} for o in out], "seconds": 0.0}
+
+    scorer = Scorer(config.judge, protocols.run_protocol(config, suite), {}, send)
+    png = suite.cases[0].source.load()[1]
+    return scorer, JudgeInput(suite.cases[0], png, png, "edit", "", 0, (png,))
+
+
+def test_the_editbench_protocol_derives_o_from_sc_and_pq(tmp_path):
+    scorer, item = editbench_scorer(tmp_path, {"SC": 9.0, "PQ": 4.0, "criterion": 5.0})
+    results = scorer.score(item)
+    assert list(results) == ["SC", "PQ", "criterion", "O"]  # asked, then derived
+    assert results["O"]["score"] == 6.0 and results["O"]["reasoning"] == "sqrt(SC*PQ)"
+
+
+def test_o_is_missing_input_when_sc_or_pq_has_no_score(tmp_path):
+    scorer, item = editbench_scorer(tmp_path, {"SC": 9.0, "PQ": 11.0, "criterion": 5.0})
+    results = scorer.score(item)
+    assert results["PQ"]["status"] == "out-of-range"
+    assert (results["O"]["status"], results["O"]["score"]) == ("missing-input", None)
+
+
+def test_without_pq_asked_there_is_no_o(tmp_path):
+    scorer, item = editbench_scorer(tmp_path, {"SC": 9.0, "criterion": 5.0}, ("criterion", "SC"))
+    assert list(scorer.score(item)) == ["criterion", "SC"]  # judge.dimensions' order, no O
 
 
 # -- loading -------------------------------------------------------------------------------------
@@ -59,8 +97,10 @@ def test_default_protocol_sends_the_requests_it_sent_before_protocols(method):
 @pytest.mark.parametrize("name", BUILTIN)
 def test_builtin_protocols_load_and_hash_their_templates(name):
     protocol = read_protocol(BUILTIN_DIR / f"{name}.yaml", f"builtin:{name}")
-    assert len(protocol.sha256) == 64 and protocol.aggregate.columns
-    assert protocol.aggregate.headline_row in [r.label for r in protocol.aggregate.rows]
+    assert len(protocol.sha256) == 64
+    assert protocol.has_headline == (name != "editbench")  # its table is the per-category one
+    if protocol.has_headline:
+        assert protocol.aggregate.headline_row in [r.label for r in protocol.aggregate.rows]
 
 
 def write_protocol(tmp_path: Path, text: str) -> Path:
@@ -127,13 +167,13 @@ def test_protocol_and_judge_dimensions_cannot_both_choose(tmp_path):
     config = build_config({"judge": {"protocol": "gedit", "dimensions": ["SC"]}}, "cfg.yaml")
     suite = load_suite(SAMPLE_SUITE)
     with pytest.raises(ConfigError, match="judge.dimensions applies to the editbench protocol"):
-        protocols.check(config, suite)
+        protocols.run_protocol(config, suite)
 
 
 def test_a_protocol_that_asks_nothing_of_a_case_stops_the_run():
-    config = build_config({"judge": {"protocol": "imgedit"}}, "cfg.yaml")
+    config = build_config({"judge": {"protocol": "imgedit", "backend": "qwen-vl"}}, "cfg.yaml")
     with pytest.raises(ConfigError, match="asks nothing of 25 case"):
-        protocols.check(config, load_suite(SAMPLE_SUITE))
+        protocols.run_protocol(config, load_suite(SAMPLE_SUITE))
 
 
 # -- answers with several scores -----------------------------------------------------------------
@@ -286,7 +326,6 @@ def rise_case(tmp_path: Path, index: str):
 def test_a_failed_retry_keeps_its_status_and_a_scored_request_is_cached(tmp_path):
     from editbench.cache import Cache
     from editbench.judging.scoring import JudgeFailure
-    from editbench.protocols.scoring import ProtocolScorer
 
     case = rise_case(tmp_path, "causal_reasoning_1")
     png = case.source.load()[1]
@@ -306,7 +345,7 @@ def test_a_failed_retry_keeps_its_status_and_a_scored_request_is_cached(tmp_path
         }
 
     config = build_config({"judge": {"method": "generate", "protocol": "rise"}})
-    scorer = ProtocolScorer(config.judge, rise(), {"j": 1}, send, Cache(tmp_path / "cache"))
+    scorer = Scorer(config.judge, rise(), {"j": 1}, send, Cache(tmp_path / "cache"))
     results = scorer.score(item)
     assert calls == [["consistency", "reasoning", "plausibility"], ["consistency"]]
     assert results["consistency"]["status"] == "timeout"  # not "unparseable"
@@ -322,7 +361,6 @@ def test_logit_sub_scores_meet_the_digit_mass_floor_on_their_own_scale(tmp_path)
     (service mode's `unseen`) are missing mass, never probability 0; cached scores are floored
     again (a raised judge.min_digit_mass applies to them)."""
     from editbench.cache import Cache
-    from editbench.protocols.scoring import ProtocolScorer
 
     case = rise_case(tmp_path, "temporal_reasoning_1")
     png = case.source.load()[1]
@@ -349,9 +387,9 @@ def test_logit_sub_scores_meet_the_digit_mass_floor_on_their_own_scale(tmp_path)
             )
         return {"results": out, "seconds": 0.1}
 
-    def scorer(floor: float) -> ProtocolScorer:
+    def scorer(floor: float) -> Scorer:
         config = build_config({"judge": {"protocol": "rise", "min_digit_mass": floor}})
-        return ProtocolScorer(config.judge, rise(), {"j": 1}, send, Cache(tmp_path / "cache"))
+        return Scorer(config.judge, rise(), {"j": 1}, send, Cache(tmp_path / "cache"))
 
     results = scorer(0.5).score(item)
     assert (results["consistency"]["score"], results["consistency"]["mass"]) == (4.0, 0.9)

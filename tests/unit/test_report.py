@@ -13,6 +13,7 @@ from _pytest.reports import TestReport
 
 from editbench.cases import load_suite
 from editbench.errors import ConfigError
+from editbench.protocols import DEFAULT, builtin
 from editbench.reporting import markdown
 from editbench.reporting.gate import parse_thresholds, violations
 from editbench.reporting.records import record_from_report
@@ -20,13 +21,15 @@ from editbench.reporting.summary import summarize
 from editbench.reporting.tables import display_width, summary_csv, table_lines
 from support import CATEGORIES, SAMPLE_SUITE, record, sample_records, write_run
 
+EDITBENCH = builtin(DEFAULT)
+
 
 def by_key(summary):
     return {row["key"]: row for row in summary["categories"]}
 
 
 def test_failed_cases_are_counted_beside_the_means_never_in_them():
-    summary = summarize(sample_records(), CATEGORIES)
+    summary = summarize(sample_records(), CATEGORIES, EDITBENCH)
     physical = by_key(summary)["physical"]
     assert (physical["n"], physical["scored"], physical["failed"]) == (4, 3, 1)
     assert physical["failures"] == {"unparseable": 1}
@@ -38,7 +41,7 @@ def test_failed_cases_are_counted_beside_the_means_never_in_them():
 
 
 def test_micro_weighs_cases_macro_weighs_categories():
-    summary = summarize(sample_records(), CATEGORIES)
+    summary = summarize(sample_records(), CATEGORIES, EDITBENCH)
     sc_means = [
         by_key(summary)[k]["dimensions"]["SC"]["mean"] for k in ("physical", "social", "causal")
     ]
@@ -56,7 +59,7 @@ def test_micro_weighs_cases_macro_weighs_categories():
         5,
     )
     five = [record(f"x-{i}", c, 5 + i % 3, 6) for c in ("physical", "social") for i in range(5)]
-    macro = summarize(five, CATEGORIES)["overall"]["macro"]["dimensions"]["SC"]
+    macro = summarize(five, CATEGORIES, EDITBENCH)["overall"]["macro"]["dimensions"]["SC"]
     assert macro["ci_low"] < macro["mean"] < macro["ci_high"]
 
 
@@ -64,17 +67,17 @@ def test_summary_does_not_depend_on_arrival_order():
     records = sample_records()
     shuffled = records[:]
     random.Random(3).shuffle(shuffled)
-    assert summarize(shuffled, CATEGORIES) == summarize(records, CATEGORIES)
+    assert summarize(shuffled, CATEGORIES, EDITBENCH) == summarize(records, CATEGORIES, EDITBENCH)
 
 
 def test_categories_follow_suite_order_and_unknown_ones_are_kept():
     records = [*sample_records(), record("x-1", "extra", 5, 5)]
-    keys = [row["key"] for row in summarize(records, CATEGORIES)["categories"]]
+    keys = [row["key"] for row in summarize(records, CATEGORIES, EDITBENCH)["categories"]]
     assert keys == ["physical", "social", "causal", "extra"]
 
 
 def test_terminal_table_aligns_cjk_names_by_display_width():
-    lines = table_lines(summarize(sample_records(), CATEGORIES))
+    lines = table_lines(summarize(sample_records(), CATEGORIES, EDITBENCH))
     assert display_width("物理") == 4 and display_width("overall") == 7
     assert len({display_width(line.rstrip()) for line in lines[:2]}) == 1
     # every row's first score column starts at the same display column
@@ -89,7 +92,7 @@ def test_terminal_table_aligns_cjk_names_by_display_width():
 
 
 def test_csv_is_long_format_and_pandas_readable(tmp_path):
-    summary = summarize(sample_records(), CATEGORIES)
+    summary = summarize(sample_records(), CATEGORIES, EDITBENCH)
     text = summary_csv(summary)
     rows = list(csv.DictReader(io.StringIO(text)))
     sc_physical = [r for r in rows if r["category"] == "physical" and r["dimension"] == "SC"]
@@ -103,14 +106,14 @@ def test_csv_is_long_format_and_pandas_readable(tmp_path):
 
 def test_markdown_escapes_table_cells_and_lists_failures():
     records = [*sample_records(), record("社会-003", "social", None, None, "timeout", "a | b\nc")]
-    text = markdown.render(summarize(records, CATEGORIES), records, {"run_id": "r1"})
+    text = markdown.render(summarize(records, CATEGORIES, EDITBENCH), records, {"run_id": "r1"})
     assert "| 社会-003 | timeout | a \\| b c |" in text
     assert "| 物理 | 4 | 1 |" in text
 
 
 def test_gate_parses_dimensions_and_categories():
     categories = [(key, (name, key)) for key, name in CATEGORIES]
-    thresholds = parse_thresholds(["O=6.5", "SC@物理=5", "PQ@macro=1"], categories)
+    thresholds = parse_thresholds(["O=6.5", "SC@物理=5", "PQ@macro=1"], categories, EDITBENCH)
     assert [(t.dimension, t.category, t.value) for t in thresholds] == [
         ("O", None, 6.5),
         ("SC", "physical", 5.0),
@@ -123,20 +126,22 @@ def test_gate_parses_dimensions_and_categories():
         ("SC@nowhere=1", "unknown category 'nowhere'"),
     ]:
         with pytest.raises(ConfigError, match=hint):
-            parse_thresholds([bad], categories)
+            parse_thresholds([bad], categories, EDITBENCH)
 
 
 def test_gate_fails_below_the_threshold_and_without_scores():
     categories = [(key, (name, key)) for key, name in CATEGORIES]
-    summary = summarize(sample_records(), CATEGORIES)
+    summary = summarize(sample_records(), CATEGORIES, EDITBENCH)
     micro_o = summary["overall"]["micro"]["dimensions"]["O"]["mean"]
-    assert violations(summary, parse_thresholds([f"O={micro_o - 0.01}"], categories)) == []
+    assert (
+        violations(summary, parse_thresholds([f"O={micro_o - 0.01}"], categories, EDITBENCH)) == []
+    )
     failed = violations(
-        summary, parse_thresholds([f"O={micro_o + 0.01}", "SC@social=3"], categories)
+        summary, parse_thresholds([f"O={micro_o + 0.01}", "SC@social=3"], categories, EDITBENCH)
     )
     assert len(failed) == 2 and "overall (micro)" in failed[0] and "社会 (social)" in failed[1]
-    empty = summarize([record("物理-9", "physical", None, None, "timeout")], CATEGORIES)
-    assert "no scored O" in violations(empty, parse_thresholds(["O=1"], categories))[0]
+    empty = summarize([record("物理-9", "physical", None, None, "timeout")], CATEGORIES, EDITBENCH)
+    assert "no scored O" in violations(empty, parse_thresholds(["O=1"], categories, EDITBENCH))[0]
 
 
 def make_report(nodeid, when, outcome, props, longrepr=None):

@@ -5,7 +5,7 @@ whole run, a subset such as GEdit's intersection); columns are its numbers (a me
 over categories, a share of cases). A case enters a number only when every dimension the number
 needs was read for it; otherwise it is counted under its failure status, beside the number,
 never filled in. Beside it, each number carries the benchmark's own published arithmetic over
-the same answers (`official`, protocols/official.py: ImgEdit's roundings, RISE's case-level
+the same answers (`official`, reporting/official.py: ImgEdit's roundings, RISE's case-level
 None, KRIS's pooling of every read value, ...), labelled, without an interval.
 
 Intervals (stated in the block, `interval_statement`): every mean, macro mean and share uses the
@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from editbench.protocols import official as published
 from editbench.protocols.model import Column, Protocol, Row
+from editbench.reporting import official as published
 from editbench.reporting import stats
 from editbench.reporting.records import canonical_order
 from editbench.vocabulary import CASE_FAILURES, Scale, Status
@@ -85,7 +85,7 @@ def column_scale(protocol: Protocol, column: Column) -> Scale:
     return Scale(low, high)
 
 
-def interval_statement(protocol: Protocol | None = None) -> dict[str, Any]:
+def interval_statement(protocol: Protocol) -> dict[str, Any]:
     """What the block's intervals are: method, coverage, minimum n, and each column's scale."""
     block = {k: v for k, v in stats.interval_block().items() if k != "scale"}
     block |= {
@@ -98,7 +98,7 @@ def interval_statement(protocol: Protocol | None = None) -> dict[str, Any]:
         "note": f"none below min_n = {MIN_N} cases, or for a macro mean with a category below it",
         "official": "the benchmark's own arithmetic is given without an interval",
     }
-    if protocol is not None:
+    if protocol.has_headline:
         block["scales"] = {
             c.name: [column_scale(protocol, c).low, column_scale(protocol, c).high]
             for c in protocol.aggregate.columns
