@@ -28,11 +28,9 @@ from editbench.errors import CaseError
 from editbench.images import encode_png, sha256
 from editbench.judging import Judge, JudgeInput
 from editbench.overlap import EditAhead
-from editbench.reporting.records import WORKER_PROPERTY
 from editbench.reporting.runmeta import versions
+from editbench.schema import to_properties
 from editbench.vocabulary import Status
-
-RECORD_VERSION = 1
 
 
 @dataclass
@@ -63,36 +61,26 @@ class CaseOutcome:
         return self
 
     def properties(self) -> list[tuple[str, Any]]:
-        """Flat, builtin-typed properties for `record_property` (and so for JUnit XML)."""
+        """Flat, builtin-typed properties for `record_property` (and so for JUnit XML), in the
+        shape `editbench.schema.Record` writes down."""
         case = self.case
-        props: list[tuple[str, Any]] = [
-            ("eb.version", RECORD_VERSION),
-            ("case_id", case.id),
-            ("test_id", case.test_id),
-            ("category", case.category.key),
-            ("category_name", case.category.display),
-            ("status", self.status),
-            ("reason", self.reason),
-            ("seed", self.seed),
-            ("edit_s", round(self.edit_s, 6)),
-            ("judge_s", round(self.judge_s, 6)),
-            ("edit_cached", self.edit_cached),
-            ("language", self.language),
-        ]
+        own: dict[str, Any] = {
+            "case_id": case.id,
+            "test_id": case.test_id,
+            "category": case.category.key,
+            "category_name": case.category.display,
+            "status": self.status,
+            "reason": self.reason,
+            "seed": self.seed,
+            "edit_s": round(self.edit_s, 6),
+            "judge_s": round(self.judge_s, 6),
+            "edit_cached": self.edit_cached,
+            "language": self.language,
+        }
         if self.judge_load_s:
-            props.append(("judge_load_s", round(self.judge_load_s, 6)))
-        for name, result in self.dimensions.items():
-            props.append((f"score.{name}", result.get("score")))
-            props.append((f"status.{name}", result.get("status")))
-            for extra in ("reasoning", "raw", "cached", "spread", "samples", "mass"):
-                if result.get(extra) not in (None, ""):
-                    props.append((f"{extra}.{name}", result[extra]))
-        props.extend((f"image.{kind}", path) for kind, path in self.images.items())
-        if case.output_stem:
-            props.append(("output_stem", case.output_stem))
-        if self.worker_info:
-            props.append((WORKER_PROPERTY, self.worker_info))
-        return props
+            own["judge_load_s"] = round(self.judge_load_s, 6)
+        stem = case.output_stem or ""
+        return to_properties(own, self.dimensions, self.images, stem, self.worker_info)
 
 
 @dataclass

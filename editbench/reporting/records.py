@@ -1,6 +1,6 @@
 """One finished case as a JSON record, rebuilt on the controller from its test report.
 
-The worker records flat, builtin-typed properties (see `CaseOutcome.properties`) on the case's
+The worker records flat, builtin-typed properties (`editbench.schema.to_properties`) on the case's
 call report, as its `eb_properties` attribute (it crosses xdist with the report); the controller
 adds the pytest outcome. They are pytest `user_properties` too where the JUnit family allows
 per-testcase properties (see reporting/junit.py). A case whose worker died has no properties: it becomes a
@@ -8,6 +8,7 @@ record with status "crashed" and the crash message, never a score.
 
 A worker adds one `eb.worker` property (JSON text: editor and judge descriptions, versions and
 devices on its side) to its first case; the controller lifts it out of the record into run.json.
+The record's keys, and how properties read back into them, are written down in `editbench.schema`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from editbench.cases import Case
+from editbench.schema import VERSION_PROPERTY, Record, from_properties
+from editbench.schema import WORKER_KEY as WORKER_KEY  # the controller lifts it out of a record
 from editbench.vocabulary import Status
 
-WORKER_PROPERTY = "eb.worker"  # the user_property a worker's first case carries
-WORKER_KEY = "worker_info"  # where record_from_report puts it, for the controller to lift out
 PROPERTIES_ATTRIBUTE = "eb_properties"  # the call report's attribute that carries them
 
 
@@ -33,9 +34,9 @@ def case_properties(report) -> dict[str, Any]:
     return dict(props if props is not None else getattr(report, "user_properties", ()))
 
 
-def record_from_report(report, case: Case) -> dict[str, Any]:
+def record_from_report(report, case: Case) -> Record:
     props = case_properties(report)
-    record: dict[str, Any] = {
+    record: Record = {
         "case_id": case.id,
         "test_id": case.test_id,
         "category": case.category.key,
@@ -46,20 +47,12 @@ def record_from_report(report, case: Case) -> dict[str, Any]:
         "worker": _worker(report),
         "instruction": dict(case.instruction),
     }
-    if "eb.version" not in props:
+    if VERSION_PROPERTY not in props:
         record.update(
             status=_status_without_outcome(report), reason=_short(report), scores={}, statuses={}
         )
         return record
-    record.update({k: v for k, v in props.items() if "." not in k})
-    record["scores"] = {k[6:]: v for k, v in props.items() if k.startswith("score.")}
-    record["statuses"] = {k[7:]: v for k, v in props.items() if k.startswith("status.")}
-    for prefix in ("reasoning", "raw", "cached", "spread", "samples", "mass", "image"):
-        found = {k[len(prefix) + 1 :]: v for k, v in props.items() if k.startswith(prefix + ".")}
-        if found:
-            record[prefix if prefix != "image" else "images"] = found
-    if WORKER_PROPERTY in props:
-        record[WORKER_KEY] = _worker_info(props[WORKER_PROPERTY])
+    record.update(from_properties(props))
     if report.failed and record.get("status") == Status.OK:
         record["status"], record["reason"] = Status.ERROR.value, _short(report)
     return record
@@ -109,13 +102,6 @@ def latest_per_case(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def canonical_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records sorted by case id: statistics do not depend on arrival order or sharding."""
     return sorted(records, key=lambda r: (str(r.get("category")), str(r.get("case_id"))))
-
-
-def _worker_info(text: Any) -> Any:
-    try:
-        return json.loads(text) if isinstance(text, str) else text
-    except json.JSONDecodeError:
-        return {"unreadable": str(text)[:500]}
 
 
 def _worker(report) -> str | None:

@@ -17,9 +17,8 @@ from typing import Any
 from editbench.protocols.model import Protocol
 from editbench.reporting import stats
 from editbench.reporting.records import canonical_order, is_scored, score
+from editbench.schema import SUMMARY_VERSION
 from editbench.vocabulary import REPORTED_DIMENSIONS, Scale, scale_of
-
-SCHEMA = 2  # 2: an `interval` block (its `method` says which) replaced schema 1's `bootstrap`
 
 
 def summarize(
@@ -39,7 +38,7 @@ def summarize(
         if subset:
             rows.append({"key": key, "name": name, **_group(subset, dims, scale)})
     summary = {
-        "schema": SCHEMA,
+        "schema": SUMMARY_VERSION,
         "interval": stats.interval_block(),
         "dimensions": [d for d in dims if any(d in row["dimensions"] for row in rows)],
         "categories": rows,
