@@ -31,7 +31,7 @@ COMMANDS = {
     ),
     "agree": ("editbench.reporting.agree:main", "a judge's agreement with human ratings"),
     "slurm": (
-        "editbench.slurm:main",
+        "editbench.commands.slurm:main",
         "submit a run as a Slurm array of shards and a merge job",
     ),
     "perf": (

@@ -10,7 +10,7 @@ from support import REPO
 
 def test_validate_and_slurm_import_no_pytest():
     code = (
-        "import sys, editbench.commands.validate, editbench.slurm, editbench.reporting.rundir; "
+        "import sys, editbench.commands.validate, editbench.commands.slurm, editbench.reporting.rundir; "
         "print(sorted(m for m in ('pytest', '_pytest', 'xdist') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
