@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from editbench.errors import ConfigError
-from editbench.reporting import agreement
-from editbench.reporting.agreement import Bootstrap
+from editbench.reporting import coefficients
+from editbench.reporting.coefficients import Bootstrap
 from editbench.reporting.ratings import (
     ABSOLUTE,
     PREFERENCE,
@@ -100,9 +100,9 @@ def agree_ratings(run: Run, ratings: Ratings, boot: Bootstrap) -> dict[str, Any]
             {
                 **_head(key, name, dimension, ids, scored, values),
                 "failures": _failures({"": run}, ids, dimension),
-                "spearman": agreement.correlation("spearman", judge, human, boot),
-                "kendall": agreement.correlation("kendall", judge, human, boot),
-                "pearson": {"value": agreement.pearson(judge, human)},
+                "spearman": coefficients.correlation("spearman", judge, human, boot),
+                "kendall": coefficients.correlation("kendall", judge, human, boot),
+                "pearson": {"value": coefficients.pearson(judge, human)},
                 "ceiling": _ceiling(values, scored),
             }
         )
@@ -128,8 +128,8 @@ def agree_judges(first: Run, second: Run, ratings: Ratings, boot: Bootstrap) -> 
             {
                 **_head(key, name, dimension, ids, scored, values),
                 "failures": _failures({"J1 ": first, "J2 ": second}, ids, dimension),
-                "spearman": agreement.correlation_difference("spearman", j1, j2, human, boot),
-                "kendall": agreement.correlation_difference("kendall", j1, j2, human, boot),
+                "spearman": coefficients.correlation_difference("spearman", j1, j2, human, boot),
+                "kendall": coefficients.correlation_difference("kendall", j1, j2, human, boot),
                 "ceiling": _ceiling(values, scored),
             }
         )
@@ -183,8 +183,8 @@ def _preference_stats(
         "votes": sum(totals),
         "human_ties": sum(v == "tie" for case in votes for v in case.values()),
         "judge_ties": sum(j == "tie" for j in judge),
-        "accuracy_with_ties": agreement.accuracy(with_ties, totals, boot),
-        "accuracy_without_ties": agreement.accuracy(no_tie_agree, no_tie_total, boot),
+        "accuracy_with_ties": coefficients.accuracy(with_ties, totals, boot),
+        "accuracy_without_ties": coefficients.accuracy(no_tie_agree, no_tie_total, boot),
     }
 
 
@@ -266,8 +266,8 @@ def _ceiling(values: dict[str, dict[str, Any]], cases: list[str]) -> dict[str, A
             by_rater.setdefault(rater, {})[case] = float(value)
     return {
         "raters": len(raters),
-        "alpha": agreement.krippendorff_alpha([list(values[c].values()) for c in cases]),
-        "rater_vs_rest": agreement.rater_vs_rest(by_rater),
+        "alpha": coefficients.krippendorff_alpha([list(values[c].values()) for c in cases]),
+        "rater_vs_rest": coefficients.rater_vs_rest(by_rater),
     }
 
 
@@ -301,7 +301,7 @@ def _result(
             "resamples": boot.resamples,
             "seed": boot.seed,
             "confidence": boot.confidence,
-            "min_cases": agreement.MIN_CASES,
+            "min_cases": coefficients.MIN_CASES,
             "kendall": "tau-b",
             "human": HUMAN,
             "ceiling": CEILING,
@@ -385,7 +385,7 @@ def lines(result: dict[str, Any]) -> list[str]:
         *_run_lines(result),
         *_edits_lines(result.get("edits")),
         *_overlap_lines(result),
-        f"intervals: {result['method']['intervals']}; under {agreement.MIN_CASES} cases the "
+        f"intervals: {result['method']['intervals']}; under {coefficients.MIN_CASES} cases the "
         "coefficient alone (n<10)",
     ]
     if result["kind"] != "preferences":
@@ -461,7 +461,7 @@ def _value(stat: dict[str, Any] | None) -> str:
         fmt = "{:+.2f}" if stat.get("signed") else "{:.2f}"
         return f"{text} [{fmt.format(stat['ci_low'])}, {fmt.format(stat['ci_high'])}]"
     return (
-        f"{text} (n<{agreement.MIN_CASES})"
+        f"{text} (n<{coefficients.MIN_CASES})"
         if "n too small" in stat.get("note", "")
         else f"{text} (no CI)"
     )
@@ -641,13 +641,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--resamples",
         type=_positive,
-        default=agreement.Bootstrap.resamples,
+        default=coefficients.Bootstrap.resamples,
         help="bootstrap resamples per interval (default %(default)s)",
     )
     parser.add_argument(
         "--seed",
         type=int,
-        default=agreement.Bootstrap.seed,
+        default=coefficients.Bootstrap.seed,
         help="bootstrap seed (default %(default)s)",
     )
     return parser

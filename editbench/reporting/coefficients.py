@@ -1,4 +1,4 @@
-"""Agreement statistics between a judge and people: rank correlations, accuracy, rater ceiling.
+"""Agreement coefficients between a judge and people: rank correlations, accuracy, rater ceiling.
 
 Point estimates come from `scipy.stats` (`spearmanr`, `kendalltau` tau-b, `pearsonr`); their
 intervals from `scipy.stats.bootstrap` (BCa, cases resampled, `RESAMPLES` resamples from a fixed
