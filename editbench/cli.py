@@ -29,7 +29,7 @@ COMMANDS = {
         "editbench.commands.export:main",
         "write a run's edits in a benchmark's own layout",
     ),
-    "agree": ("editbench.reporting.agree:main", "a judge's agreement with human ratings"),
+    "agree": ("editbench.commands.agree:main", "a judge's agreement with human ratings"),
     "slurm": (
         "editbench.commands.slurm:main",
         "submit a run as a Slurm array of shards and a merge job",
