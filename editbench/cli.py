@@ -1,14 +1,13 @@
 """The `editbench` command: validate a config, build tiny checkpoints, compare and merge runs.
 
-Each subcommand lives in the module that does the work and parses its own arguments; this file
-only dispatches, importing the module on demand.
+Each subcommand is a module of `editbench.commands` that parses its own arguments and prints its
+own output; this file only dispatches, importing the command's module on demand.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,33 +15,30 @@ from editbench import __version__
 from editbench.errors import EditbenchError
 
 COMMANDS = {
-    "validate": ("editbench.validate:main", "check a run config and print what a run would do"),
-    "make-tiny": ("editbench.tiny:main", "build the tiny random editor and judge checkpoints"),
-    "compare": ("editbench.reporting.compare:main", "compare two run folders per category"),
-    "merge": ("editbench.reporting.merge:main", "merge run folders (shards) into one"),
-    "export": ("editbench.export:main", "write a run's edits in a benchmark's own layout"),
-    "agree": ("editbench.reporting.agree:main", "a judge's agreement with human ratings"),
-    "slurm": ("editbench.slurm:main", "submit a run as a Slurm array of shards and a merge job"),
+    "validate": (
+        "editbench.commands.validate:main",
+        "check a run config and print what a run would do",
+    ),
+    "make-tiny": (
+        "editbench.commands.make_tiny:main",
+        "build the tiny random editor and judge checkpoints",
+    ),
+    "compare": ("editbench.commands.compare:main", "compare two run folders per category"),
+    "merge": ("editbench.commands.merge:main", "merge run folders (shards) into one"),
+    "export": (
+        "editbench.commands.export:main",
+        "write a run's edits in a benchmark's own layout",
+    ),
+    "agree": ("editbench.commands.agree:main", "a judge's agreement with human ratings"),
+    "slurm": (
+        "editbench.commands.slurm:main",
+        "submit a run as a Slurm array of shards and a merge job",
+    ),
     "perf": (
-        "editbench.cli:perf",
+        "editbench.commands.perf:main",
         "measure the harness's own overhead (from a checkout: python -m perf)",
     ),
 }
-
-
-def perf(argv: list[str]) -> int:
-    """`editbench perf`: the harness's benchmarks live in the repository (perf/), not in the package.
-
-    Run them from a checkout: this finds the checkout above the current folder and runs
-    `python -m perf` there, so the installed package never imports anything from a checkout.
-    """
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "perf" / "runner.py").is_file() and (folder / "benchmarks").is_dir():
-            return subprocess.run([sys.executable, "-m", "perf", *argv], cwd=folder).returncode
-    raise EditbenchError(
-        "editbench perf measures the harness from its source checkout: run it inside "
-        "the editbench repository (it runs `python -m perf` there)"
-    )
 
 
 def usage() -> str:

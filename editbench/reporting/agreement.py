@@ -1,240 +1,363 @@
-"""Agreement statistics between a judge and people: rank correlations, accuracy, rater ceiling.
+"""A judge's agreement with people's ratings of the same edits: the rows of agree.json.
 
-Point estimates come from `scipy.stats` (`spearmanr`, `kendalltau` tau-b, `pearsonr`); their
-intervals from `scipy.stats.bootstrap` (BCa, cases resampled, `RESAMPLES` resamples from a fixed
-seed). A coefficient that cannot be computed (one side constant) is reported as undefined with
-the reason, never as a number; below `MIN_CASES` cases only the coefficient is given, marked
-"n too small", because a case-resampling bootstrap of a rank correlation over fewer cases keeps
-drawing resamples with one side constant and its interval means little.
-
-Krippendorff's alpha (interval metric) is written here rather than taken from the `krippendorff`
-package, which is GPL-3.0 and needs Python 3.11; the test checks it against Krippendorff's own
-worked example.
+Three questions, one function each: one judge against absolute ratings (`agree_ratings`), two
+judges on the same edits (`agree_judges`, J2 - J1 with a paired interval), and a judge's pairwise
+accuracy on people's preferences between two runs' edits (`agree_preferences`). Per dimension,
+per category and overall; a case that failed in a run (its status, or the dimension's, is not ok)
+is counted beside the row and left out of it, never scored. The coefficients and their intervals
+are `coefficients`'; the text table is `agreement_table`'s.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Sequence
+import hashlib
+import statistics
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-from scipy import stats as sps
+from editbench.reporting import coefficients
+from editbench.reporting.coefficients import Bootstrap
+from editbench.reporting.ratings import CaseNames, Matched, Ratings, case_names, match
+from editbench.reporting.records import canonical_order, score
+from editbench.reporting.rundir import categories_of, load_run
+from editbench.vocabulary import REPORTED_DIMENSIONS, Status
 
-from editbench.reporting import stats
+SCHEMA = 1
+HUMAN = "the mean of its raters' scores"
+CEILING = (
+    "Krippendorff's alpha (interval metric) among the raters, and the mean over raters of "
+    "Spearman's rho between one rater and the mean of the others, on the row's cases"
+)
+JUDGE_KEYS = ("backend", "model", "revision", "method", "max_pixels", "temperature", "samples")
 
-MIN_CASES = 10
+
+@dataclass
+class Run:
+    path: Path
+    records: dict[str, dict[str, Any]]
+    meta: dict[str, Any]
+
+    @classmethod
+    def load(cls, path: Path) -> Run:
+        records, meta = load_run(path)
+        return cls(path, {str(r["case_id"]): r for r in canonical_order(records)}, meta)
+
+    def categories(self) -> list[tuple[str, str]]:
+        names = dict(categories_of(self.meta))
+        for record in self.records.values():
+            names.setdefault(record["category"], record.get("category_name") or record["category"])
+        return list(names.items())
+
+    def dimensions(self) -> list[str]:
+        found = {
+            d for r in self.records.values() for d in (*r.get("scores", {}), *r.get("statuses", {}))
+        }
+        return [
+            *(d for d in REPORTED_DIMENSIONS if d in found),
+            *sorted(found - set(REPORTED_DIMENSIONS)),
+        ]
+
+    def judge(self) -> dict[str, Any]:
+        section = self.meta.get("judge") or {}
+        return {
+            k: section[k]
+            for k in JUDGE_KEYS
+            if section.get(k) not in (None, "", 0) and not (k == "samples" and section[k] == 1)
+        }
+
+    def describe(self) -> dict[str, Any]:
+        return {"path": str(self.path.resolve()), "judge": self.judge()}
 
 
-@dataclass(frozen=True)
-class Bootstrap:
-    """How every interval is drawn: its coverage, resample count and seed, stated in reports."""
+# -- judge vs people ------------------------------------------------------------------------------
 
-    resamples: int = stats.RESAMPLES
-    seed: int = stats.SEED
-    confidence: float = stats.CONFIDENCE
 
-    def describe(self, what: str = "cases") -> str:
-        return (
-            f"{self.confidence:.0%} bootstrap BCa over {what}, {self.resamples:,} resamples, "
-            f"seed {self.seed}"
+def agree_ratings(run: Run, ratings: Ratings, boot: Bootstrap) -> dict[str, Any]:
+    """One judge against absolute ratings: rho, tau-b (with CIs) and r per dimension and category."""
+    matched = match(ratings, _names(run.records, run), run.dimensions())
+    rows = []
+    for dimension, key, name, ids in _groups(run, matched):
+        values = matched.values[dimension]
+        scored = [c for c in ids if score(run.records[c], dimension) is not None]
+        judge = [score(run.records[c], dimension) for c in scored]
+        human = [_mean(values[c]) for c in scored]
+        rows.append(
+            {
+                **_head(key, name, dimension, ids, scored, values),
+                "failures": _failures({"": run}, ids, dimension),
+                "spearman": coefficients.correlation("spearman", judge, human, boot),
+                "kendall": coefficients.correlation("kendall", judge, human, boot),
+                "pearson": {"value": coefficients.pearson(judge, human)},
+                "ceiling": _ceiling(values, scored),
+            }
         )
+    return _result("ratings", [run], ratings, matched, run.records, boot, rows)
 
-    def run(self, data: tuple[np.ndarray, ...], statistic: Callable) -> dict[str, Any]:
-        """The interval of `statistic` (vectorised, `axis` argument) over jointly resampled cases."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # constant resamples and degenerate BCa: counted below
-            result = sps.bootstrap(
-                data,
-                statistic,
-                paired=True,
-                vectorized=True,
-                n_resamples=self.resamples,
-                confidence_level=self.confidence,
-                method="BCa",
-                rng=np.random.default_rng(self.seed),
-            )
-        draws = np.asarray(result.bootstrap_distribution)
-        undefined = int(np.isnan(draws).sum())
-        if undefined:
-            return {
-                "note": f"no interval: the statistic is undefined in {undefined:,} of "
-                f"{self.resamples:,} resamples (one side constant)"
+
+def agree_judges(first: Run, second: Run, ratings: Ratings, boot: Bootstrap) -> dict[str, Any]:
+    """Two judges on the same edits: each one's rho and tau-b, and J2 - J1 with a paired CI."""
+    shared = {c: r for c, r in first.records.items() if c in second.records}
+    dimensions = list(dict.fromkeys([*first.dimensions(), *second.dimensions()]))
+    matched = match(ratings, _names(shared, first, f"{first.path} and {second.path}"), dimensions)
+    rows = []
+    for dimension, key, name, ids in _groups(first, matched):
+        values = matched.values[dimension]
+        scored = [
+            c
+            for c in ids
+            if None not in (score(first.records[c], dimension), score(second.records[c], dimension))
+        ]
+        j1, j2 = ([score(run.records[c], dimension) for c in scored] for run in (first, second))
+        human = [_mean(values[c]) for c in scored]
+        rows.append(
+            {
+                **_head(key, name, dimension, ids, scored, values),
+                "failures": _failures({"J1 ": first, "J2 ": second}, ids, dimension),
+                "spearman": coefficients.correlation_difference("spearman", j1, j2, human, boot),
+                "kendall": coefficients.correlation_difference("kendall", j1, j2, human, boot),
+                "ceiling": _ceiling(values, scored),
             }
-        if (
-            np.ptp(draws) <= 1e-12
-        ):  # e.g. identical ranks: BCa is undefined, the interval is a point
-            return {
-                "ci_low": float(draws.min()),
-                "ci_high": float(draws.max()),
-                "note": "every resample gives the same value",
+        )
+    result = _result("judges", [first, second], ratings, matched, shared, boot, rows)
+    edits = same_edits(first, second)
+    return {**result, "edits": edits, "warnings": edit_warnings(edits)}
+
+
+def agree_preferences(run_a: Run, run_b: Run, ratings: Ratings, boot: Bootstrap) -> dict[str, Any]:
+    """The judge's pairwise accuracy on people's preferences between two runs' edits."""
+    shared = {c: r for c, r in run_a.records.items() if c in run_b.records}
+    dimensions = list(dict.fromkeys([*run_a.dimensions(), *run_b.dimensions()]))
+    matched = match(ratings, _names(shared, run_a, f"{run_a.path} and {run_b.path}"), dimensions)
+    rows = []
+    for dimension, key, name, ids in _groups(run_a, matched):
+        values = matched.values[dimension]
+        prefer = {c: _judge_prefers(run_a.records[c], run_b.records[c], dimension) for c in ids}
+        scored = [c for c in ids if prefer[c] is not None]
+        rows.append(
+            {
+                **_head(key, name, dimension, ids, scored, values),
+                "failures": _failures({"A ": run_a, "B ": run_b}, ids, dimension),
+                **_preference_stats([values[c] for c in scored], [prefer[c] for c in scored], boot),
             }
-        low, high = result.confidence_interval
-        if not (np.isfinite(low) and np.isfinite(high)):
-            return {"note": "no interval: the BCa interval is undefined for these data"}
-        return {"ci_low": float(low), "ci_high": float(high)}
+        )
+    return _result("preferences", [run_a, run_b], ratings, matched, shared, boot, rows)
 
 
-# -- coefficients ---------------------------------------------------------------------------------
+def _judge_prefers(a: dict[str, Any], b: dict[str, Any], dimension: str) -> str | None:
+    score_a, score_b = score(a, dimension), score(b, dimension)
+    if score_a is None or score_b is None:
+        return None
+    return "a" if score_a > score_b else "b" if score_b > score_a else "tie"
 
 
-def _defined(value: Any) -> float | None:
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def _quiet(function: Callable, *args: Any, **kwargs: Any) -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # constant input: the result is nan and reported as such
-        return function(*args, **kwargs)
-
-
-def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
-    return _defined(_quiet(sps.spearmanr, x, y).statistic) if len(x) >= 2 else None
-
-
-def kendall(x: Sequence[float], y: Sequence[float]) -> float | None:
-    """Kendall's tau-b: ties in either ranking are accounted for."""
-    return _defined(_quiet(sps.kendalltau, x, y, variant="b").statistic) if len(x) >= 2 else None
-
-
-def pearson(x: Sequence[float], y: Sequence[float]) -> float | None:
-    return _defined(_quiet(sps.pearsonr, x, y).statistic) if len(x) >= 2 else None
-
-
-def _spearman_axis(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-    # Spearman's rho is Pearson's r of the average ranks: spearmanr itself has no batch axis.
-    ranks_x, ranks_y = sps.rankdata(x, axis=axis), sps.rankdata(y, axis=axis)
-    return sps.pearsonr(ranks_x, ranks_y, axis=axis).statistic
-
-
-def _kendall_axis(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-    return np.asarray(sps.kendalltau(x, y, variant="b", axis=axis).statistic)
-
-
-COEFFICIENTS: dict[str, tuple[Callable, Callable]] = {
-    "spearman": (spearman, _spearman_axis),
-    "kendall": (kendall, _kendall_axis),
-}
-
-
-def correlation(
-    name: str, judge: Sequence[float], human: Sequence[float], boot: Bootstrap
+def _preference_stats(
+    votes: list[dict[str, str]], judge: list[str], boot: Bootstrap
 ) -> dict[str, Any]:
-    """{value, ci_low, ci_high} or {value, note}: a rank correlation with its bootstrap interval."""
-    point, batched = COEFFICIENTS[name]
-    value = point(judge, human)
-    out: dict[str, Any] = {"value": value}
-    if value is None:
-        return {**out, "note": _undefined_note(len(judge))}
-    if len(judge) < MIN_CASES:
-        return {**out, "note": f"n too small for an interval (under {MIN_CASES} cases)"}
-    data = (np.asarray(judge, dtype=float), np.asarray(human, dtype=float))
-    return {**out, **boot.run(data, lambda x, y, axis=-1: _quiet(batched, x, y, axis=axis))}
+    """Accuracy with ties (three classes, exact match) and without (votes where neither side ties)."""
+    with_ties = [sum(v == j for v in case.values()) for case, j in zip(votes, judge, strict=True)]
+    totals = [len(case) for case in votes]
+    no_tie_agree = [
+        0 if j == "tie" else sum(v == j for v in case.values())
+        for case, j in zip(votes, judge, strict=True)
+    ]
+    no_tie_total = [
+        0 if j == "tie" else sum(v != "tie" for v in case.values())
+        for case, j in zip(votes, judge, strict=True)
+    ]
+    return {
+        "votes": sum(totals),
+        "human_ties": sum(v == "tie" for case in votes for v in case.values()),
+        "judge_ties": sum(j == "tie" for j in judge),
+        "accuracy_with_ties": coefficients.accuracy(with_ties, totals, boot),
+        "accuracy_without_ties": coefficients.accuracy(no_tie_agree, no_tie_total, boot),
+    }
 
 
-def correlation_difference(
+# -- shared pieces --------------------------------------------------------------------------------
+
+
+def _names(records: dict[str, dict[str, Any]], run: Run, label: str | None = None) -> CaseNames:
+    return case_names(list(records.values()), run.meta, label or str(run.path))
+
+
+def _groups(run: Run, matched: Matched):
+    """(dimension, category key, name, rated case ids) per category with ratings, then overall."""
+    order = [
+        *(d for d in REPORTED_DIMENSIONS if d in matched.values),
+        *sorted(set(matched.values) - set(REPORTED_DIMENSIONS)),
+    ]
+    for dimension in order:
+        rated = matched.values[dimension]
+        ordered = [c for c in run.records if c in rated]
+        for key, name in run.categories():
+            ids = [c for c in ordered if run.records[c]["category"] == key]
+            if ids:
+                yield dimension, key, name, ids
+        yield dimension, "overall", "overall", ordered
+
+
+def _head(
+    key: str,
     name: str,
-    judge_1: Sequence[float],
-    judge_2: Sequence[float],
-    human: Sequence[float],
-    boot: Bootstrap,
+    dimension: str,
+    ids: list[str],
+    scored: list[str],
+    values: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    """coef(judge 2, human) - coef(judge 1, human), paired bootstrap over the same cases."""
-    point, batched = COEFFICIENTS[name]
-    first, second = point(judge_1, human), point(judge_2, human)
-    out: dict[str, Any] = {
-        "j1": first,
-        "j2": second,
-        "value": None if first is None or second is None else second - first,
+    return {
+        "category": key,
+        "name": name,
+        "dimension": dimension,
+        "rated": len(ids),
+        "n": len(scored),
+        "failed": len(ids) - len(scored),
+        "raters": len({r for c in ids for r in values[c]}),
     }
-    if out["value"] is None:
-        return {**out, "note": _undefined_note(len(human))}
-    if len(human) < MIN_CASES:
-        return {**out, "note": f"n too small for an interval (under {MIN_CASES} cases)"}
-
-    def difference(a: np.ndarray, b: np.ndarray, h: np.ndarray, axis: int = -1) -> np.ndarray:
-        return _quiet(batched, b, h, axis=axis) - _quiet(batched, a, h, axis=axis)
-
-    data = tuple(np.asarray(v, dtype=float) for v in (judge_1, judge_2, human))
-    return {**out, **boot.run(data, difference)}
 
 
-def _undefined_note(n: int) -> str:
-    return "undefined: fewer than 2 cases" if n < 2 else "undefined: one side is constant"
+def _failures(runs: dict[str, Run], ids: list[str], dimension: str) -> dict[str, int]:
+    """Why rated cases were left out: per run, the case's status or else the dimension's."""
+    counts: dict[str, int] = {}
+    for prefix, run in runs.items():
+        for case in ids:
+            record = run.records[case]
+            if score(record, dimension) is None:
+                status = (
+                    record.get("status")
+                    if record.get("status") != Status.OK
+                    else (record.get("statuses", {}).get(dimension) or "not scored")
+                )
+                counts[prefix + str(status)] = counts.get(prefix + str(status), 0) + 1
+    return dict(sorted(counts.items()))
 
 
-# -- people among themselves ----------------------------------------------------------------------
+def _mean(by_rater: dict[str, Any]) -> float:
+    return statistics.fmean(float(v) for v in by_rater.values())
 
 
-def krippendorff_alpha(units: Sequence[Sequence[float]]) -> float | None:
-    """Krippendorff's alpha, interval metric, over units rated by any raters (missing allowed).
-
-    alpha = 1 - D_o / D_e. D_o: squared differences between the values within each unit, each
-    unit's sum divided by (its number of values - 1), over n, the number of pairable values
-    (those in units with 2 or more). D_e: squared differences between all pairable values, over
-    n(n - 1). Undefined without two pairable values or without any variation.
-    """
-    pairable = [np.asarray(u, dtype=float) for u in units if len(u) >= 2]
-    if not pairable:
-        return None
-    values = np.concatenate(pairable)
-    n = len(values)
-    expected = _squared_differences(values) / (n * (n - 1))
-    if expected == 0:
-        return None
-    observed = sum(_squared_differences(u) / (len(u) - 1) for u in pairable) / n
-    return float(1.0 - observed / expected)
-
-
-def _squared_differences(values: np.ndarray) -> float:
-    """Sum over ordered pairs (i != j) of (v_i - v_j)^2, as 2 * (n * sum v^2 - (sum v)^2)."""
-    return float(2.0 * (len(values) * np.sum(values**2) - np.sum(values) ** 2))
-
-
-def rater_vs_rest(by_rater: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """Mean over raters of Spearman's rho between one rater and the mean of the others.
-
-    Each rater is compared on the cases that rater and at least one other rated; a rater with
-    fewer than 3 such cases, or a constant side, is left out and counted.
-    """
-    values = []
-    for rater, scores in by_rater.items():
-        others = [r for name, r in by_rater.items() if name != rater]
-        cases = [c for c in scores if any(c in r for r in others)]
-        if len(cases) < 3:
-            continue
-        rest = [float(np.mean([r[c] for r in others if c in r])) for c in cases]
-        rho = spearman([scores[c] for c in cases], rest)
-        if rho is not None:
-            values.append(rho)
-    left_out = len(by_rater) - len(values)
-    if not values:
-        return {"value": None, "raters": 0, "left_out": left_out}
-    return {"value": float(np.mean(values)), "raters": len(values), "left_out": left_out}
-
-
-# -- preferences ----------------------------------------------------------------------------------
-
-
-def accuracy(agree: Sequence[int], total: Sequence[int], boot: Bootstrap) -> dict[str, Any]:
-    """sum(agree) / sum(total) over cases (each case may hold several votes), bootstrap over cases."""
-    a, t = np.asarray(agree, dtype=float), np.asarray(total, dtype=float)
-    a, t = a[t > 0], t[t > 0]  # a case whose votes all left the count is no unit of the resampling
-    votes = int(t.sum())
-    out: dict[str, Any] = {
-        "value": float(a.sum() / votes) if votes else None,
-        "votes": votes,
-        "cases": len(t),
+def _ceiling(values: dict[str, dict[str, Any]], cases: list[str]) -> dict[str, Any]:
+    raters = {r for c in cases for r in values[c]}
+    if len(raters) < 2:
+        why = "no rated case was scored" if not cases else "one rater"
+        return {
+            "raters": len(raters),
+            "alpha": None,
+            "rater_vs_rest": None,
+            "note": f"{why}: no human ceiling",
+        }
+    by_rater: dict[str, dict[str, float]] = {}
+    for case in cases:
+        for rater, value in values[case].items():
+            by_rater.setdefault(rater, {})[case] = float(value)
+    return {
+        "raters": len(raters),
+        "alpha": coefficients.krippendorff_alpha([list(values[c].values()) for c in cases]),
+        "rater_vs_rest": coefficients.rater_vs_rest(by_rater),
     }
-    if not votes:
-        return {**out, "note": "undefined: no votes"}
-    if len(t) < MIN_CASES:
-        return {**out, "note": f"n too small for an interval (under {MIN_CASES} cases)"}
 
-    def ratio(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.sum(x, axis=axis) / np.sum(y, axis=axis)
 
-    return {**out, **boot.run((a, t), ratio)}
+def _result(
+    kind: str,
+    runs: list[Run],
+    ratings: Ratings,
+    matched: Matched,
+    compared: dict[str, Any],
+    boot: Bootstrap,
+    rows: list[dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "kind": kind,
+        "runs": [run.describe() for run in runs],
+        "ratings": {
+            "path": str(ratings.path.resolve()),
+            "shape": ratings.kind,
+            "rows": len(ratings.rows),
+            "raters": len(matched.raters),
+        },
+        "overlap": {
+            "cases_rated": len(matched.rated),
+            "rated_not_in_run": len(matched.not_in_run),
+            "run_not_rated": len(set(compared) - matched.rated),
+            "suite_checked": matched.suite_checked,
+        },
+        "method": {
+            "intervals": boot.describe(),
+            "resamples": boot.resamples,
+            "seed": boot.seed,
+            "confidence": boot.confidence,
+            "min_cases": coefficients.MIN_CASES,
+            "kendall": "tau-b",
+            "human": HUMAN,
+            "ceiling": CEILING,
+            "judge_prefers": "the edit with the higher score; equal scores are a tie",
+        },
+        "warnings": [],
+        "rows": rows,
+    }
+
+
+# -- the same edits? ------------------------------------------------------------------------------
+
+
+def same_edits(first: Run, second: Run) -> dict[str, Any]:
+    """Whether two runs scored the same edited images: case ids, replay source, PNG bytes."""
+    shared = [c for c in first.records if c in second.records]
+    differ, missing = [], 0
+    for case in shared:
+        digests = [_edited_digest(run, case) for run in (first, second)]
+        if None in digests:
+            missing += 1
+        elif digests[0] != digests[1]:
+            differ.append(case)
+    return {
+        "only_in_j1": len(set(first.records) - set(second.records)),
+        "only_in_j2": len(set(second.records) - set(first.records)),
+        "images_compared": len(shared) - missing,
+        "images_differ": len(differ),
+        "differ_examples": differ[:3],
+        "images_missing": missing,
+        "j2_replays_j1": _replays(second, first),
+        "j1_replays_j2": _replays(first, second),
+    }
+
+
+def _edited_digest(run: Run, case: str) -> str | None:
+    relative = (run.records[case].get("images") or {}).get("edited")
+    path = run.path / relative if relative else None
+    if path is None or not path.is_file():
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _replays(run: Run, source: Run) -> bool:
+    editor = run.meta.get("editor") or {}
+    folder = (editor.get("describe") or {}).get("replay_dir") or editor.get("replay_dir")
+    return (
+        editor.get("backend") == "replay"
+        and bool(folder)
+        and Path(folder).resolve() == source.path.resolve()
+    )
+
+
+def edit_warnings(edits: dict[str, Any]) -> list[str]:
+    out = []
+    if edits["only_in_j1"] or edits["only_in_j2"]:
+        out.append(
+            f"the runs hold different cases ({edits['only_in_j1']} only in J1, "
+            f"{edits['only_in_j2']} only in J2): only cases in both are compared"
+        )
+    if edits["images_differ"]:
+        out.append(
+            f"the edited images differ in {edits['images_differ']} of "
+            f"{edits['images_compared']} cases in both runs (first: "
+            f"{edits['differ_examples'][0]}): the runs did not score the same edits, so the "
+            "difference mixes editors and judges; rescore J1's edits with the replay editor"
+        )
+    if edits["images_missing"]:
+        out.append(
+            f"{edits['images_missing']} cases in both runs lack an edited image in one of "
+            "them: those could not be checked for being the same edit"
+        )
+    return out

@@ -14,19 +14,16 @@ run.json (`environment_differences`).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 from editbench.errors import ConfigError
-from editbench.reporting.environments import environment_differences, warning_lines
+from editbench.reporting.environments import environment_differences
 from editbench.reporting.rundir import RESULTS, RUN_META, load_run, write_reports
 from editbench.reporting.runmeta import now, scheduler_meta, write_json
-from editbench.reporting.tables import table_lines
 from editbench.shard import parse_shard
 
 # settings that may differ between the machines of one run: they do not change a result
@@ -262,41 +259,3 @@ def partial_note(missing: int, expected: int) -> str:
         f"Partial: {missing} of the {expected} expected cases have no result (run.json "
         "missing_cases); these reports cover only the cases present."
     )
-
-
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="editbench merge", description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", type=Path, help="run folders to merge")
-    parser.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        help="merged run folder (default: <first run's parent>/<time>-merged)",
-    )
-    parser.add_argument(
-        "--allow-partial",
-        action="store_true",
-        help="merge even when expected cases have no result; marks the run partial",
-    )
-    args = parser.parse_args(argv)
-    out = args.output or args.runs[0].resolve().parent / time.strftime("%Y%m%d-%H%M%S-merged")
-    summary = merge(args.runs, out, allow_partial=args.allow_partial)
-    lines = [*table_lines(summary)]
-    if "protocol" in summary:  # a benchmark protocol's headline numbers, recomputed
-        from editbench.reporting.headline_tables import terminal_lines
-
-        lines += terminal_lines(summary["protocol"])
-    lines.append(f"merged {len(args.runs)} runs into {out}")
-    meta = json.loads((out / RUN_META).read_text(encoding="utf-8"))
-    if meta["missing_shards"]:
-        lines.append(f"PARTIAL: shards missing: {', '.join(meta['missing_shards'])}")
-    for difference in meta["environment_differences"]:
-        names = (difference["run_a"] or "first run", difference["run_b"] or "run")
-        lines += warning_lines([difference], names)
-    if meta["missing_cases"]:
-        lines.append(
-            f"PARTIAL: {len(meta['missing_cases'])} expected cases have no result: "
-            f"{', '.join(meta['missing_cases'])}"
-        )
-    print("\n".join(lines))
-    return 0

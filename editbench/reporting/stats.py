@@ -38,7 +38,7 @@ corrected with Holm's step-down method, which holds the chance of any false flag
 the rows' dependence.
 
 `RESAMPLES`, `SEED` and `CONFIDENCE` also set the bootstrap of `editbench agree`
-(reporting/agreement.py). scipy is imported where it is used, not at import time.
+(reporting/coefficients.py). scipy is imported where it is used, not at import time.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ import pytest
 from slurm_cluster import cluster_session
 
 from editbench.cases import load_suite
-from editbench.slurm import array_spec, shard_problem
+from editbench.slurm.jobs import shard_problem
+from editbench.slurm.scripts import array_spec
 from support import (
     REPO,
     SAMPLE_SUITE,

@@ -17,7 +17,7 @@ from scipy import stats as sps
 
 from editbench.cli import main as cli
 from editbench.images import encode_png
-from editbench.reporting import agreement
+from editbench.reporting import coefficients
 from support import SAMPLE_SUITE, contains, record, row, write_ratings, write_run
 
 CATEGORIES = [
@@ -186,7 +186,7 @@ def test_several_raters_mean_and_human_ceiling(tmp_path):
     )
     assert ceiling["rater_vs_rest"]["value"] == pytest.approx(expected_rest, abs=1e-12)
     assert ceiling["alpha"] == pytest.approx(
-        agreement.krippendorff_alpha([[raters[r][c] for r in raters] for c in ids])
+        coefficients.krippendorff_alpha([[raters[r][c] for r in raters] for c in ids])
     )
     assert 0.5 < ceiling["alpha"] < 1.0  # noisy raters of one truth agree well, not perfectly
 
@@ -242,20 +242,20 @@ def test_krippendorff_alpha_reproduces_krippendorffs_worked_example():
         [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
     ]
     units = [[v for v in column if v is not None] for column in zip(*table, strict=True)]
-    assert agreement.krippendorff_alpha(units) == pytest.approx(0.849, abs=5e-4)
-    assert agreement.krippendorff_alpha([[3, 3], [5, 5, 5], [1, 1]]) == 1.0
-    assert agreement.krippendorff_alpha([[4, 4], [4, 4]]) is None  # no variation: undefined
-    assert agreement.krippendorff_alpha([[1], [2]]) is None  # nothing pairable
+    assert coefficients.krippendorff_alpha(units) == pytest.approx(0.849, abs=5e-4)
+    assert coefficients.krippendorff_alpha([[3, 3], [5, 5, 5], [1, 1]]) == 1.0
+    assert coefficients.krippendorff_alpha([[4, 4], [4, 4]]) is None  # no variation: undefined
+    assert coefficients.krippendorff_alpha([[1], [2]]) is None  # nothing pairable
 
 
 def test_perfect_agreement_interval_is_the_point_and_rater_vs_rest_needs_two_raters():
     x = [float(v) for v in range(12)]
-    rho = agreement.correlation("spearman", x, [2 * v for v in x], agreement.Bootstrap())
+    rho = coefficients.correlation("spearman", x, [2 * v for v in x], coefficients.Bootstrap())
     assert rho["value"] == 1.0 and rho["note"] == "every resample gives the same value"
     assert rho["ci_low"] == pytest.approx(1.0) and rho["ci_high"] == pytest.approx(1.0)
-    constant = agreement.correlation("spearman", x, [3.0] * 12, agreement.Bootstrap())
+    constant = coefficients.correlation("spearman", x, [3.0] * 12, coefficients.Bootstrap())
     assert constant["value"] is None and "constant" in constant["note"]
-    assert agreement.rater_vs_rest({"only": {"a": 1.0, "b": 2.0, "c": 3.0}})["value"] is None
+    assert coefficients.rater_vs_rest({"only": {"a": 1.0, "b": 2.0, "c": 3.0}})["value"] is None
 
 
 # -- bad input: one line naming the file and row --------------------------------------------------

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from editbench.config import build_config
-from editbench.judging.gateway import score_key
 from editbench.hub import hub_snapshot
+from editbench.judging.gateway import score_key
 from editbench.judging.resolve import backend_target, resolved_device
 from editbench.reporting.runmeta import model_meta
 

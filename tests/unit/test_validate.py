@@ -1,4 +1,4 @@
-"""`python -m editbench.validate` is `editbench validate`: it reads its arguments."""
+"""`python -m editbench.commands.validate` is `editbench validate`: it reads its arguments."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from support import REPO, write_config
 
 def validate(*args: str, cwd=REPO) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "editbench.validate", *args],
+        [sys.executable, "-m", "editbench.commands.validate", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

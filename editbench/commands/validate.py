@@ -103,9 +103,7 @@ def check_images(settings: Settings) -> list[str]:
     return problems
 
 
-if __name__ == "__main__":  # `python -m editbench.validate ARGS` is `editbench validate ARGS`
-    import sys
-
+if __name__ == "__main__":  # `python -m editbench.commands.validate ARGS` is `editbench validate`
     from editbench.cli import main as cli_main
 
     raise SystemExit(cli_main(["validate", *sys.argv[1:]]))

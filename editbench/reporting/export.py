@@ -1,4 +1,4 @@
-"""`editbench export RUN --layout gedit|imgedit|kris|rise DIR`: a run's edits where each official scorer reads them.
+"""A run's edits written where each benchmark's official scorer reads them (`editbench export`).
 
 GEdit-Bench: `DIR/fullset/<task type>/<en|cn>/<key>.png` and the source copy `<key>_SRCIMG.png`
 beside it (the official scorer reads both; point its --save_path/--model_name at DIR).
@@ -11,50 +11,20 @@ replaying them (`editor.backend: replay`, `editor.replay_layout`) gives the same
 
 from __future__ import annotations
 
-import argparse
 import io
 from pathlib import Path
 from typing import Any
 
 from editbench.errors import CaseError, ConfigError
 from editbench.images import decode_png, encode_png
-from editbench.reporting.rundir import load_run
-from editbench.suites.layouts import LAYOUTS, NAMES, SOURCE_COPY
+from editbench.suites.layouts import NAMES, SOURCE_COPY
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 JPEG_QUALITY = 95
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="editbench export", description=__doc__.splitlines()[0])
-    parser.add_argument("run", type=Path, help="a run folder, e.g. reports/latest")
-    parser.add_argument("--layout", required=True, choices=LAYOUTS, help="the benchmark's layout")
-    parser.add_argument("dir", type=Path, help="the output folder (the official scorer's input)")
-    parser.add_argument(
-        "--jpeg",
-        action="store_true",
-        help="KRIS-Bench only: write <id>.jpg JPEG files, as its published scripts read",
-    )
-    args = parser.parse_args(argv)
-    records, meta = load_run(args.run)
-    check(args.run, meta, args.layout, args.jpeg)
-    written, missing = export(args.run, records, args.layout, args.dir, args.jpeg)
-    copies = f" and {written} {SOURCE_COPY} source copies" if args.layout == "gedit" else ""
-    print(
-        f"editbench export: wrote {written} edits{copies} to {args.dir} in the "
-        f"{NAMES[args.layout]} layout"
-    )
-    for test_id, status in missing[:20]:
-        print(f"editbench export: no edit for case {test_id} (status {status})")
-    if missing:
-        print(
-            f"editbench export: {len(missing)} cases have no edit; the export is incomplete "
-            "(rerun them, or score the rest knowing these are absent)"
-        )
-    return 1 if missing else 0
-
-
 def check(run_dir: Path, meta: dict[str, Any], layout: str, jpeg: bool) -> None:
+    """Refuse an export the run cannot give: a suite read in another layout, or JPEG outside KRIS."""
     fmt = (meta.get("suite") or {}).get("format")
     if fmt != layout:
         raise ConfigError(
