@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
     summary = merge(args.runs, out, allow_partial=args.allow_partial)
     lines = [*table_lines(summary)]
     if "protocol" in summary:  # a benchmark protocol's headline numbers, recomputed
-        from editbench.protocols.render import terminal_lines
+        from editbench.reporting.headline_tables import terminal_lines
 
         lines += terminal_lines(summary["protocol"])
     lines.append(f"merged {len(args.runs)} runs into {out}")
