@@ -19,7 +19,6 @@ template re-scores that ask without re-editing.
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -29,11 +28,11 @@ from editbench.config import JudgeConfig
 from editbench.errors import CaseError
 from editbench.images import decode_png, encode_png, sha256
 from editbench.judging import DimensionResult, JudgeInput
+from editbench.judging.answers import all_ok, answer_end, failed_request, logit_value, sample_result
 from editbench.judging.derive import ask_dimensions, derive
-from editbench.judging.parsing import JSON_KEYS, Parsed, parse_score, parse_subscores
+from editbench.judging.parsing import Parsed, parse_score, parse_subscores
 from editbench.judging.parsing import Subscore as AnswerName
-from editbench.judging.remote import on_scale
-from editbench.judging.results import JudgeFailure, Send, result, samples_result
+from editbench.judging.results import JudgeFailure, Send, result
 from editbench.protocols import model as m
 from editbench.protocols.facts import case_facts
 from editbench.protocols.prompts import (
@@ -269,7 +268,7 @@ class Scorer:
             reply = self.send([r.item for r in requests], self.judge.method, self.decoding(seed))
         except JudgeFailure as failure:
             share = (time.perf_counter() - start) / len(requests)
-            return {r.id: _failed(r, failure, share) for r in requests}
+            return {r.id: failed_request(r, failure, share) for r in requests}
         if self.judge.method == "logit":
             return self._logit_results(requests, reply)
         return self._generate_results(requests, reply, seed, start)
@@ -277,14 +276,14 @@ class Scorer:
     def _logit_results(self, requests: list[Request], reply: dict) -> dict[str, dict]:
         share = float(reply["seconds"]) / len(requests)
         by_id = {r["dimension"]: r for r in reply["results"]}
-        return {r.id: {r.subscores[0].id: _logit_value(r, by_id[r.id], share)} for r in requests}
+        return {r.id: {r.subscores[0].id: logit_value(r, by_id[r.id], share)} for r in requests}
 
     def _generate_results(
         self, requests: list[Request], reply: dict, seed: int, start: float
     ) -> dict[str, dict]:
         texts = {r["dimension"]: list(r["texts"]) for r in reply["results"]}
         parsed = {r.id: [self._parse(r, t) for t in texts[r.id]] for r in requests}
-        retry = [r for r in requests if not all(_all_ok(p) for p in parsed[r.id])]
+        retry = [r for r in requests if not all(all_ok(p) for p in parsed[r.id])]
         again: dict[str, list[str] | JudgeFailure] = {}
         if retry:
             items = [dict(r.item, prompt=r.item["prompt"] + reminder(r.ask)) for r in retry]
@@ -318,18 +317,18 @@ class Scorer:
             why = next(p.reason for parsed in first for p in parsed.values() if not p.ok)
             reason = f"{retried.reason} (in the retry with a format reminder, after: {why})"
             failed = Parsed(None, Status(retried.status), reason)
-            final = [p if _all_ok(p) else {s.id: failed for s in request.subscores} for p in first]
+            final = [p if all_ok(p) else {s.id: failed for s in request.subscores} for p in first]
             suffix = ""
         elif retried is not None:
             answers = iter(retried)
             for index, parsed in enumerate(first):
-                if not _all_ok(parsed):
+                if not all_ok(parsed):
                     text = next(answers, "")
                     final[index] = self._parse(request, text)
                     raws.append(text)
         raw = raws[0] if len(raws) == 1 else json.dumps(raws, ensure_ascii=False)
         return {
-            s.id: _sample_result([p[s.id] for p in final], raw, seconds, suffix)
+            s.id: sample_result([p[s.id] for p in final], raw, seconds, suffix)
             for s in request.subscores
         }
 
@@ -391,58 +390,6 @@ def _resized(edited: bytes, source: bytes) -> bytes:
     return edited if image.size == target else encode_png(image.convert("RGB").resize(target))
 
 
-def _failed(request: Request, failure: JudgeFailure, seconds: float) -> dict:
-    return {
-        s.id: result(None, failure.status, failure.raw, failure.reason, seconds)
-        for s in request.subscores
-    }
-
-
-def _all_ok(parsed: dict[str, Parsed]) -> bool:
-    return all(p.ok for p in parsed.values())
-
-
-def _sample_result(parsed: list[Parsed], raw: str, seconds: float, suffix: str) -> DimensionResult:
-    bad = [p for p in parsed if not p.ok]
-    if bad:
-        return result(None, bad[0].status, raw, bad[0].reason + suffix, seconds)
-    return samples_result(parsed, raw, seconds)
-
-
-def _logit_value(request: Request, item: dict, seconds: float) -> DimensionResult:
-    """One sub-score read by logit: the expected score over the scale's own scores.
-
-    A score the judge's reply could not report (service mode: outside the returned top-k,
-    `unseen`) is missing from the mass, never a score of probability 0; the mass on the scale's
-    scores is kept, so the run's `judge.min_digit_mass` applies to it (`Scorer._mass_floor`).
-    """
-    scale = request.ask.scale
-    score, mass, probs = item.get("score"), item.get("mass"), list(item.get("probs") or [])
-    low, high = int(scale.low), int(scale.high)
-    unseen = [v for v in item.get("unseen") or [] if low <= v <= high]
-    raw = json.dumps({"probs": probs, "mass": mass, "unseen": unseen})
-    try:
-        if len(probs) == 11 and (scale.low, scale.high) != (0.0, 10.0):
-            score, mass, probs = on_scale(probs, float(mass or 0.0), low, high)
-            raw = json.dumps({"probs": probs, "mass": mass, "unseen": unseen})
-    except ValueError as exc:
-        return result(None, Status.LOW_DIGIT_MASS, raw, str(exc), seconds, mass=0.0)
-    if score is None or not math.isfinite(score) or not scale.low <= score <= scale.high:
-        reason = f"logit score {score!r} outside {scale}"
-        return result(None, Status.OUT_OF_RANGE, raw, reason, seconds)
-    reasoning = f"expected score over P({scale.low:g}..{scale.high:g}) at the answer position"
-    if mass is not None:
-        tokens = "score tokens" if (low, high) == (0, 10) else "the scale's score tokens"
-        reasoning += f"; probability on {tokens} {mass:.3g}"
-    if unseen:
-        reasoning += (
-            f"; scores {', '.join(map(str, unseen))} outside the returned top-k: their "
-            "probability is unknown and counts as missing mass"
-        )
-    extra = {} if mass is None else {"mass": float(mass)}
-    return result(float(score), Status.OK, raw, reasoning, seconds, **extra)
-
-
 def _from_cache(request: Request, cached: dict) -> dict[str, DimensionResult]:
     """{sub-score id: result} of a cached request; a one-score answer is stored as its result."""
     return {request.subscores[0].id: cached} if request.ask.answer == "score" else cached
@@ -450,14 +397,3 @@ def _from_cache(request: Request, cached: dict) -> dict[str, DimensionResult]:
 
 def _to_cache(request: Request, values: dict[str, DimensionResult]) -> dict:
     return values[request.subscores[0].id] if request.ask.answer == "score" else values
-
-
-def answer_end(ask: m.Ask, subs) -> dict:
-    """Where an answer in this ask's format is complete (`remote.AnswerEnd`): the judge stops there."""
-    if ask.answer in ("score", "list"):
-        return {"json": [list(JSON_KEYS)]}
-    if ask.answer == "keys":
-        return {"json": [[s.key] for s in subs]}
-    if ask.answer == "lines":
-        return {"lines": [[s.label, s.key] for s in subs]}
-    return {"lines": [["Final Score"]]}

@@ -2,7 +2,8 @@
 
 Every problem is one `ConfigError` naming the file, the key and the fix: an unknown key, a
 dimension no ask yields, a template that is missing or names an unknown variable, a prompt file
-with a placeholder the protocol does not map.
+with a placeholder the protocol does not map. Over 400 lines on purpose: it is the protocol
+file's grammar, one check per key, and each reads best beside the key it checks.
 """
 
 from __future__ import annotations

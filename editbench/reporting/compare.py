@@ -119,7 +119,7 @@ def run_protocol(meta_a: dict[str, Any], meta_b: dict[str, Any]) -> Protocol:
 def _headline_rows(records_a, records_b, protocol, categories) -> list[dict[str, Any]]:
     if not protocol.has_headline:
         return []
-    from editbench.reporting.headline import compare_numbers
+    from editbench.reporting.headline_compare import compare_numbers
 
     return compare_numbers(records_a, records_b, protocol, categories)
 
