@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING
 
 from editbench.judging import DimensionResult
 from editbench.judging.parsing import JSON_KEYS, Parsed
 from editbench.judging.remote import on_scale
-from editbench.judging.results import JudgeFailure, result, samples_result
+from editbench.judging.results import JudgeFailure, Request, result, samples_result
 from editbench.protocols import model as m
 from editbench.vocabulary import Status
-
-if TYPE_CHECKING:
-    from editbench.judging.scoring import Request
 
 
 def failed_request(request: Request, failure: JudgeFailure, seconds: float) -> dict:

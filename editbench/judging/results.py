@@ -1,4 +1,5 @@
-"""A dimension's result as it crosses execnet and lands in a record, and a failed judge request.
+"""A dimension's result as it crosses execnet and lands in a record, one judge request, and a
+failed one.
 
 Shared by the `Scorer` (judging/scoring.py) and the derivation of dimensions (judging/derive.py).
 """
@@ -7,8 +8,11 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from editbench.judging import DimensionResult
+from editbench.protocols import model as m
 from editbench.vocabulary import Status
 
 Send = Callable[[list, str, dict], dict]  # (items, method, decoding) -> ScoreReply
@@ -56,3 +60,13 @@ def samples_result(parsed: list, raw: str, seconds: float) -> DimensionResult:
         spread=statistics.pstdev(scores) if len(scores) > 1 else 0.0,
         samples=len(scores),
     )
+
+
+@dataclass(frozen=True)
+class Request:
+    """One judge request: the ask it belongs to and the sub-scores its answer gives."""
+
+    id: str  # the wire item's "dimension": the ask id, or "<ask id>.<sub-score>" under logit
+    ask: m.Ask
+    subscores: tuple[m.Subscore, ...]
+    item: dict[str, Any]

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
-from typing import Any
 
 from editbench.cache import Cache, cache_key
 from editbench.config import JudgeConfig
@@ -32,7 +30,7 @@ from editbench.judging.answers import all_ok, answer_end, failed_request, logit_
 from editbench.judging.derive import ask_dimensions, derive
 from editbench.judging.parsing import Parsed, parse_score, parse_subscores
 from editbench.judging.parsing import Subscore as AnswerName
-from editbench.judging.results import JudgeFailure, Send, result
+from editbench.judging.results import JudgeFailure, Request, Send, result
 from editbench.protocols import model as m
 from editbench.protocols.facts import case_facts
 from editbench.protocols.prompts import (
@@ -64,16 +62,6 @@ def described(judge: JudgeConfig, scorer: Scorer) -> dict:
         "templates": scorer.template_files(),
         "protocol": judge.protocol,
     }
-
-
-@dataclass(frozen=True)
-class Request:
-    """One judge request: the ask it belongs to and the sub-scores its answer gives."""
-
-    id: str  # the wire item's "dimension": the ask id, or "<ask id>.<sub-score>" under logit
-    ask: m.Ask
-    subscores: tuple[m.Subscore, ...]
-    item: dict[str, Any]
 
 
 class Scorer:

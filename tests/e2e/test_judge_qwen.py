@@ -89,10 +89,12 @@ def test_logit_scores_in_range_deterministic_batch_equals_single(judge_config):
         }
     finally:
         judge.close()
-    assert set(first) == {"SC", "PQ", "criterion"}
+    assert set(first) == {"SC", "PQ", "criterion", "O"}  # O derived by the protocol
     for name, result in first.items():
         assert result["status"] == "ok" and 0.0 <= result["score"] <= 10.0
         assert result["score"] == second[name]["score"]  # bit-identical
+        if name == "O":
+            continue  # derived, never asked
         assert singles[name] == pytest.approx(
             result["score"], abs=1e-5
         )  # batch (left padded) == single
@@ -120,6 +122,9 @@ def test_generate_gives_a_score_or_an_explicit_failure(judge_config):
     finally:
         judge.close()
     for name, result in results.items():
+        if name == "O":
+            assert result["status"] in ("ok", "missing-input")  # derived from SC and PQ
+            continue
         assert result["raw"]  # the judge's own text is kept
         texts = answers(result["raw"])
         final = parse_score(texts[-1])  # the answer that decided (the retry's, after a failure)
