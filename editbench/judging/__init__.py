@@ -7,9 +7,12 @@ shapes every judge shares; `modes` checks and opens the configured one:
 - `gateway`: the worker's side of gateway mode (one execnet gateway per worker);
 - `remote`: what runs inside the judge interpreter, and the messages it speaks;
 - `client`: the worker's side of service mode (HTTP to one shared endpoint);
+- `chat_api`: the chat-completions API both sides of service mode speak (endpoint, bodies,
+  replies, POST);
 - `launch`: the controller's side of service mode (start, health-check and stop a server);
-- `resolve`: the judge settings both modes share; `scoring`, `prompts`, `parsing`: the
-  transport-free core that turns a case into requests and answers into results.
+- `resolve`: the judge settings both modes share; `scoring`, `answers`, `derive`, `results`,
+  `parsing`: the transport-free core that turns a case into requests under the run's protocol
+  (`editbench.protocols`) and answers into results.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from editbench.errors import EditbenchError
-from editbench.judging.client import (
+from editbench.judging.chat_api import (
     LOGPROBS_UNSUPPORTED,
     TOP_LOGPROBS,
     Endpoint,

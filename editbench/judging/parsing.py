@@ -1,5 +1,10 @@
 """Read one score from a judge's written answer on the dimension's scale, or say why it cannot be read.
 
+One file, over 400 lines, because it is one grammar: `parse_subscores` (the benchmarks' several
+scores in one answer, at the end) reads every value with `parse_score`'s patterns, tail rules,
+JSON scan and reasoning, and falls back on `parse_score` itself; apart, the two would share a
+dozen private names across a module boundary.
+
 Where a score can stand, in order of precedence:
 1. a JSON object with a top-level "score" (code fences allowed around it);
 2. a final label: "Final score: 7", "Overall score = 7", "最终评分：8分", "总分 8";

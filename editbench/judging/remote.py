@@ -1,5 +1,10 @@
 """The judge interpreter's side: sent there with execnet's `remote_exec(module)`, and the wire format.
 
+One file, over 400 lines, because it must stand alone: execnet sends this one module's source into
+an interpreter without editbench, and `launch.interpreter_versions` runs it there by path, so it
+can import no sibling; its parts (the message shapes, the score arithmetic, the backends, the
+serve loop) travel together or not at all.
+
 This module runs inside the judge's own virtualenv, which has no editbench, pytest or diffusers:
 it imports only the standard library at module level, and torch, transformers and PIL inside
 the backend that needs them. The model loads once (the `setup` message); then each `score`

@@ -16,7 +16,7 @@ import pytest
 
 from editbench.cases import load_suite
 from editbench.config import build_config
-from editbench.judging import JudgeInput, WorkerInfo, client
+from editbench.judging import JudgeInput, WorkerInfo, chat_api
 from editbench.judging.gateway import JudgeStartError
 from editbench.judging.modes import open_judge
 from editbench.judging.remote import (
@@ -76,11 +76,11 @@ def service_reading(backend: QwenVLBackend, request_item: dict) -> float:
         with torch.inference_mode():
             logits = backend.model(**backend._with_type_ids(inputs)).logits[0, -1].float()
         probs = torch.softmax(logits, dim=-1).tolist()
-        return client.score_texts(client.top_logprobs(as_reply(backend, probs)))
+        return chat_api.score_texts(chat_api.top_logprobs(as_reply(backend, probs)))
 
     first = next_token("")
     after = {one: next_token(one) for one in ONE_TEXTS if one in first}
-    assert client.unseen_scores(first, after) == []  # the whole vocabulary was returned
+    assert chat_api.unseen_scores(first, after) == []  # the whole vocabulary was returned
     return expected_score(score_probs(first, after))[0]
 
 

@@ -24,7 +24,7 @@ from tokenizers import Tokenizer
 
 from editbench.config import build_config
 from editbench.errors import ConfigError
-from editbench.judging import client, launch
+from editbench.judging import chat_api, client, launch
 from editbench.judging.scoring import JudgeFailure
 from support import REPO, SAMPLE_SUITE, find_judge_python, read_results, run_bench, write_config
 
@@ -93,7 +93,7 @@ def png(width: int, height: int) -> bytes:
 
 def test_chat_body_puts_images_first_as_downscaled_png_data_urls():
     item = {"dimension": "SC", "prompt": "score it", "images": [png(400, 100), png(32, 32)]}
-    body = client.chat_body("m", item, max_pixels=10000, max_tokens=8, temperature=0.0, seed=3)
+    body = chat_api.chat_body("m", item, max_pixels=10000, max_tokens=8, temperature=0.0, seed=3)
     content = body["messages"][0]["content"]
     assert [c["type"] for c in content] == ["image_url", "image_url", "text"] and content[2][
         "text"
@@ -105,24 +105,24 @@ def test_chat_body_puts_images_first_as_downscaled_png_data_urls():
     )
     assert first.width * first.height <= 10000 and first.width == 4 * first.height
     assert content[1]["image_url"]["url"].endswith(
-        client.data_url(png(32, 32), 10000).split(",", 1)[1]
+        chat_api.data_url(png(32, 32), 10000).split(",", 1)[1]
     )
     assert body["seed"] == 3 and body["max_tokens"] == 8 and body["stream"] is False
 
 
 def test_a_request_over_the_size_limit_is_not_sent():
-    endpoint = client.Endpoint(url="http://127.0.0.1:9", key=None, model="m", engine="vllm")
+    endpoint = chat_api.Endpoint(url="http://127.0.0.1:9", key=None, model="m", engine="vllm")
     with pytest.raises(JudgeFailure) as info:
-        client.post(endpoint, {"blob": "x" * 3_000_000}, timeout=5, max_bytes=2**20)
+        chat_api.post(endpoint, {"blob": "x" * 3_000_000}, timeout=5, max_bytes=2**20)
     assert info.value.status == "judge-error" and "judge.max_request_mb" in info.value.reason
 
 
 def test_an_unreachable_service_is_judge_unavailable():
-    endpoint = client.Endpoint(
+    endpoint = chat_api.Endpoint(
         url=f"http://127.0.0.1:{launch.free_port()}", key=None, model="m", engine="vllm"
     )
     with pytest.raises(JudgeFailure) as info:
-        client.post(endpoint, {"model": "m"}, timeout=5, max_bytes=2**20)
+        chat_api.post(endpoint, {"model": "m"}, timeout=5, max_bytes=2**20)
     assert info.value.status == "judge-unavailable" and "after one retry" in info.value.reason
 
 
@@ -162,7 +162,7 @@ def test_remote_url_is_allowed_when_asked_and_recorded_as_not_loopback():
         }
     )
     client.check_endpoint(config)
-    assert not client.is_loopback("http://10.1.2.3:8000") and client.is_loopback(
+    assert not chat_api.is_loopback("http://10.1.2.3:8000") and chat_api.is_loopback(
         "http://[::1]:8000"
     )
 
@@ -184,8 +184,8 @@ def test_transformers_serve_ignores_logprobs_so_logit_on_its_url_fails_at_startu
     try:
         endpoint = server.endpoint
         assert endpoint.engine_version and endpoint.key and endpoint.key_checked is False
-        assert client.is_loopback(endpoint.url)
-        assert client.probe_logprobs(endpoint, 60) is False
+        assert chat_api.is_loopback(endpoint.url)
+        assert chat_api.probe_logprobs(endpoint, 60) is False
         folder = tmp_path / "bench"
         folder.mkdir()
         url_config = write_config(

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from editbench.judging import client
+from editbench.judging import chat_api
 from editbench.judging.remote import SCORE_TEXTS, expected_score, score_probs, score_token_ids
 from support import build_score_tokenizer
 
@@ -38,22 +38,22 @@ def test_space_digits_and_a_single_ten_token_add_to_their_scores():
 
 
 def test_service_reads_exactly_the_texts_the_gateway_reads():
-    top = client.top_logprobs(reply({"7": 0.4, " 7": 0.2, "\n7": 0.1, "7 ": 0.1, "x": 0.2}))
-    assert client.score_texts(top) == pytest.approx({"7": 0.4, " 7": 0.2})
-    assert set(client.score_texts({t: 0.01 for t in SCORE_TEXTS})) == set(SCORE_TEXTS)
+    top = chat_api.top_logprobs(reply({"7": 0.4, " 7": 0.2, "\n7": 0.1, "7 ": 0.1, "x": 0.2}))
+    assert chat_api.score_texts(top) == pytest.approx({"7": 0.4, " 7": 0.2})
+    assert set(chat_api.score_texts({t: 0.01 for t in SCORE_TEXTS})) == set(SCORE_TEXTS)
     with pytest.raises(ValueError, match="no top_logprobs"):
-        client.top_logprobs({"choices": [{"message": {"content": "7"}}]})
+        chat_api.top_logprobs({"choices": [{"message": {"content": "7"}}]})
 
 
 def test_scores_outside_the_top_k_are_unseen_and_missing_from_the_mass():
-    first = client.score_texts(client.top_logprobs(reply({"7": 0.5, "8": 0.25, "x": 0.25})))
-    assert client.unseen_scores(first, {}) == [0, 1, 2, 3, 4, 5, 6, 9, 10]
+    first = chat_api.score_texts(chat_api.top_logprobs(reply({"7": 0.5, "8": 0.25, "x": 0.25})))
+    assert chat_api.unseen_scores(first, {}) == [0, 1, 2, 3, 4, 5, 6, 9, 10]
     score, mass, _ = expected_score(score_probs(first, {}))
     assert mass == pytest.approx(0.75)  # never renormalised into a confident full distribution
     assert score == pytest.approx((7 * 0.5 + 8 * 0.25) / 0.75)
     ones = {"1": 0.5, " 9": 0.5}
-    assert client.unseen_scores(ones, {"1": {"3": 1.0}}) == [0, 2, 3, 4, 5, 6, 7, 8, 10]
-    assert client.unseen_scores(ones, {"1": {"0": 0.1}}) == [0, 2, 3, 4, 5, 6, 7, 8]
+    assert chat_api.unseen_scores(ones, {"1": {"3": 1.0}}) == [0, 2, 3, 4, 5, 6, 7, 8, 10]
+    assert chat_api.unseen_scores(ones, {"1": {"0": 0.1}}) == [0, 2, 3, 4, 5, 6, 7, 8]
 
 
 @pytest.mark.parametrize(
