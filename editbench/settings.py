@@ -47,7 +47,7 @@ def load_settings(
         config.suite.categories,
     )
     editors.check(config)
-    modes.check(config, suite)
+    modes.check(config)
     protocol = run_protocol(config, suite)
     chosen = parse_gpu_list(gpus)
     chosen = visible_gpus() if chosen is None else chosen

@@ -55,7 +55,6 @@ from editbench.judging.scoring import JudgeFailure, Scorer, described
 from editbench.vocabulary import Status
 
 if TYPE_CHECKING:
-    from editbench.cases import Suite
     from editbench.config import Config
     from editbench.protocols import Protocol
 
@@ -65,7 +64,7 @@ SAMPLE_SEED_STEP = 7919  # sample k of a case uses seed + k * step (the retry us
 # -- the config checks ----------------------------------------------------------------------------
 
 
-def check(config: Config, suite: Suite) -> None:
+def check(config: Config) -> None:
     """Service-mode config checks that need no server (the server itself is checked when it starts)."""
     judge = config.judge
     check_values(config)

@@ -46,7 +46,6 @@ from editbench.judging.scoring import JudgeFailure, Scorer, described
 from editbench.vocabulary import Status
 
 if TYPE_CHECKING:
-    from editbench.cases import Suite
     from editbench.config import Config
     from editbench.protocols import Protocol
 
@@ -61,7 +60,7 @@ class JudgeStartError(EditbenchError):
 # -- startup checks ------------------------------------------------------------------------------
 
 
-def check(config: Config, suite: Suite) -> None:
+def check(config: Config) -> None:
     """Everything about a gateway judge that can be wrong before a model loads, one clear line each."""
     judge = config.judge
     backend_target(config)

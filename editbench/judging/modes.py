@@ -12,23 +12,23 @@ from typing import TYPE_CHECKING, Any
 from editbench.judging import Judge, NoJudge, WorkerInfo
 
 if TYPE_CHECKING:
-    from editbench.cases import Suite
     from editbench.config import Config
     from editbench.protocols import Protocol
 
 
-def check(config: Config, suite: Suite) -> None:
-    """Validate the judge section at startup (backend, interpreter, templates) without loading a model."""
+def check(config: Config) -> None:
+    """Validate the judge section at startup (backend, interpreter, model) without loading one; the
+    protocol and its templates are checked by `protocols.run_protocol`."""
     if config.judge.backend == "none":
         return
     if config.judge.mode == "service":
         from editbench.judging import client
 
-        client.check(config, suite)
+        client.check(config)
         return
     from editbench.judging import gateway
 
-    gateway.check(config, suite)
+    gateway.check(config)
 
 
 def open_judge(
