@@ -47,9 +47,15 @@ def load_settings(
         config.suite.categories,
     )
     editors.check(config)
-    modes.check(config)
-    protocol = run_protocol(config, suite)
+    protocol = check_judge(config, suite)
     chosen = parse_gpu_list(gpus)
     chosen = visible_gpus() if chosen is None else chosen
     groups = gpu_groups(chosen, gpus_per_worker)
     return Settings(config=config, suite=suite, gpus=chosen, groups=groups, protocol=protocol)
+
+
+def check_judge(config: Config, suite: Suite) -> Protocol:
+    """The judge's startup checks: its mode (backend, interpreter, model), then the run's
+    protocol fitted to the config and the suite, its templates read and checked."""
+    modes.check(config)
+    return run_protocol(config, suite)

@@ -20,8 +20,9 @@ from editbench.cases import load_suite
 from editbench.config import build_config
 from editbench.errors import ConfigError
 from editbench.judging import JudgeInput, WorkerInfo
-from editbench.judging.modes import check, open_judge
+from editbench.judging.modes import open_judge
 from editbench.protocols import run_protocol
+from editbench.settings import check_judge as check
 from support import REPO
 
 SUITE = load_suite(REPO / "fixtures" / "sample_suite")
@@ -81,7 +82,8 @@ def opened():
 def test_constant_backend_over_the_gateway(tmp_path, opened, config, judge_python):
     judge = opened(config(tmp_path))
     results = judge.score(item())
-    assert {d: r["score"] for d, r in results.items()} == {"SC": 7.0, "PQ": 8.5, "criterion": 6.0}
+    scores = {d: r["score"] for d, r in results.items()}
+    assert scores == {"SC": 7.0, "PQ": 8.5, "criterion": 6.0, "O": (7.0 * 8.5) ** 0.5}
     assert all(r["status"] == "ok" for r in results.values())
     described = judge.describe()
     assert described["versions"]["executable"] == judge_python
@@ -130,6 +132,7 @@ def test_garbage_answer_is_unparseable_with_raw_text(tmp_path, opened, config):
     """,
     )
     results = opened(config(tmp_path, backend=backend, method="generate")).score(item())
+    assert (results.pop("O")["status"], results["SC"]["score"]) == ("missing-input", None)
     for result in results.values():
         assert result["status"] == "unparseable" and result["score"] is None
         assert (
@@ -232,7 +235,8 @@ def test_killed_judge_is_recreated(tmp_path, opened, config):
     os.kill(old, signal.SIGKILL)
     time.sleep(0.3)
     results = judge.score(item())
-    assert {d: r["score"] for d, r in results.items()} == {"SC": 7.0, "PQ": 8.5, "criterion": 6.0}
+    scores = {d: r["score"] for d, r in results.items()}
+    assert scores == {"SC": 7.0, "PQ": 8.5, "criterion": 6.0, "O": (7.0 * 8.5) ** 0.5}
     assert judge.restarts == 1 and judge.conn.pid != old
 
 
@@ -245,6 +249,7 @@ def test_judge_exits_when_its_worker_dies(tmp_path, judge_python):
         from editbench.config import build_config
         from editbench.judging import WorkerInfo
         from editbench.judging.modes import open_judge
+        from editbench.protocols import run_protocol
         config = build_config({{"judge": {judge!r}, "run": {{"cache": False}}}}, base_dir={str(tmp_path)!r})
         suite = load_suite(__import__("pathlib").Path({str(REPO / "fixtures" / "sample_suite")!r}))
         judge = open_judge(config, run_protocol(config, suite), WorkerInfo(index=0, id="gw0", gpus=[]))
@@ -291,7 +296,8 @@ def test_scores_are_cached_and_a_changed_prompt_rescores(tmp_path, opened, judge
     first = open_judge(cfg, run_protocol(cfg, suite), WORKER)
     try:
         assert not any(r["cached"] for r in first.score(item()).values())
-        assert all(r["cached"] for r in first.score(item()).values())
+        again = first.score(item())
+        assert all(r["cached"] for d, r in again.items() if d != "O")  # O is derived, not read
     finally:
         first.close()
     (templates / "pq.txt").write_text(
@@ -338,7 +344,7 @@ def test_the_judge_interpreter_starts_on_the_first_cache_miss_only(tmp_path, jud
     assert len(pids.read_text().split()) == 1
     judge = open_judge(cfg, run_protocol(cfg, SUITE), WORKER)
     try:
-        assert all(r["cached"] for r in judge.score(item()).values())
+        assert all(r["cached"] for d, r in judge.score(item()).items() if d != "O")
         assert len(pids.read_text().split()) == 1 and judge.describe()["started"] is False
         assert not any(r["cached"] for r in judge.score(item(1)).values())
         assert len(pids.read_text().split()) == 2 and judge.describe()["started"] is True
