@@ -56,17 +56,17 @@ DEFINITION = (
 )
 
 
-def editor() -> dict:
-    return {**tiny_editor(), "size": "source"}
+def editor(steps: int = 2) -> dict:
+    return {**tiny_editor(steps), "size": "source"}
 
 
 def measure(opts: Options) -> dict:
-    cases = 3 if opts.quick else 8
+    cases, size = opts.pick(8, 3, 3), opts.size(SIZE)
     folder = opts.work / "overlap"
-    suite = replicate(folder / "suite", cases, SIZE)
-    out: dict = {"definition": DEFINITION, "cases": cases, "size": SIZE}
+    suite = replicate(folder / "suite", cases, size)
+    out: dict = {"definition": DEFINITION, "cases": cases, "size": size}
 
-    edit_s = out["edit_s"] = edit_seconds(folder, suite)
+    edit_s = out["edit_s"] = edit_seconds(folder, suite, opts.steps)
     opts.say(f"overlap: a tiny edit takes {edit_s:.2f} s here, alone on one thread")
 
     opts.say(f"overlap: zero-cost judge (constant), {cases} tiny edits without and with overlap")
@@ -82,9 +82,10 @@ def measure(opts: Options) -> dict:
     tokens, fit = fitted_tokens(opts, folder, suite, edit_s)
     opts.say(f"overlap: CPU-bound judge, tiny Qwen3-VL generate, max_new_tokens={tokens}")
     judge = {**tiny_judge(opts, "generate"), "max_new_tokens": tokens}
-    headroom = [parallel_headroom()]
+    loops = opts.pick(4_000_000, 4_000_000, 100_000)
+    headroom = [parallel_headroom(loops)]
     out["cpu"] = pair(opts, folder / "cpu", suite, judge, failures_ok=True)
-    headroom.append(parallel_headroom())
+    headroom.append(parallel_headroom(loops))
     out["cpu"] |= {"max_new_tokens": tokens, **fit, "headroom_before_after": headroom}
     out["cpu_headroom"] = statistics.fmean(headroom)
 
@@ -101,7 +102,7 @@ def pair(
 
     One after the other, or `together` (both runs at once, so both see the same load from the
     rest of the machine: used where each needs only one core, the zero-cost judge)."""
-    config = write_config(folder, suite, editor(), judge)
+    config = write_config(folder, suite, editor(opts.steps), judge)
 
     def one(name: str) -> dict:
         run = run_bench(
@@ -144,14 +145,16 @@ def figures(run: BenchRun, failures_ok: bool) -> dict:
     }
 
 
-def edit_seconds(folder, suite_dir, edits: int = 5) -> float:
+def edit_seconds(folder, suite_dir, steps: int = 2, edits: int = 5) -> float:
     """The tiny edit's median time in this process, one torch thread, after one warm-up edit."""
     import torch
 
     from editbench.editors import EditRequest
 
     torch.set_num_threads(1)
-    config = load_config(write_config(folder / "edit", suite_dir, editor(), {"backend": "none"}))
+    config = load_config(
+        write_config(folder / "edit", suite_dir, editor(steps), {"backend": "none"})
+    )
     editor_ = editors.create(config, "cpu")
     times = []
     for case in load_suite(suite_dir).cases[:edits]:
@@ -165,14 +168,16 @@ def edit_seconds(folder, suite_dir, edits: int = 5) -> float:
 
 def fitted_tokens(opts: Options, folder, suite_dir, edit_s: float) -> tuple[int, dict]:
     """max_new_tokens for which judging one case (retry included) takes about `edit_s`."""
-    config = load_config(write_config(folder / "fit", suite_dir, editor(), tiny_judge(opts)))
+    config = load_config(
+        write_config(folder / "fit", suite_dir, editor(opts.steps), tiny_judge(opts))
+    )
     suite = load_suite(suite_dir)
     inputs = [judge_input(c, config.suite.language) for c in suite.cases[:2]]
     options = cpu_options(config)
     local = InProcess(opts.judge_python, "qwen-vl", options)
     try:
         timed = {}
-        for tokens in PROBE_TOKENS:
+        for tokens in opts.pick(PROBE_TOKENS, PROBE_TOKENS, (2, 4)):
             batch = requests(config, suite, inputs, "generate", max_new_tokens=tokens)
             local.run(batch[:1])  # warm up
             answers = local.run(batch)
@@ -184,7 +189,7 @@ def fitted_tokens(opts: Options, folder, suite_dir, edit_s: float) -> tuple[int,
     per_token = max((s1 - s0) / (t1 - t0), 1e-6)
     fixed = s0 - per_token * t0
     tokens = int(round((edit_s / asked - fixed) / per_token))
-    tokens = min(max(tokens, 8), 2048)
+    tokens = min(max(tokens, 8), opts.pick(2048, 2048, 8))
     fit = {"probe_s": {str(t): s for t, s in timed.items()}, "requests_per_case": asked}
     return tokens, fit
 
