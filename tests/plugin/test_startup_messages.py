@@ -76,22 +76,6 @@ def test_a_missing_config_names_the_validate_form_too(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_unknown_scores_dimension_is_refused_naming_it(tmp_path):
-    result = run_bench(
-        write_config(tmp_path), "--eb-set=judge.scores={SC: 7, XX: 1}", "--collect-only"
-    )
-    assert result.returncode == 4, result.stdout[-2000:]
-    assert "judge.scores.XX" in result.stderr and "SC, PQ, criterion" in result.stderr
-
-
-def test_a_flow_map_without_spaces_says_how_yaml_read_it(tmp_path):
-    result = run_bench(write_config(tmp_path), "--eb-set=judge.scores={SC:7}", "--collect-only")
-    assert result.returncode == 4, result.stdout[-2000:]
-    assert "as the key 'SC:7' with no value" in result.stderr
-    assert "--eb-set='judge.scores={SC: 7}'" in result.stderr
-    assert "got None" not in result.stderr
-
-
 @pytest.mark.timeout(120)
 def test_gpus_asked_for_on_a_machine_without_one_warn(tmp_path):
     config = write_config(tmp_path)
