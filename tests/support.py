@@ -174,6 +174,16 @@ def call_report(nodeid: str, outcome) -> SimpleNamespace:
     )
 
 
+def command_in_process(capsys, *argv: str) -> SimpleNamespace:
+    """`editbench ARGV` in this process (`editbench.cli.main`): its exit status and its output."""
+    from editbench.cli import main
+
+    capsys.readouterr()
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+
+
 def read_results(run_dir: Path) -> list[dict]:
     path = run_dir / "results.jsonl"
     return [

@@ -167,3 +167,53 @@ def test_bad_gate_and_shard_options_are_one_line(tmp_path, fail_under, shard, me
         parse_shard(shard)
         Controller(settings, tmp_path / "run", fail_under=fail_under, shard=shard)
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+DEFAULT_CONFIG = SAMPLE_SUITE.parents[1] / "benchmarks" / "default.yaml"
+
+
+@pytest.fixture
+def datasets_cache(tmp_path, monkeypatch):
+    import datasets.config
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "hf-datasets"))
+
+
+def test_a_published_suite_under_the_default_config_names_its_protocol(tmp_path, datasets_cache):
+    """The checkout's default run config (what `pytest benchmarks` reads without --eb-config)."""
+    from benchdata import write_gedit
+
+    gedit = write_gedit(tmp_path / "gedit")
+    given = (f"suite.path={gedit}", "suite.format=gedit")
+    message = refused(DEFAULT_CONFIG, *given)
+    assert "--eb-set=judge.protocol=gedit or --eb-config=benchmarks/gedit.yaml" in message
+    fixed = load_settings(str(DEFAULT_CONFIG), [*given, "judge.protocol=gedit"])
+    assert len(fixed.suite.cases) == 5
+
+
+def test_a_base64_category_without_criterion_names_the_suite_file(tmp_path):
+    import json
+
+    items = json.loads((SAMPLE_SUITE.parent / "sample_b64.json").read_text(encoding="utf-8"))
+    items[0]["subset"] = "光照"
+    suite = tmp_path / "my_suite.json"
+    suite.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    message = refused(DEFAULT_CONFIG, f"suite.path={suite}")
+    assert f"suite {suite}: category 光照 (光照) has no criterion" in message
+
+
+def test_an_imgedit_suite_with_a_wrong_image_folder_stops_naming_suite_images(tmp_path):
+    """Without suite.images every image is looked for beside the JSON file: stop at start-up;
+    with it, every case runs (in this process: `support.run_in_process`)."""
+    from benchdata import write_imgedit
+
+    from support import read_results, run_in_process
+
+    file, root = write_imgedit(tmp_path / "imgedit")
+    config = write_config(tmp_path, suite={"path": str(file)})
+    message = refused(config)
+    assert f"suite.images not set, so they are looked for beside {file}" in message
+    assert "--eb-set=suite.images=DIR" in message
+    done = run_in_process(config, f"suite.images={root}", run_dir=tmp_path / "ok")
+    assert done.returncode == 0
+    assert [r["status"] for r in read_results(tmp_path / "ok")] == ["ok"] * 5
