@@ -97,6 +97,7 @@ def run_in_process(
     select: Callable | None = None,
     shard: str | None = None,
     fail_under: list[str] | None = None,
+    maxfail: int = 0,
     env: dict | None = None,
 ) -> InProcessRun:
     """The benchmark without a pytest process: the Controller and a CaseRunner in this process.
@@ -104,11 +105,12 @@ def run_in_process(
     Driven as the plugin's hooks and benchmarks/test_edit.py drive them (pytest-xdist tests its
     DSession the same way, against a stand-in node): the controller starts, is told the collected
     cases, gets each case's report as `pytest_runtest_logreport` would, and finishes. `select`
-    picks cases (a -k of sorts), `shard` is `--eb-shard`, `fail_under` `--eb-fail-under`;
+    picks cases (a -k of sorts), `shard` is `--eb-shard`, `fail_under` `--eb-fail-under`,
+    `maxfail` `-x`/`--maxfail` (it turns the overlap off, as in the plugin; the run itself goes on);
     `env` is set while the run lasts (a judge interpreter inherits it). What only a real pytest
     process does (collection, -k/-m, xdist, Ctrl-C, crashes, JUnit) is proven in tests/plugin.
     """
-    from editbench import editors
+    from editbench import editors, overlap
     from editbench.cache import Cache
     from editbench.controller import Controller
     from editbench.judging import WorkerInfo, modes
@@ -131,14 +133,24 @@ def run_in_process(
         cache = Cache(cfg.resolve(cfg.run.cache_dir) if cfg.run.cache else None)
         editor = editors.create(cfg, cfg.editor.device)
         judge = modes.open_judge(cfg, settings.suite, WorkerInfo(index=0, id="gw0", gpus=[]))
-        runner = CaseRunner(cfg, editor, judge, run_dir, cache, settings.languages)
+        at = [0]  # the case running now; the plugin's NEXT_CASE is the one after it
+        runner = CaseRunner(
+            cfg,
+            editor,
+            judge,
+            run_dir,
+            cache,
+            settings.languages,
+            overlap=overlap.enabled(cfg.run.overlap, maxfail, False),
+            upcoming=lambda: cases[at[0] + 1] if at[0] + 1 < len(cases) else None,
+        )
         controller.start()
         nodeids = [f"benchmarks/test_edit.py::test_edit[{c.test_id}]" for c in cases]
         items = [SimpleNamespace(nodeid=nodeid) for nodeid in nodeids]
         controller.pytest_collection_finish(SimpleNamespace(items=items))
         failed = False
         try:
-            for case, nodeid in zip(cases, nodeids, strict=True):
+            for at[0], (case, nodeid) in enumerate(zip(cases, nodeids, strict=True)):
                 outcome = runner.run(case)
                 failed = failed or outcome.failed
                 controller.pytest_runtest_logreport(call_report(nodeid, outcome))

@@ -204,6 +204,9 @@ def test_failures_by_status_equal_the_injected_faults(fault_run):
     )
     assert result.returncode == 1, result.stdout[-3000:]
     assert "crashed" in result.stdout
+    assert (
+        "物理-004: edit-error: RuntimeError: injected editor failure on 物理-004" in result.stdout
+    )
     records = fault_run.records(run_dir)
     assert sorted(records) == sorted(INJECTED)  # zero results lost
     assert {k: r["status"] for k, r in records.items()} == {k: s for k, (_, s) in INJECTED.items()}

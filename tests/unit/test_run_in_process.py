@@ -191,3 +191,26 @@ def test_a_gate_on_a_category_without_scores_fails_the_run_with_a_clear_line(tmp
     line = "editbench: FAILED --eb-fail-under O@referential=6.5: no scored O in 指代 (referential)"
     assert any(shown.startswith(line) for shown in done.summary_lines), done.summary_lines
     assert summary(tmp_path / "r")["gate_failures"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "maxfail", "expected"),
+    [
+        ((), 0, {"configured": True, "workers": "on"}),
+        (("run.overlap=false",), 0, {"configured": False, "workers": "off"}),
+        ((), 1, {"configured": True, "workers": "off"}),  # -x: a failure must stop all edits
+    ],
+    ids=["default", "off", "exitfirst"],
+)
+def test_run_json_records_overlap(tmp_path, overrides, maxfail, expected):
+    done = run_in_process(
+        write_config(tmp_path),
+        *overrides,
+        run_dir=tmp_path / "run",
+        select=lambda c: c.id in ("物理-001", "物理-002"),
+        maxfail=maxfail,
+    )
+    assert done.returncode == 0
+    meta = run_json(tmp_path / "run")
+    assert meta["overlap"] == expected
+    assert meta["config"]["run"]["overlap"] is expected["configured"]
