@@ -206,19 +206,17 @@ def test_bad_options_fail_with_one_clear_error(tmp_path, capsys):
 
 
 @pytest.mark.timeout(120)
-def test_real_size_without_cuda_fails_fast(tmp_path):
+def test_real_size_without_cuda_fails_fast(tmp_path, monkeypatch):
+    """`editbench perf --real-size` on a machine without CUDA stops at once with one line
+    (`python -m perf` prints an EditbenchError as `editbench perf: error: ...`, exit 2)."""
+    from editbench.errors import EditbenchError
+
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("a CUDA GPU is present: the real-size mode would run")
-    done = subprocess.run(
-        [sys.executable, "-m", "editbench.cli", "perf", "--real-size", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=100,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
-    assert done.returncode == 2
-    assert "--real-size needs a CUDA GPU" in done.stderr
+    monkeypatch.delenv("EDITBENCH_PERF_REALSIZE_SHRINK", raising=False)
+    with pytest.raises(EditbenchError, match="--real-size needs a CUDA GPU"):
+        main(["--real-size", "--out", str(tmp_path)])
     assert not (tmp_path / "work").exists()
 
 
