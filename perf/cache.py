@@ -49,8 +49,7 @@ def first_and_rerun(
 ) -> dict:
     """{"first": BenchRun, "rerun": BenchRun}: a run with an empty cache and its unchanged rerun."""
     suite = replicate(folder / "suite", cases, opts.size(SIZE))
-    editor = tiny_editor(opts.steps)
-    config = write_config(folder, suite, editor, tiny_judge(opts), cache=True)
+    config = write_config(folder, suite, tiny_editor(), tiny_judge(opts), cache=True)
     runs = {}
     for run in ("first", "rerun"):
         opts.say(f"{name}: {run} run, {cases} cases at -n {WORKERS}")

@@ -56,8 +56,8 @@ DEFINITION = (
 )
 
 
-def editor(steps: int = 2) -> dict:
-    return {**tiny_editor(steps), "size": "source"}
+def editor() -> dict:
+    return {**tiny_editor(), "size": "source"}
 
 
 def measure(opts: Options) -> dict:
@@ -66,7 +66,7 @@ def measure(opts: Options) -> dict:
     suite = replicate(folder / "suite", cases, size)
     out: dict = {"definition": DEFINITION, "cases": cases, "size": size}
 
-    edit_s = out["edit_s"] = edit_seconds(folder, suite, opts.steps)
+    edit_s = out["edit_s"] = edit_seconds(folder, suite)
     opts.say(f"overlap: a tiny edit takes {edit_s:.2f} s here, alone on one thread")
 
     opts.say(f"overlap: zero-cost judge (constant), {cases} tiny edits without and with overlap")
@@ -102,7 +102,7 @@ def pair(
 
     One after the other, or `together` (both runs at once, so both see the same load from the
     rest of the machine: used where each needs only one core, the zero-cost judge)."""
-    config = write_config(folder, suite, editor(opts.steps), judge)
+    config = write_config(folder, suite, editor(), judge)
 
     def one(name: str) -> dict:
         run = run_bench(
@@ -145,16 +145,14 @@ def figures(run: BenchRun, failures_ok: bool) -> dict:
     }
 
 
-def edit_seconds(folder, suite_dir, steps: int = 2, edits: int = 5) -> float:
+def edit_seconds(folder, suite_dir, edits: int = 5) -> float:
     """The tiny edit's median time in this process, one torch thread, after one warm-up edit."""
     import torch
 
     from editbench.editors import EditRequest
 
     torch.set_num_threads(1)
-    config = load_config(
-        write_config(folder / "edit", suite_dir, editor(steps), {"backend": "none"})
-    )
+    config = load_config(write_config(folder / "edit", suite_dir, editor(), {"backend": "none"}))
     editor_ = editors.create(config, "cpu")
     times = []
     for case in load_suite(suite_dir).cases[:edits]:
@@ -168,9 +166,7 @@ def edit_seconds(folder, suite_dir, steps: int = 2, edits: int = 5) -> float:
 
 def fitted_tokens(opts: Options, folder, suite_dir, edit_s: float) -> tuple[int, dict]:
     """max_new_tokens for which judging one case (retry included) takes about `edit_s`."""
-    config = load_config(
-        write_config(folder / "fit", suite_dir, editor(opts.steps), tiny_judge(opts))
-    )
+    config = load_config(write_config(folder / "fit", suite_dir, editor(), tiny_judge(opts)))
     suite = load_suite(suite_dir)
     inputs = [judge_input(c, config.suite.language) for c in suite.cases[:2]]
     options = cpu_options(config)

@@ -62,7 +62,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="the test suite's wiring check: fewest cases, 32-pixel images, 1 denoising step "
+        help="the test suite's wiring check: fewest cases, 32-pixel images, fewest new tokens "
         "(every field is written; the figures mean nothing)",
     )
     parser.add_argument(

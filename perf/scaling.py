@@ -33,7 +33,7 @@ def measure(opts: Options) -> dict:
     cases, size = opts.pick(6, 2, 2), opts.size(SIZE)
     folder = opts.work / "scaling"
     suite = replicate(folder / "suite", cases, size)
-    config = write_config(folder, suite, tiny_editor(opts.steps), {"backend": "none"})
+    config = write_config(folder, suite, tiny_editor(), {"backend": "none"})
     out = {"definition": DEFINITION, "cases": cases, "size": size}
     for workers in (1, 2):
         opts.say(f"scaling: {cases} tiny edits at -n {workers}")

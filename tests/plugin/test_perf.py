@@ -1,4 +1,4 @@
-"""`editbench perf`: the smoke run (`--smoke`: fewest cases, 32-pixel images, 1 denoising step)
+"""`editbench perf`: the smoke run (`--smoke`: fewest cases, 32-pixel images, fewest new tokens)
 writes perf.json with every field of every measurement.
 
 Timings are never asserted (they depend on the machine and its load); what is asserted is that every
