@@ -124,6 +124,7 @@ SIZE_FIELDS = {
 SCALING_FIELDS = {"test_phase_s", "cases_per_s", "median_call_s", "run_wall_s"}
 
 
+@pytest.mark.slow  # eight measurements, each well under a minute
 @pytest.mark.timeout(900)
 def test_smoke_run_writes_every_field(tmp_path):
     out = tmp_path / "perf"
