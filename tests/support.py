@@ -11,7 +11,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -118,9 +119,7 @@ def run_in_process(
     from editbench.settings import load_settings
     from editbench.shard import parse_shard, shard_cases
 
-    saved = {key: os.environ.get(key) for key in (env or {})}
-    os.environ.update(env or {})
-    try:
+    with environment(env):
         settings = load_settings(str(config), list(overrides))
         cases = [c for c in settings.suite.cases if select is None or select(c)]
         if shard is not None:
@@ -150,7 +149,8 @@ def run_in_process(
         controller.pytest_collection_finish(SimpleNamespace(items=items))
         failed = False
         try:
-            for at[0], (case, nodeid) in enumerate(zip(cases, nodeids, strict=True)):
+            for index, (case, nodeid) in enumerate(zip(cases, nodeids, strict=True)):
+                at[0] = index
                 outcome = runner.run(case)
                 failed = failed or outcome.failed
                 controller.pytest_runtest_logreport(call_report(nodeid, outcome))
@@ -159,6 +159,15 @@ def run_in_process(
             judge.close()
         status = controller.finish(1 if failed else 0 if cases else 5)
         return InProcessRun(status, run_dir, controller.summary_lines())
+
+
+@contextmanager
+def environment(env: dict | None) -> Iterator[None]:
+    """`env` in os.environ while the block runs (a judge interpreter it starts inherits it)."""
+    saved = {key: os.environ.get(key) for key in (env or {})}
+    os.environ.update(env or {})
+    try:
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
