@@ -24,6 +24,7 @@ from perf.clock import ENV as CLOCK_ENV
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_JUDGE_PYTHON = REPO / ".tox" / "judge" / "bin" / "python"
 CONSTANT_SCORES = {"SC": 7, "PQ": 8, "criterion": 6}
+SMOKE_SIZE = 32  # --smoke: the smallest image the tiny models take (the judge's 32-pixel patch)
 
 
 class PerfError(EditbenchError):
@@ -37,7 +38,18 @@ class Options:
     cases: int = 200
     sizes: tuple[int, ...] = (256, 1024)
     quick: bool = False
+    # the test suite's wiring check: fewest cases, SMOKE_SIZE (the tiny editor keeps its 2 steps:
+    # at 1 the flow-match scheduler's shift to its terminal value divides by zero, and the edit is NaN)
+    smoke: bool = False
     log: list[str] = field(default_factory=list)
+
+    def size(self, normal: int) -> int:
+        """A measurement's image size: its own, or SMOKE_SIZE under --smoke."""
+        return SMOKE_SIZE if self.smoke else normal
+
+    def pick(self, full, quick, smoke):
+        """A measurement's setting (cases, rounds, tokens) for the full run, --quick or --smoke."""
+        return smoke if self.smoke else quick if self.quick else full
 
     def say(self, text: str) -> None:
         """Progress with a timestamp, flushed at once (a long run must show where it is)."""

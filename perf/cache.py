@@ -26,13 +26,13 @@ DEFINITION = (
 
 
 def measure(opts: Options) -> dict:
-    cases = 2 if opts.quick else 6
+    cases = opts.pick(6, 2, 2)
     runs = first_and_rerun(opts, opts.work / "cache", cases, "cache")
     first, rerun = (sum(runs[n].call_s()) for n in ("first", "rerun"))
     return {
         "definition": DEFINITION,
         "cases": cases,
-        "size": SIZE,
+        "size": opts.size(SIZE),
         "first_calls_s": first,
         "rerun_calls_s": rerun,
         "speedup": ratio(first, rerun),
@@ -48,7 +48,7 @@ def first_and_rerun(
     opts: Options, folder, cases: int, name: str, extra_env: dict | None = None
 ) -> dict:
     """{"first": BenchRun, "rerun": BenchRun}: a run with an empty cache and its unchanged rerun."""
-    suite = replicate(folder / "suite", cases, SIZE)
+    suite = replicate(folder / "suite", cases, opts.size(SIZE))
     config = write_config(folder, suite, tiny_editor(), tiny_judge(opts), cache=True)
     runs = {}
     for run in ("first", "rerun"):

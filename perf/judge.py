@@ -42,10 +42,10 @@ DEFINITION = (
 
 
 def measure(opts: Options) -> dict:
-    cases = 2 if opts.quick else 6
+    cases, tokens = opts.pick(6, 2, 2), opts.pick(NEW_TOKENS, NEW_TOKENS, 4)
     folder = opts.work / "judge"
-    suite_dir = replicate(folder / "suite", cases, SIZE)
-    judge = {**tiny_judge(opts, "generate"), "max_new_tokens": NEW_TOKENS}
+    suite_dir = replicate(folder / "suite", cases, opts.size(SIZE))
+    judge = {**tiny_judge(opts, "generate"), "max_new_tokens": tokens}
     config = load_config(write_config(folder, suite_dir, {"backend": "identity"}, judge))
     suite = load_suite(suite_dir)
     inputs = [judge_input(c, config.suite.language) for c in suite.cases]
@@ -53,7 +53,7 @@ def measure(opts: Options) -> dict:
     plain = [_without_stop(r) for r in stopping]
     gateway = _gateway(opts, config, plain, stopping)
     today = gateway["today_s_per_case"]
-    result = {"definition": DEFINITION, "cases": cases, "max_new_tokens": NEW_TOKENS, **gateway}
+    result = {"definition": DEFINITION, "cases": cases, "max_new_tokens": tokens, **gateway}
     try:
         result["service_s_per_case"] = service_seconds(opts, config, suite, folder, plain)
     except Exception as exc:  # noqa: BLE001 - the gateway figures stand without it

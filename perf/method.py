@@ -26,14 +26,14 @@ DEFINITION = (
 
 
 def measure(opts: Options) -> dict:
-    cases = 2 if opts.quick else 10
+    cases, size, tokens = opts.pick(10, 2, 2), opts.size(SIZE), opts.pick(NEW_TOKENS, NEW_TOKENS, 4)
     folder = opts.work / "method"
-    suite_dir = replicate(folder / "suite", cases, SIZE)
+    suite_dir = replicate(folder / "suite", cases, size)
     config = load_config(write_config(folder, suite_dir, {"backend": "identity"}, tiny_judge(opts)))
     suite = load_suite(suite_dir)
     inputs = [judge_input(c, config.suite.language) for c in suite.cases]
     logit = requests(config, suite, inputs, "logit")
-    generate = requests(config, suite, inputs, "generate", max_new_tokens=NEW_TOKENS)
+    generate = requests(config, suite, inputs, "generate", max_new_tokens=tokens)
     options = cpu_options(config)
     answers = []
     for run in (1, 2):
@@ -54,8 +54,8 @@ def measure(opts: Options) -> dict:
     return {
         "definition": DEFINITION,
         "cases": cases,
-        "size": SIZE,
-        "max_new_tokens": NEW_TOKENS,
+        "size": size,
+        "max_new_tokens": tokens,
         "logit_s_per_case": logit_s,
         "generate_s_per_case": generate_s,
         "generate_vs_logit": ratio(generate_s, logit_s),

@@ -61,10 +61,10 @@ def editor() -> dict:
 
 
 def measure(opts: Options) -> dict:
-    cases = 3 if opts.quick else 8
+    cases, size = opts.pick(8, 3, 3), opts.size(SIZE)
     folder = opts.work / "overlap"
-    suite = replicate(folder / "suite", cases, SIZE)
-    out: dict = {"definition": DEFINITION, "cases": cases, "size": SIZE}
+    suite = replicate(folder / "suite", cases, size)
+    out: dict = {"definition": DEFINITION, "cases": cases, "size": size}
 
     edit_s = out["edit_s"] = edit_seconds(folder, suite)
     opts.say(f"overlap: a tiny edit takes {edit_s:.2f} s here, alone on one thread")
@@ -82,9 +82,10 @@ def measure(opts: Options) -> dict:
     tokens, fit = fitted_tokens(opts, folder, suite, edit_s)
     opts.say(f"overlap: CPU-bound judge, tiny Qwen3-VL generate, max_new_tokens={tokens}")
     judge = {**tiny_judge(opts, "generate"), "max_new_tokens": tokens}
-    headroom = [parallel_headroom()]
+    loops = opts.pick(4_000_000, 4_000_000, 100_000)
+    headroom = [parallel_headroom(loops)]
     out["cpu"] = pair(opts, folder / "cpu", suite, judge, failures_ok=True)
-    headroom.append(parallel_headroom())
+    headroom.append(parallel_headroom(loops))
     out["cpu"] |= {"max_new_tokens": tokens, **fit, "headroom_before_after": headroom}
     out["cpu_headroom"] = statistics.fmean(headroom)
 
@@ -172,7 +173,7 @@ def fitted_tokens(opts: Options, folder, suite_dir, edit_s: float) -> tuple[int,
     local = InProcess(opts.judge_python, "qwen-vl", options)
     try:
         timed = {}
-        for tokens in PROBE_TOKENS:
+        for tokens in opts.pick(PROBE_TOKENS, PROBE_TOKENS, (2, 4)):
             batch = requests(config, suite, inputs, "generate", max_new_tokens=tokens)
             local.run(batch[:1])  # warm up
             answers = local.run(batch)
@@ -184,7 +185,7 @@ def fitted_tokens(opts: Options, folder, suite_dir, edit_s: float) -> tuple[int,
     per_token = max((s1 - s0) / (t1 - t0), 1e-6)
     fixed = s0 - per_token * t0
     tokens = int(round((edit_s / asked - fixed) / per_token))
-    tokens = min(max(tokens, 8), 2048)
+    tokens = min(max(tokens, 8), opts.pick(2048, 2048, 8))
     fit = {"probe_s": {str(t): s for t, s in timed.items()}, "requests_per_case": asked}
     return tokens, fit
 

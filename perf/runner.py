@@ -24,7 +24,7 @@ import traceback
 from pathlib import Path
 
 from editbench.errors import ConfigError
-from perf.bench import DEFAULT_JUDGE_PYTHON, REPO, Options, PerfError
+from perf.bench import DEFAULT_JUDGE_PYTHON, REPO, SMOKE_SIZE, Options, PerfError
 from perf.report import details, judge_targets, table
 
 # Every child (pytest workers, judge interpreters) runs torch on one thread: on a shared machine two
@@ -60,6 +60,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--quick", action="store_true", help="smallest sizes and few cases (the CI smoke test)"
     )
     parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="the test suite's wiring check: fewest cases, 32-pixel images, fewest new tokens "
+        "(every field is written; the figures mean nothing)",
+    )
+    parser.add_argument(
         "--judge-python",
         help="judge interpreter (default: $EDITBENCH_JUDGE_PYTHON, else .tox/judge/bin/python)",
     )
@@ -85,7 +91,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def options(args: argparse.Namespace, out: Path) -> Options:
-    sizes = (256,) if args.quick else (256, 1024)
+    sizes = (SMOKE_SIZE,) if args.smoke else (256,) if args.quick else (256, 1024)
     if args.sizes:
         try:
             sizes = tuple(int(s) for s in args.sizes.split(",") if s.strip())
@@ -95,7 +101,7 @@ def options(args: argparse.Namespace, out: Path) -> Options:
             ) from None
     if not sizes or min(sizes) < 16:
         raise ConfigError(f"--sizes {args.sizes!r}: sizes must be at least 16 pixels")
-    cases = args.cases or (12 if args.quick else 200)
+    cases = args.cases or (6 if args.smoke else 12 if args.quick else 200)
     if cases < 2:
         raise ConfigError(f"--cases {cases}: need at least 2 (one per worker)")
     python = (
@@ -107,7 +113,12 @@ def options(args: argparse.Namespace, out: Path) -> Options:
             "(--judge-python or $EDITBENCH_JUDGE_PYTHON)"
         )
     return Options(
-        work=out / "work", judge_python=python, cases=cases, sizes=sizes, quick=args.quick
+        work=out / "work",
+        judge_python=python,
+        cases=cases,
+        sizes=sizes,
+        quick=args.quick,
+        smoke=args.smoke,
     )
 
 
@@ -151,6 +162,7 @@ def main(argv: list[str]) -> int:
             "cases": opts.cases,
             "sizes": list(opts.sizes),
             "quick": opts.quick,
+            "smoke": opts.smoke,
             "judge_python": opts.judge_python,
             "only": names,
         },

@@ -30,11 +30,11 @@ def tiny_editor(steps: int = 2) -> dict:
 
 
 def measure(opts: Options) -> dict:
-    cases = 2 if opts.quick else 6
+    cases, size = opts.pick(6, 2, 2), opts.size(SIZE)
     folder = opts.work / "scaling"
-    suite = replicate(folder / "suite", cases, SIZE)
+    suite = replicate(folder / "suite", cases, size)
     config = write_config(folder, suite, tiny_editor(), {"backend": "none"})
-    out = {"definition": DEFINITION, "cases": cases, "size": SIZE}
+    out = {"definition": DEFINITION, "cases": cases, "size": size}
     for workers in (1, 2):
         opts.say(f"scaling: {cases} tiny edits at -n {workers}")
         run = run_bench(opts, config, folder / f"run-n{workers}", workers, extra_env=ONE_THREAD)

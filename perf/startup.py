@@ -40,7 +40,7 @@ DEFINITION = (
 
 
 def measure(opts: Options) -> dict:
-    repeats, cases = (3, 2) if opts.quick else (5, 6)
+    repeats, cases = opts.pick((5, 6), (3, 2), (1, 2))
     extra = {"EDITBENCH_JUDGE_PYTHON": opts.judge_python, **BYTECODE_CACHED}
     opts.say(f"startup: --collect-only, 1 untimed and {repeats} timed runs")
     _wall(COLLECT, extra)

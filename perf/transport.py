@@ -47,9 +47,9 @@ DEFINITION = (
 
 
 def measure(opts: Options) -> dict:
-    cases, rounds, batches = (4, 2, 1) if opts.quick else (12, 3, 3)
+    cases, rounds, batches = opts.pick((12, 3, 3), (4, 2, 1), (2, 1, 1))
     folder = opts.work / "transport"
-    suite_dir = replicate(folder / "suite", max(cases, BATCH * batches), SIZE)
+    suite_dir = replicate(folder / "suite", max(cases, BATCH * batches), opts.size(SIZE))
     config = load_config(write_config(folder, suite_dir, {"backend": "identity"}, tiny_judge(opts)))
     suite = load_suite(suite_dir)
     inputs = [judge_input(c, config.suite.language) for c in suite.cases]
@@ -90,7 +90,7 @@ def measure(opts: Options) -> dict:
     return {
         "definition": DEFINITION.format(rounds=rounds, batches=batches),
         "cases": cases,
-        "size": SIZE,
+        "size": opts.size(SIZE),
         "gateway_s_per_case": gw,
         "in_process_s_per_case": ip,
         "old_way_s_per_case": ow,

@@ -11,7 +11,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 from PIL import Image
@@ -76,6 +80,129 @@ def run_bench(
         timeout=timeout,
         env=full_env,
     )
+
+
+@dataclass
+class InProcessRun:
+    """What `run_in_process` leaves: the exit status, the run folder and the controller's lines."""
+
+    returncode: int
+    run_dir: Path
+    summary_lines: list[str]
+
+
+def run_in_process(
+    config: Path,
+    *overrides: str,
+    run_dir: Path,
+    select: Callable | None = None,
+    shard: str | None = None,
+    fail_under: list[str] | None = None,
+    maxfail: int = 0,
+    env: dict | None = None,
+) -> InProcessRun:
+    """The benchmark without a pytest process: the Controller and a CaseRunner in this process.
+
+    Driven as the plugin's hooks and benchmarks/test_edit.py drive them (pytest-xdist tests its
+    DSession the same way, against a stand-in node): the controller starts, is told the collected
+    cases, gets each case's report as `pytest_runtest_logreport` would, and finishes. `select`
+    picks cases (a -k of sorts), `shard` is `--eb-shard`, `fail_under` `--eb-fail-under`,
+    `maxfail` `-x`/`--maxfail` (it turns the overlap off, as in the plugin; the run itself goes on);
+    `env` is set while the run lasts (a judge interpreter inherits it). What only a real pytest
+    process does (collection, -k/-m, xdist, Ctrl-C, crashes, JUnit) is proven in tests/plugin.
+    """
+    from editbench import editors, overlap
+    from editbench.cache import Cache
+    from editbench.controller import Controller
+    from editbench.judging import WorkerInfo, modes
+    from editbench.runner import CaseRunner
+    from editbench.settings import load_settings
+    from editbench.shard import parse_shard, shard_cases
+
+    with environment(env):
+        settings = load_settings(str(config), list(overrides))
+        cases = [c for c in settings.suite.cases if select is None or select(c)]
+        if shard is not None:
+            chosen = shard_cases(settings.suite.cases, parse_shard(shard))
+            cases = [c for c in cases if c.id in chosen]
+        controller = Controller(
+            settings, run_dir, fail_under=fail_under, shard=shard, argv=["in-process"]
+        )
+        cfg = settings.config
+        cache = Cache(cfg.resolve(cfg.run.cache_dir) if cfg.run.cache else None)
+        editor = editors.create(cfg, cfg.editor.device)
+        judge = modes.open_judge(cfg, settings.suite, WorkerInfo(index=0, id="gw0", gpus=[]))
+        at = [0]  # the case running now; the plugin's NEXT_CASE is the one after it
+        runner = CaseRunner(
+            cfg,
+            editor,
+            judge,
+            run_dir,
+            cache,
+            settings.languages,
+            overlap=overlap.enabled(cfg.run.overlap, maxfail, False),
+            upcoming=lambda: cases[at[0] + 1] if at[0] + 1 < len(cases) else None,
+        )
+        controller.start()
+        nodeids = [f"benchmarks/test_edit.py::test_edit[{c.test_id}]" for c in cases]
+        items = [SimpleNamespace(nodeid=nodeid) for nodeid in nodeids]
+        controller.pytest_collection_finish(SimpleNamespace(items=items))
+        failed = False
+        try:
+            for index, (case, nodeid) in enumerate(zip(cases, nodeids, strict=True)):
+                at[0] = index
+                outcome = runner.run(case)
+                failed = failed or outcome.failed
+                controller.pytest_runtest_logreport(call_report(nodeid, outcome))
+        finally:
+            runner.close()
+            judge.close()
+        status = controller.finish(1 if failed else 0 if cases else 5)
+        return InProcessRun(status, run_dir, controller.summary_lines())
+
+
+@contextmanager
+def environment(env: dict | None) -> Iterator[None]:
+    """`env` in os.environ while the block runs (a judge interpreter it starts inherits it)."""
+    saved = {key: os.environ.get(key) for key in (env or {})}
+    os.environ.update(env or {})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def call_report(nodeid: str, outcome) -> SimpleNamespace:
+    """The call report benchmarks/test_edit.py leaves for one case's outcome, as the controller
+    reads it (`reporting.records.record_from_report`)."""
+    case, failed = outcome.case, outcome.failed
+    message = f"{case.test_id}: {outcome.status}: {outcome.reason}" if failed else ""
+    return SimpleNamespace(
+        nodeid=nodeid,
+        when="call",
+        outcome="failed" if failed else "passed",
+        passed=not failed,
+        failed=failed,
+        skipped=False,
+        duration=outcome.edit_s + outcome.judge_s,
+        longrepr=message or None,
+        longreprtext=message,
+        eb_properties=outcome.properties(),
+    )
+
+
+def command_in_process(capsys, *argv: str) -> SimpleNamespace:
+    """`editbench ARGV` in this process (`editbench.cli.main`): its exit status and its output."""
+    from editbench.cli import main
+
+    capsys.readouterr()
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
 
 
 def read_results(run_dir: Path) -> list[dict]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from support import REPO, constant_judge, read_results, run_bench
+from support import FAULTS, REPO, constant_judge, read_results, run_in_process
 
 
 def start_bench(config: Path, run_dir: Path, env: dict, *args: str) -> subprocess.Popen:
@@ -51,7 +51,9 @@ def wait_until(condition, what: str, timeout: float = 120) -> None:
 
 
 @pytest.mark.timeout(300)
-def test_two_shards_on_one_node_write_the_same_keys_into_one_cache_at_once(fault_run, judge_python):
+def test_two_shards_on_one_node_write_the_same_keys_into_one_cache_at_once(
+    fault_run, judge_python, monkeypatch
+):
     """Both runs are held inside the same edit, then released together onto the same keys."""
     tmp_path = fault_run.tmp_path
     fault_run.change("物理-001", tag="[edit:wait]")
@@ -74,17 +76,19 @@ def test_two_shards_on_one_node_write_the_same_keys_into_one_cache_at_once(fault
         assert Image.open(io.BytesIO(path.read_bytes())).size  # a whole PNG
     assert {json.loads(p.read_bytes())["score"] for p in scores} == {6.0, 7.0, 8.0}
     edited = len((faults / "edits.log").read_text().splitlines())
-    rerun = run_bench(
+    import_fault_editor(monkeypatch)  # the rerun in this process: only the cache is in question
+    rerun = run_in_process(
         config,
-        "-p",
-        "eb_faults",
-        "-p",
-        "no:xdist",
-        "-k",
-        "物理",
         run_dir=tmp_path / "rerun",
+        select=lambda c: c.category.key == "physical",
         env=env,
     )
-    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    assert rerun.returncode == 0
     assert len((faults / "edits.log").read_text().splitlines()) == edited  # all from the cache
     assert all(r["edit_cached"] for r in read_results(tmp_path / "rerun"))
+
+
+def import_fault_editor(monkeypatch) -> None:
+    """Register the `fault` editor in this process, as `-p eb_faults` does in a benchmark run."""
+    monkeypatch.syspath_prepend(str(FAULTS))
+    import eb_faults  # noqa: F401 - registers the backend

@@ -1,8 +1,10 @@
-"""`editbench perf`: the smoke run at the smallest sizes writes perf.json with every field.
+"""`editbench perf`: the smoke run (`--smoke`: fewest cases, 32-pixel images, fewest new tokens)
+writes perf.json with every field of every measurement.
 
 Timings are never asserted (they depend on the machine and its load); what is asserted is that every
 measurement ran, produced its figures and the behaviour they rest on (cached rerun, equal scores over
-the gateway and in-process, bit-identical logit scores).
+the gateway and in-process, bit-identical logit scores, the greedy text the fast decode keeps, the
+overlap's requests to its server). `--quick` and the full run measure at their own sizes.
 """
 
 from __future__ import annotations
@@ -122,15 +124,65 @@ SIZE_FIELDS = {
 SCALING_FIELDS = {"test_phase_s", "cases_per_s", "median_call_s", "run_wall_s"}
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1800)
-def test_quick_run_writes_every_field(tmp_path):
+def check_overhead(m: dict) -> None:
+    sizes = m["sizes"]
+    assert list(sizes) == ["32"] and SIZE_FIELDS <= set(sizes["32"])
+    at = sizes["32"]  # the figures agree with each other (the timings themselves vary)
+    assert at["overhead_ms_per_case"] == pytest.approx(
+        at["harness_ms_per_case"] - at["loop_ms_per_case"]
+    )
+    assert at["loop_ms_per_case"] == pytest.approx(sum(at["loop_ms_before_after"]) / 2)
+
+
+def check_scaling(m: dict) -> None:
+    for workers in ("n1", "n2"):
+        assert SCALING_FIELDS <= set(m[workers])
+
+
+def check_cached_rerun(m: dict) -> None:
+    assert m["rerun_fully_cached_cases"] == m["cases"]
+    assert m["rerun_judge_started"] is False  # a cached rerun loads no judge
+
+
+def check_startup(m: dict) -> None:
+    assert m["collect_only_imported"] == []  # no model library while collecting
+    check_cached_rerun(m)
+
+
+def check_overlap(m: dict) -> None:
+    assert m["latency"]["server_requests"] == 2 * 3 * m["cases"]  # 3 dimensions, off and on
+
+
+def holds(key: str):
+    def check(m: dict) -> None:
+        assert m[key] is True, (key, m)
+
+    return check
+
+
+CHECKS = {  # the behaviour each measurement's figures rest on
+    "overhead": check_overhead,
+    "transport": holds("gateway_scores_equal_in_process"),
+    "scaling": check_scaling,
+    "cache": check_cached_rerun,
+    "method": holds("logit_bit_identical"),  # across two fresh judge interpreters
+    "overlap": check_overlap,
+    "startup": check_startup,
+    "judge": holds("fast_same_greedy_text"),  # the fast decode writes the plain decode's text
+}
+
+
+@pytest.mark.slow  # each well under a minute of CPU; apart, so that xdist spreads them
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("name", MEASUREMENTS)
+def test_smoke_run_writes_every_field(tmp_path, name):
     out = tmp_path / "perf"
     done = subprocess.run(
-        [sys.executable, "-m", "editbench.cli", "perf", "--quick", "--out", str(out)],
+        [sys.executable, "-m", "editbench.cli", "perf", "--smoke", f"--only={name}"]
+        + ["--out", str(out)],
         capture_output=True,
         text=True,
-        timeout=1700,
+        timeout=540,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
@@ -145,33 +197,17 @@ def test_quick_run_writes_every_field(tmp_path):
         "targets",
         "log",
     } <= set(data)
-    measurements = data["measurements"]
-    assert set(measurements) == set(MEASUREMENTS)
-    for name, fields in FIELDS.items():
-        assert fields <= set(measurements[name]), (name, fields - set(measurements[name]))
-    sizes = measurements["overhead"]["sizes"]
-    assert list(sizes) == ["256"] and SIZE_FIELDS <= set(sizes["256"])
-    at = sizes["256"]  # the figures agree with each other (the timings themselves vary)
-    assert at["overhead_ms_per_case"] == pytest.approx(
-        at["harness_ms_per_case"] - at["loop_ms_per_case"]
-    )
-    assert at["loop_ms_per_case"] == pytest.approx(sum(at["loop_ms_before_after"]) / 2)
-    for workers in ("n1", "n2"):
-        assert SCALING_FIELDS <= set(measurements["scaling"][workers])
-    assert measurements["cache"]["rerun_fully_cached_cases"] == measurements["cache"]["cases"]
-    assert measurements["cache"]["rerun_judge_started"] is False  # a cached rerun loads no judge
-    startup = measurements["startup"]
-    assert startup["collect_only_imported"] == []  # no model library while collecting
-    assert startup["rerun_fully_cached_cases"] == startup["cases"]
-    assert startup["rerun_judge_started"] is False
-    assert measurements["transport"]["gateway_scores_equal_in_process"] is True
-    assert measurements["method"]["logit_bit_identical"] is True
-    assert measurements["judge"]["fast_same_greedy_text"] is True
-    overlap = measurements["overlap"]
-    assert overlap["latency"]["server_requests"] == 2 * 3 * overlap["cases"]  # 3 dimensions
+    assert data["options"]["smoke"] is True and data["options"]["sizes"] == [32]
+    assert list(data["measurements"]) == [name] == data["options"]["only"]
+    measured = data["measurements"][name]
+    assert "error" not in measured, measured["error"]
+    assert FIELDS[name] <= set(measured), FIELDS[name] - set(measured)
+    CHECKS[name](measured)
     assert len(data["targets"]) == len(TARGETS)
-    assert all(row["value"] is not None and row["met"] in (True, False) for row in data["targets"])
-    assert "met" in done.stdout and "overhead per case at 256²" in done.stdout
+    rows = [row for target, row in zip(TARGETS, data["targets"], strict=True) if target[1] == name]
+    assert rows and all(row["value"] is not None and row["met"] in (True, False) for row in rows)
+    assert "met" in done.stdout
+    assert name != "overhead" or "overhead per case at 32²" in done.stdout
     assert not (out / "work").exists()  # scratch suites and run folders are removed
 
 
@@ -203,19 +239,17 @@ def test_bad_options_fail_with_one_clear_error(tmp_path, capsys):
 
 
 @pytest.mark.timeout(120)
-def test_real_size_without_cuda_fails_fast(tmp_path):
+def test_real_size_without_cuda_fails_fast(tmp_path, monkeypatch):
+    """`editbench perf --real-size` on a machine without CUDA stops at once with one line
+    (`python -m perf` prints an EditbenchError as `editbench perf: error: ...`, exit 2)."""
+    from editbench.errors import EditbenchError
+
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("a CUDA GPU is present: the real-size mode would run")
-    done = subprocess.run(
-        [sys.executable, "-m", "editbench.cli", "perf", "--real-size", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=100,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
-    assert done.returncode == 2
-    assert "--real-size needs a CUDA GPU" in done.stderr
+    monkeypatch.delenv("EDITBENCH_PERF_REALSIZE_SHRINK", raising=False)
+    with pytest.raises(EditbenchError, match="--real-size needs a CUDA GPU"):
+        main(["--real-size", "--out", str(tmp_path)])
     assert not (tmp_path / "work").exists()
 
 

@@ -1,8 +1,9 @@
 """Each benchmark's scoring protocol through the real benchmark: a scripted judge, small suites.
 
 Every test writes a small copy of one benchmark (tests/benchdata.py), replays edits the test
-drew itself (one solid colour per case), and runs `benchmarks/` in a fresh pytest with the
-scripted judge backend (tests/faults/scripted_judge.py) in the real judge interpreter. The
+drew itself (one solid colour per case), and runs it with the scripted judge backend
+(tests/faults/scripted_judge.py) in the real judge interpreter: in this process
+(`support.run_in_process`), and for GEdit-Bench in a fresh `pytest -n 2` with JUnit XML. The
 headline numbers in summary.json must equal the values computed here, from the benchmark's
 formulas written out below, never by calling the harness's aggregation; cases with failed
 sub-scores are among them and must be counted, not filled.
@@ -15,13 +16,16 @@ import math
 import statistics
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from benchdata import write_gedit, write_imgedit, write_kris, write_rise
 from PIL import Image
 
+from editbench.errors import EditbenchError
 from editbench.images import encode_png
-from support import FAULTS, run_bench, write_config
+from editbench.settings import load_settings
+from support import FAULTS, run_bench, run_in_process, write_config
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -52,7 +56,17 @@ class ProtocolRun:
             (self.edits / f"{case_id}.png").write_bytes(encode_png(Image.new("RGB", (40, 30), rgb)))
             self.colour[case_id] = hex_colour(rgb)
 
-    def run(self, suite: dict, protocol: str, rules: list[dict], *args: str, method="generate"):
+    def run(
+        self,
+        suite: dict,
+        protocol: str,
+        rules: list[dict],
+        *args: str,
+        method="generate",
+        select=None,
+    ):
+        """The run in this process (`support.run_in_process`, the summary lines as its output),
+        or, given pytest options (`args`), in a real pytest process."""
         script = self.tmp / "script.json"
         script.write_text(json.dumps(rules), encoding="utf-8")
         config = write_config(
@@ -69,7 +83,13 @@ class ProtocolRun:
         self.log = self.tmp / "judge-log.jsonl"
         self.run_dir = self.tmp / "run"
         env = {"EB_SCRIPT": str(script), "EB_SCRIPT_LOG": str(self.log)}
-        self.result = run_bench(config, *args, run_dir=self.run_dir, env=env)
+        if args:  # pytest's own options: a real pytest process
+            self.result = run_bench(config, *args, run_dir=self.run_dir, env=env)
+        else:
+            done = run_in_process(config, run_dir=self.run_dir, select=select, env=env)
+            self.result = SimpleNamespace(
+                returncode=done.returncode, stdout="\n".join(done.summary_lines)
+            )
         return self.result
 
     @property
@@ -301,7 +321,7 @@ def test_imgedit_with_its_own_prompt_file(tmp_path, judge_python):
         }
     ]
     suite = {"path": str(file), "images": str(images), "format": "imgedit"}
-    result = run.run(suite, str(protocol), rules, "-k", "adjust")
+    result = run.run(suite, str(protocol), rules, select=lambda c: "adjust" in c.test_id)
     assert result.returncode == 0, result.stdout[-3000:]
     (request,) = run.requests()
     expected = prompts["adjust"].replace("<edit_prompt>", "adjust the thing in 1082")
@@ -313,10 +333,10 @@ def test_imgedit_with_its_own_prompt_file(tmp_path, judge_python):
 
     prompts["replace"] = "Rate this replacement (<edit_promt>) from 1 to 5."
     (tmp_path / "prompts.json").write_text(json.dumps(prompts), encoding="utf-8")
-    result = run_bench(tmp_path / "config.yaml", "--collect-only", run_dir=tmp_path / "again")
-    assert result.returncode == 4, result.stdout[-2000:]  # stopped at startup, no judge started
-    assert "unknown placeholder <edit_promt>; did you mean <edit_prompt>?" in result.stderr
-    assert f"prompt file {tmp_path / 'prompts.json'} key 'replace'" in result.stderr
+    with pytest.raises(EditbenchError) as refused:  # the plugin's start-up check: no judge started
+        load_settings(str(tmp_path / "config.yaml"), [])
+    assert "unknown placeholder <edit_promt>; did you mean <edit_prompt>?" in str(refused.value)
+    assert f"prompt file {tmp_path / 'prompts.json'} key 'replace'" in str(refused.value)
 
 
 # -- KRIS-Bench ----------------------------------------------------------------------------------
@@ -427,7 +447,11 @@ def test_kris_logit_reads_one_sub_score_per_request_on_the_scale(tmp_path, judge
         {"request": "IF-KP.KP", "probs": {"5": 3, "1": 1}},
     ]
     result = run.run(
-        {"path": str(root), "format": "kris"}, "kris", rules, "-k", "physics", method="logit"
+        {"path": str(root), "format": "kris"},
+        "kris",
+        rules,
+        method="logit",
+        select=lambda c: c.test_id.startswith("physics"),
     )
     assert result.returncode == 0, result.stdout[-3000:]
     # the expected score over the scale's own digits: P renormalised over 1..5
@@ -588,9 +612,7 @@ def test_a_rise_replay_report_draws_each_scale_names_it_and_keeps_case_order(
 
     file = write_rise(tmp_path / "rise", release=360)
     run = ProtocolRun(tmp_path, judge_python, RISE_IDS)
-    result = run.run(
-        {"path": str(file), "format": "rise"}, "rise", rise_rules(run.colour), "-n", "2"
-    )
+    result = run.run({"path": str(file), "format": "rise"}, "rise", rise_rules(run.colour))
     assert result.returncode == 1, result.stdout[-3000:]
     page = (run.run_dir / "report.html").read_text(encoding="utf-8")
     chart = page[page.index('<svg id="chart"') : page.index("</svg>")]

@@ -1,4 +1,8 @@
-"""The score cache keys a local judge model by its content fingerprint, never by its path."""
+"""The score cache keys a local judge model by its content fingerprint, never by its path.
+
+Both runs in this process (`support.run_in_process`), the faulty judge in the real judge
+interpreter: what is proven is the cache key, not the pytest process around it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import shutil
 
 import pytest
 
-from support import read_results
+from support import read_results, run_in_process
 
 
 @pytest.mark.timeout(300)
@@ -23,8 +27,14 @@ def test_the_same_judge_in_another_folder_reuses_every_score(fault_run):
         config = fault_run.config(
             judge={**fault_run.judge, "model": str(model)}, editor={"backend": "identity"}
         )
-        result, run_dir = fault_run.run(config, "-k", "物理", name=name)
-        assert result.returncode == 0, result.stdout[-3000:]
+        run_dir = fault_run.tmp_path / name
+        done = run_in_process(
+            config,
+            run_dir=run_dir,
+            select=lambda c: c.category.key == "physical",
+            env=fault_run.env(),
+        )
+        assert done.returncode == 0
         runs.append(read_results(run_dir))
         meta = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         assert meta["judge"]["model_fingerprint"]  # both runs name the same content

@@ -1,7 +1,9 @@
-"""-k, -m and --collect-only on the published benchmarks' suites, with and without xdist.
+"""-k, -m and --collect-only on the published benchmarks' suites.
 
-Real pytest runs of benchmarks/ in subprocesses: the controller and each worker load the suite
-(a GEdit-Bench data set through `datasets`) and must agree on the cases and their markers.
+Real pytest runs of benchmarks/ in subprocesses: the suite (a GEdit-Bench data set through
+`datasets`) becomes the collected cases and their markers. Under --collect-only xdist starts no
+worker; workers collecting the same cases as their controller is proven by the -n 2 runs
+(test_report_run.py, test_merge.py).
 """
 
 from __future__ import annotations
@@ -60,9 +62,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["no-xdist", "n2"])
 @pytest.mark.parametrize(("fmt", "selection", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_selection_by_category_and_tag(tmp_path, fmt, selection, expected, xdist):
+def test_selection_by_category_and_tag(tmp_path, fmt, selection, expected):
+    """Under --collect-only xdist starts no worker, so `-n 2` would collect exactly the same."""
     config = write_config(tmp_path, suite=suite_section(tmp_path, fmt))
     result = run_bench(
         config,
@@ -70,7 +72,6 @@ def test_selection_by_category_and_tag(tmp_path, fmt, selection, expected, xdist
         "-q",
         "--strict-markers",
         *selection,
-        *xdist,
         env={"HF_DATASETS_CACHE": str(tmp_path / "hf-datasets")},
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

@@ -8,6 +8,7 @@ from a script, so each rule is proven in milliseconds.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,34 @@ def test_properties_are_flat_builtin_values(tmp_path, cases):
     assert props["case_id"] == cases[0].id and props["status"] == "ok"
     assert props["score.SC"] == 9.0 and props["status.PQ"] == "ok"
     assert all(isinstance(v, (str, int, float, bool, type(None))) for v in props.values())
+
+
+def test_out_of_memory_while_editing_ahead_fails_that_case_when_its_own_test_runs(tmp_path, cases):
+    """With overlap the next case's edit starts while this one is judged; its OOM is raised on
+    that edit thread, and becomes that case's status only when its own test takes the edit."""
+
+    class OomOnSecond(CountingEditor):
+        def edit(self, request):
+            if request.case.id == cases[1].id:
+                self.calls, self.thread = self.calls + 1, threading.current_thread()
+                raise RuntimeError(
+                    f"CUDA out of memory. Tried to allocate 20.00 GiB ({request.case.id})"
+                )
+            return super().edit(request)
+
+    editor, queue = OomOnSecond(), list(cases[:3])
+    run = runner(tmp_path, editor, ScriptedJudge(), cache=False, overlap=True,
+                 upcoming=lambda: queue[1] if len(queue) > 1 else None)  # fmt: skip
+    try:
+        first = run.run(queue[0])
+        assert first.status == Status.OK
+        queue.pop(0)
+        second = run.run(queue[0])
+        assert second.status == Status.OOM and "CUDA out of memory" in second.reason
+        assert cases[1].id in second.reason and "edited" not in second.images
+        queue.pop(0)
+        assert run.run(queue[0]).status == Status.OK
+    finally:
+        run.close()
+    assert editor.calls == 3  # each case edited once: the failed edit ahead was not redone
+    assert editor.thread is not threading.current_thread()  # it was edited ahead, not in its test

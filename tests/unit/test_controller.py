@@ -57,6 +57,7 @@ def test_the_workers_description_is_lifted_out_of_the_record_into_run_json(tmp_p
     assert ctl.finish(0) == 0
     meta = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
     assert meta["workers"]["gw1"]["judge"] == {"backend": "x"}
+    assert meta["judge"]["describe"] == {"backend": "x"}  # e.g. whether it started
     assert meta["versions"]["worker"] == {"python": "3.11"}
     assert WORKER_KEY not in lines_of(tmp_path / "run" / "results.jsonl")[0]
 
@@ -100,3 +101,17 @@ def test_a_met_gate_leaves_the_exit_status_alone(tmp_path):
     ctl.add(record("物理-001", "physical", 6, 8))
     assert ctl.finish(0) == 0 and ctl.gate_line(0) is None
     assert "editbench: passed --eb-fail-under SC@物理=5" in ctl.summary_lines()
+
+
+def test_gates_on_constant_scores_pass_and_fail_with_their_lines(tmp_path):
+    """The constant judge's SC 7, PQ 8 on every physical case: two thresholds met, one not."""
+    passed = controller(tmp_path, tmp_path / "ok", fail_under=["O=7", "SC@物理=7"])
+    failed = controller(tmp_path, tmp_path / "bad", fail_under=["SC@物理=7.5"])
+    for ctl in (passed, failed):
+        ctl.start()
+        for i in range(1, 6):
+            ctl.add(record(f"物理-00{i}", "physical", 7, 8))
+    assert passed.finish(0) == 0 and passed.gate == []
+    assert "editbench: passed --eb-fail-under O=7 SC@物理=7" in passed.summary_lines()
+    assert failed.finish(0) == 1
+    assert failed.gate == ["SC@物理=7.5: SC mean in 物理 (physical) is 7.000 < 7.5"]

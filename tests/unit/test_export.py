@@ -1,7 +1,8 @@
 """export writes edits where each official scorer reads them; replay reads them back byte for byte.
 
-Real benchmark runs in subprocesses (identity editor, no judge), the real `editbench export`
-command, then a replay run in the benchmark's layout: the edits must be byte-identical.
+Benchmark runs in this process (`support.run_in_process`: the Controller and the CaseRunner, the
+identity editor, no judge), the real `editbench export` command, then a replay run in the
+benchmark's layout: the edits must be byte-identical.
 """
 
 from __future__ import annotations
@@ -12,9 +13,19 @@ import pytest
 from benchdata import write_gedit, write_imgedit, write_kris, write_rise
 
 from editbench.cli import main as cli
-from support import read_results, run_bench, write_config
+from editbench.errors import EditbenchError
+from editbench.settings import load_settings
+from support import read_results, run_in_process, write_config
 
 pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(autouse=True)
+def datasets_cache(tmp_path, monkeypatch):
+    """GEdit-Bench copies are read through `datasets`: keep its cache inside the test's folder."""
+    import datasets.config
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "hf"))
 
 
 def suite_section(tmp_path: Path, layout: str) -> dict:
@@ -53,8 +64,7 @@ def run(
     folder.mkdir()
     config = write_config(folder, suite=suite, editor=editor)
     run_dir = folder / "run"
-    result = run_bench(config, run_dir=run_dir, env={"HF_DATASETS_CACHE": str(tmp_path / "hf")})
-    assert result.returncode == code, result.stdout[-3000:] + result.stderr[-2000:]
+    assert run_in_process(config, run_dir=run_dir).returncode == code
     return run_dir, read_results(run_dir)
 
 
@@ -139,8 +149,10 @@ def test_replay_names_the_expected_path_of_a_missing_edit(tmp_path):
             "replay_layout": "rise",
         },
     )
-    result = run_bench(config, "-k", "causal_reasoning", run_dir=folder / "run")
-    assert result.returncode == 1
+    done = run_in_process(
+        config, run_dir=folder / "run", select=lambda c: "causal_reasoning" in c.test_id
+    )
+    assert done.returncode == 1
     (record,) = read_results(folder / "run")
     expected = tmp_path / "outputs" / "images" / "causal_reasoning" / "causal_reasoning_1.png"
     assert record["status"] == "edit-error" and str(expected) in record["reason"]
@@ -158,6 +170,6 @@ def test_replay_layout_of_another_benchmark_is_a_startup_error(tmp_path):
             "replay_layout": "gedit",
         },
     )
-    result = run_bench(config, "--collect-only", "-q")
-    assert result.returncode == 4 and "Traceback" not in result.stderr
-    assert "editor.replay_layout gedit: the suite is read as kris" in result.stderr
+    with pytest.raises(EditbenchError) as refused:  # the plugin's start-up check (exit 4)
+        load_settings(str(config), [])
+    assert "editor.replay_layout gedit: the suite is read as kris" in str(refused.value)
