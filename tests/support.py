@@ -131,7 +131,8 @@ def run_in_process(
         cfg = settings.config
         cache = Cache(cfg.resolve(cfg.run.cache_dir) if cfg.run.cache else None)
         editor = editors.create(cfg, cfg.editor.device)
-        judge = modes.open_judge(cfg, settings.suite, WorkerInfo(index=0, id="gw0", gpus=[]))
+        worker = WorkerInfo(index=0, id="gw0", gpus=[])
+        judge = modes.open_judge(cfg, settings.protocol, worker)
         at = [0]  # the case running now; the plugin's NEXT_CASE is the one after it
         runner = CaseRunner(
             cfg,
