@@ -1,6 +1,7 @@
 """Run the sample suite and the four benchmark configs on tiny models; keep what must not change.
 
     python scripts/same_results.py OUT            # runs into OUT/runs, comparable copies in OUT/kept
+    python scripts/same_results.py OUT --keep     # only the copies, from the runs already in OUT
     diff -r BEFORE/kept AFTER/kept                # empty when a change kept the results the same
 
 Each run uses the tiny editor and judge (`editbench make-tiny`), the small copies of the
@@ -51,7 +52,7 @@ def runs(data: Path) -> dict[str, list[str]]:
     return out
 
 
-def main(out: Path) -> None:
+def main(out: Path, keep_only: bool = False) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUTF8": "1"}
     for name, args in runs(out / "data").items():
         run_dir = out / "runs" / name
@@ -59,27 +60,32 @@ def main(out: Path) -> None:
             sys.executable, "-m", "pytest", "benchmarks", "-q", "-n", "2", "-p", "no:cacheprovider",
             f"--eb-run-dir={run_dir}", f"--eb-set=run.cache_dir={out / 'cache' / name}", *args,
         ]  # fmt: skip
-        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-        last = (done.stdout.strip().splitlines() or done.stderr.strip().splitlines() or [""])[-1]
-        print(f"{name}: exit {done.returncode}: {last}", flush=True)
-        if done.returncode != 0:
-            print(done.stdout[-3000:], done.stderr[-3000:], sep="\n")
+        if not keep_only:
+            done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+            lines = done.stdout.strip().splitlines() or done.stderr.strip().splitlines() or [""]
+            print(f"{name}: exit {done.returncode}: {lines[-1]}", flush=True)
+        if not (run_dir / "summary.json").is_file():  # a run that stopped before its reports
+            print(f"{name}: no summary.json in {run_dir}", flush=True)
             continue
-        folder = out / "kept" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        lines = (run_dir / "results.jsonl").read_text(encoding="utf-8").splitlines()
-        records = sorted((json.loads(x) for x in lines if x.strip()), key=lambda r: r["case_id"])
-        text = "".join(
-            json.dumps(kept(r, str(run_dir)), ensure_ascii=False, sort_keys=True) + "\n"
-            for r in records
-        )
-        (folder / "results.jsonl").write_text(text, encoding="utf-8")
-        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-        (folder / "summary.json").write_text(
-            json.dumps(kept(summary, str(run_dir)), ensure_ascii=False, indent=1, sort_keys=True),
-            encoding="utf-8",
-        )
+        keep(run_dir, out / "kept" / name)
+
+
+def keep(run_dir: Path, folder: Path) -> None:
+    """results.jsonl (sorted by case id) and summary.json of a run, without what varies."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = (run_dir / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    records = sorted((json.loads(x) for x in lines if x.strip()), key=lambda r: r["case_id"])
+    text = "".join(
+        json.dumps(kept(r, str(run_dir)), ensure_ascii=False, sort_keys=True) + "\n"
+        for r in records
+    )
+    (folder / "results.jsonl").write_text(text, encoding="utf-8")
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    (folder / "summary.json").write_text(
+        json.dumps(kept(summary, str(run_dir)), ensure_ascii=False, indent=1, sort_keys=True),
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]).resolve())
+    main(Path(sys.argv[1]).resolve(), keep_only="--keep" in sys.argv[2:])
