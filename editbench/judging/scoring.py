@@ -179,31 +179,26 @@ class Scorer:
         decoding = self.decoding(seed)
         if self.judge.method == "logit" or decoding["temperature"] <= 0:
             decoding.pop("seed")  # deterministic: the seed does not change the score
-        if request.ask.answer == "score":  # one score: the prompt says its scale and format
-            return cache_key(
-                {
-                    "kind": "score",
-                    "judge": self.judge_key,
-                    "method": self.judge.method,
-                    "decoding": decoding,
-                    "prompt": request.item["prompt"],
-                    "images": [digests[id(png)] for png in request.item["images"]],
-                }
-            )
-        return cache_key(
-            {
+        # a one-score answer (`answer: score`) keeps the key the editbench protocol always had: its
+        # prompt says the scale and the format; other answers add what reads their sub-scores
+        key = {
+            "kind": "score",
+            "judge": self.judge_key,
+            "method": self.judge.method,
+            "decoding": decoding,
+            "prompt": request.item["prompt"],
+            "images": [digests[id(png)] for png in request.item["images"]],
+        }
+        if request.ask.answer != "score":
+            scale = request.ask.scale
+            key |= {
                 "kind": "protocol-score",
-                "judge": self.judge_key,
-                "method": self.judge.method,
-                "decoding": decoding,
-                "prompt": request.item["prompt"],
-                "images": [digests[id(png)] for png in request.item["images"]],
-                "scale": [request.ask.scale.low, request.ask.scale.high],
-                "integer": request.ask.scale.integer_only,
+                "scale": [scale.low, scale.high],
+                "integer": scale.integer_only,
                 "answer": request.ask.answer,
                 "subscores": [[s.id, s.label, s.key] for s in request.subscores],
             }
-        )
+        return cache_key(key)
 
     # scoring -----------------------------------------------------------------------------------
 

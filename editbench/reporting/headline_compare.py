@@ -14,12 +14,6 @@ from editbench.reporting.records import canonical_order
 from editbench.vocabulary import Scale
 
 MIN_N = stats.MIN_N  # fewer cases (in any category of a macro mean): no interval, no flag
-LABELS = {
-    "filled": "filled {} with a made-up score",
-    "dropped": "left {} out",
-    "counted-wrong": "counted {} as wrong",
-    "kept": "used {} as written",
-}
 
 
 def compare_numbers(
