@@ -55,6 +55,24 @@ def test_default_protocol_sends_the_requests_it_sent_before_protocols(method):
             assert all(set(r.item) == sent for r in requests)
 
 
+def test_the_editbench_protocol_words_what_the_golden_keys_do_not_cover_as_before():
+    """The retry's reminder and several input images: the words used before protocols (the golden
+    keys above cover the first prompt of one-source cases)."""
+    from editbench.protocols.prompts import IMAGE_NAMES, describe_images, reminder
+
+    protocol = protocols.builtin("editbench")
+    assert reminder(protocol.asks[0]) == (
+        "\n\nYour previous answer could not be read as a score. Reply with exactly one JSON object "
+        'and nothing else, for example {"score": 6, "reasoning": "..."}; the score is a number '
+        "from 0 to 10."
+    )
+    names = {**IMAGE_NAMES, **protocol.image_names}
+    assert describe_images(["source", "source", "edited"], names) == (
+        "Images 1-2 are the 2 source images before editing (the inputs of the edit, in the order "
+        "the instruction refers to them). Image 3 is the edited image."
+    )
+
+
 def editbench_scorer(tmp_path, scores: dict, dimensions=("SC", "PQ", "criterion")):
     """The editbench protocol's Scorer with a judge that answers logit `scores` per dimension."""
     config = build_config(
