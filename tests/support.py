@@ -31,6 +31,18 @@ CONSTANT_SCORES = {"SC": 7, "PQ": 8, "criterion": 6}
 # -- configs and benchmark runs ------------------------------------------------------------------
 
 
+# The tiny Qwen-Image-Edit pipeline as the default run config sets it (benchmarks/default.yaml).
+TINY_EDITOR = {
+    "backend": "diffusers",
+    "model": "tiny:qwen-image-edit",
+    "pipeline": "QwenImageEditPipeline",
+    "dtype": "float32",
+    "steps": 2,
+    "true_cfg_scale": 1.0,
+    "max_pixels": 65536,
+}
+
+
 def write_config(folder: Path, **sections) -> Path:
     """A run config in `folder`: the sample suite, run folder and cache inside `folder`, plus overrides."""
     data = {

@@ -12,7 +12,16 @@ import pytest
 from scipy import stats as sps
 
 from editbench.cli import main as cli
-from support import REPO, contains, read_results, row, tiny_logit_judge, write_config, write_ratings
+from support import (
+    REPO,
+    TINY_EDITOR,
+    contains,
+    read_results,
+    row,
+    tiny_logit_judge,
+    write_config,
+    write_ratings,
+)
 
 # -- end to end: rescore a run's edits with another judge, rate them, run agree -------------------
 
@@ -65,16 +74,7 @@ def test_rescoring_a_runs_edits_makes_no_edit_and_agree_compares_the_judges(
     tmp_path, capsys, judge_python, tiny_judge
 ):
     judge = tiny_logit_judge(judge_python, tiny_judge)
-    editor = {
-        "backend": "diffusers",
-        "model": "tiny:qwen-image-edit",
-        "pipeline": "QwenImageEditPipeline",
-        "dtype": "float32",
-        "steps": 2,
-        "true_cfg_scale": 1.0,
-        "max_pixels": 65536,
-        "size": "64x64",
-    }  # small edits: fast
+    editor = {**TINY_EDITOR, "size": "64x64"}  # small edits: fast
     config = write_config(tmp_path, editor=editor, judge=judge)
     j1, j2, marker = tmp_path / "j1", tmp_path / "j2", tmp_path / "diffusers-was-imported"
     bench(config, j1)

@@ -13,20 +13,18 @@ import json
 
 import pytest
 
-from support import constant_judge, imported_libraries, probe_imports, run_bench, write_config
+from support import (
+    TINY_EDITOR,
+    constant_judge,
+    imported_libraries,
+    probe_imports,
+    run_bench,
+    write_config,
+)
 
 pytest.importorskip("diffusers")
 
 MODEL_LIBRARIES = {"torch", "diffusers", "transformers"}
-TINY_EDITOR = {
-    "backend": "diffusers",
-    "model": "tiny:qwen-image-edit",
-    "pipeline": "QwenImageEditPipeline",
-    "dtype": "float32",
-    "steps": 2,
-    "true_cfg_scale": 1.0,
-    "max_pixels": 65536,
-}
 
 
 @pytest.mark.timeout(600)
